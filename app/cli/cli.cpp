@@ -1,0 +1,27 @@
+// Subcommand table and shared error reporting.
+#include "cli/cli.hpp"
+
+#include <cstdio>
+
+namespace qviz::cli {
+
+const std::vector<Subcommand>& subcommands() {
+  static const std::vector<Subcommand> table = {
+      {"render", "quantize an image (uniform, dithering) and write PNG + metrics", runRender},
+      {"bench", "run the benchmarks and print/write timings", runBench},
+  };
+  return table;
+}
+
+const Subcommand* findSubcommand(const std::string& name) {
+  for (const auto& s : subcommands())
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+int badInput(const char* sub, const std::string& message) {
+  std::fprintf(stderr, "qviz %s: error: %s\n", sub, message.c_str());
+  return kExitBadInput;
+}
+
+}  // namespace qviz::cli

@@ -1,0 +1,238 @@
+// Uniform image quantizer (CPU reference). Deterministic modes are evaluated once per possible
+// sample value into lookup tables built with the exact per-sample formula, so the fast path and
+// the formula cannot disagree; stochastic and ordered modes evaluate the formula per sample.
+#include "quant/uniform.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "util/parallel.hpp"
+
+namespace qviz::core {
+
+const char* roundingName(Rounding r) {
+  switch (r) {
+    case Rounding::Nearest: return "nearest";
+    case Rounding::Truncate: return "truncate";
+    case Rounding::Stochastic: return "stochastic";
+    case Rounding::Seed: return "seed";
+  }
+  return "?";
+}
+const char* ditherName(Dither d) {
+  switch (d) {
+    case Dither::None: return "none";
+    case Dither::Ordered: return "ordered";
+    case Dither::FloydSteinberg: return "floyd-steinberg";
+  }
+  return "?";
+}
+bool parseRounding(const std::string& s, Rounding& out) {
+  for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Stochastic, Rounding::Seed})
+    if (s == roundingName(r)) return out = r, true;
+  return false;
+}
+bool parseDither(const std::string& s, Dither& out) {
+  for (Dither d : {Dither::None, Dither::Ordered, Dither::FloydSteinberg})
+    if (s == ditherName(d)) return out = d, true;
+  return false;
+}
+
+UniformConstants uniformConstants(int bits, std::uint32_t vmax) {
+  UniformConstants k;
+  k.levels = 1u << bits;
+  k.vmax = vmax;
+  const double l1 = double(k.levels - 1);
+  k.scale = static_cast<float>(l1 / double(vmax));
+  k.inv = static_cast<float>(double(vmax) / l1);
+  k.seedShift = vmax > 255 ? 16 : 8;
+  return k;
+}
+
+namespace {
+inline std::uint32_t lowbias32(std::uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+constexpr std::uint8_t kBayer8[8][8] = {
+    {0, 32, 8, 40, 2, 34, 10, 42},  {48, 16, 56, 24, 50, 18, 58, 26},
+    {12, 44, 4, 36, 14, 46, 6, 38}, {60, 28, 52, 20, 62, 30, 54, 22},
+    {3, 35, 11, 43, 1, 33, 9, 41},  {51, 19, 59, 27, 49, 17, 57, 25},
+    {15, 47, 7, 39, 13, 45, 5, 37}, {63, 31, 55, 23, 61, 29, 53, 21}};
+inline std::uint32_t clampCode(float c, std::uint32_t levels) {
+  // c is an integral float; negative zero and values above L-1 are clamped.
+  if (!(c > 0.0f)) return 0;
+  const std::uint32_t code = static_cast<std::uint32_t>(c);
+  return std::min(code, levels - 1);
+}
+}  // namespace
+
+std::uint32_t stochasticHash(std::uint32_t x, std::uint32_t y, std::uint32_t c, std::uint32_t seed) {
+  return lowbias32(x ^ lowbias32(y ^ lowbias32(c ^ lowbias32(seed + 0x9e3779b9u))));
+}
+float stochasticOffset(std::uint32_t x, std::uint32_t y, std::uint32_t c, std::uint32_t seed) {
+  return static_cast<float>(stochasticHash(x, y, c, seed) >> 8) * (1.0f / 16777216.0f);
+}
+float bayerOffset(std::uint32_t x, std::uint32_t y) {
+  return (static_cast<float>(kBayer8[y & 7][x & 7]) + 0.5f) * (1.0f / 64.0f);
+}
+
+std::uint32_t quantizeCode(std::uint32_t v, const UniformConstants& k, Rounding r, Dither d,
+                           std::uint32_t x, std::uint32_t y, std::uint32_t c, std::uint32_t seed) {
+  if (r == Rounding::Seed) return (v * (k.levels - 1)) >> k.seedShift;
+  const float s = static_cast<float>(v) * k.scale;
+  if (d == Dither::Ordered) return clampCode(std::floor(s + bayerOffset(x, y)), k.levels);
+  switch (r) {
+    case Rounding::Nearest: return clampCode(std::nearbyint(s), k.levels);
+    case Rounding::Truncate: return clampCode(std::floor(s), k.levels);
+    case Rounding::Stochastic: return clampCode(std::floor(s + stochasticOffset(x, y, c, seed)), k.levels);
+    case Rounding::Seed: break;
+  }
+  return 0;
+}
+
+std::uint32_t dequantizeCode(std::uint32_t code, const UniformConstants& k, Rounding r) {
+  if (r == Rounding::Seed) return (code * k.vmax) / (k.levels - 1);
+  const float v = std::nearbyint(static_cast<float>(code) * k.inv);
+  return v <= 0.0f ? 0u : std::min(static_cast<std::uint32_t>(v), k.vmax);
+}
+
+Status validateUniform(const Image& src, const UniformSettings& s) {
+  if (src.empty()) return fail("the image is empty");
+  if (src.type == SampleType::F32) return fail("the uniform quantizer needs an 8- or 16-bit image");
+  const int maxBits = src.bitDepth();
+  auto check = [&](int b, const char* what) -> Status {
+    if (b < 1 || b > maxBits)
+      return fail(std::string(what) + " must be between 1 and " + std::to_string(maxBits) + " for a " +
+                  std::to_string(maxBits) + "-bit image (got " + std::to_string(b) + ")");
+    return {};
+  };
+  if (auto st = check(s.bits, "bits"); !st) return st;
+  for (int b : s.channelBits)
+    if (b != 0)
+      if (auto st = check(b, "per-channel bits"); !st) return st;
+  if (s.dither != Dither::None && s.rounding != Rounding::Nearest)
+    return fail(std::string("dithering replaces the rounding step; use it with nearest rounding (got ") +
+                roundingName(s.rounding) + ")");
+  return {};
+}
+
+Image quantizerReference(const Image& src, const UniformSettings& s) {
+  return s.gray ? toGray(src) : src;
+}
+
+namespace {
+template <class T>
+void floydSteinberg(const std::vector<T>& in, std::vector<T>& out, int w, int h, int ch, int colorCh,
+                    const std::array<UniformConstants, 3>& ks) {
+  // Classic raster-order error diffusion in float, per colour channel (7/16, 3/16, 5/16, 1/16).
+  std::vector<float> cur(std::size_t(w) + 2), next(std::size_t(w) + 2);
+  for (int c = 0; c < colorCh; ++c) {
+    const UniformConstants& k = ks[std::size_t(c)];
+    std::fill(cur.begin(), cur.end(), 0.0f);
+    for (int y = 0; y < h; ++y) {
+      std::fill(next.begin(), next.end(), 0.0f);
+      for (int x = 0; x < w; ++x) {
+        const std::size_t i = (std::size_t(y) * std::size_t(w) + std::size_t(x)) * std::size_t(ch) + std::size_t(c);
+        const float val = static_cast<float>(in[i]) + cur[std::size_t(x) + 1];
+        const float clamped = std::clamp(val, 0.0f, static_cast<float>(k.vmax));
+        const std::uint32_t code = clampCode(std::nearbyint(clamped * k.scale), k.levels);
+        const std::uint32_t q = dequantizeCode(code, k, Rounding::Nearest);
+        out[i] = static_cast<T>(q);
+        const float e = val - static_cast<float>(q);
+        cur[std::size_t(x) + 2] += e * (7.0f / 16.0f);
+        next[std::size_t(x)] += e * (3.0f / 16.0f);
+        next[std::size_t(x) + 1] += e * (5.0f / 16.0f);
+        next[std::size_t(x) + 2] += e * (1.0f / 16.0f);
+      }
+      std::swap(cur, next);
+    }
+  }
+}
+
+template <class T>
+void applyLut(const std::vector<T>& in, std::vector<T>& out, int ch, const std::vector<std::vector<T>>& luts) {
+  const std::size_t n = in.size();
+  const T* src = in.data();
+  T* dst = out.data();
+  bool allSame = true;
+  for (int c = 1; c < ch; ++c) allSame = allSame && luts[std::size_t(c)] == luts[0];
+  if (allSame) {
+    const T* lut = luts[0].data();
+    parallelFor(n, 1 << 16, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) dst[i] = lut[src[i]];
+    });
+    return;
+  }
+  const std::size_t pixels = n / std::size_t(ch);
+  parallelFor(pixels, 1 << 14, [&](std::size_t b, std::size_t e) {
+    for (std::size_t p = b; p < e; ++p)
+      for (int c = 0; c < ch; ++c) {
+        const std::size_t i = p * std::size_t(ch) + std::size_t(c);
+        dst[i] = luts[std::size_t(c)][src[i]];
+      }
+  });
+}
+
+template <class T>
+void quantizeTyped(const std::vector<T>& in, std::vector<T>& out, const Image& ref, const UniformSettings& s) {
+  const int ch = ref.channels, colorCh = ref.colorChannels();
+  std::array<UniformConstants, 3> ks{};
+  for (int c = 0; c < colorCh; ++c) ks[std::size_t(c)] = uniformConstants(s.bitsFor(c), ref.vmax());
+  if (s.dither == Dither::FloydSteinberg) {
+    out = in;  // alpha (and everything not overwritten) passes through
+    floydSteinberg(in, out, ref.width, ref.height, ch, colorCh, ks);
+    return;
+  }
+  if (s.dither == Dither::None && s.rounding != Rounding::Stochastic) {
+    std::vector<std::vector<T>> luts(std::size_t(ch), std::vector<T>(std::size_t(ref.vmax()) + 1));
+    for (int c = 0; c < ch; ++c)
+      for (std::uint32_t v = 0; v <= ref.vmax(); ++v)
+        luts[std::size_t(c)][v] = static_cast<T>(
+            c < colorCh ? dequantizeCode(quantizeCode(v, ks[std::size_t(c)], s.rounding, s.dither, 0, 0, 0, 0),
+                                         ks[std::size_t(c)], s.rounding)
+                        : v);
+    applyLut(in, out, ch, luts);
+    return;
+  }
+  const std::uint32_t w = std::uint32_t(ref.width);
+  parallelFor(std::size_t(ref.height), 16, [&](std::size_t yb, std::size_t ye) {
+    for (std::size_t y = yb; y < ye; ++y)
+      for (std::uint32_t x = 0; x < w; ++x)
+        for (int c = 0; c < ch; ++c) {
+          const std::size_t i = (y * w + x) * std::size_t(ch) + std::size_t(c);
+          if (c >= colorCh) {
+            out[i] = in[i];
+            continue;
+          }
+          const UniformConstants& k = ks[std::size_t(c)];
+          const std::uint32_t code = quantizeCode(in[i], k, s.rounding, s.dither, x, std::uint32_t(y),
+                                                  std::uint32_t(c), s.seed);
+          out[i] = static_cast<T>(dequantizeCode(code, k, s.rounding));
+        }
+  });
+}
+}  // namespace
+
+Status quantizeUniformInto(const Image& ref, const UniformSettings& s, Image& out) {
+  if (auto st = validateUniform(ref, s); !st) return st;
+  if (!out.sameShape(ref)) out = Image::make(ref.width, ref.height, ref.channels, ref.type);
+  if (ref.type == SampleType::U8) quantizeTyped(ref.u8, out.u8, ref, s);
+  else quantizeTyped(ref.u16, out.u16, ref, s);
+  return {};
+}
+
+Result<Image> quantizeUniform(const Image& src, const UniformSettings& s) {
+  if (auto st = validateUniform(src, s); !st) return fail(st.error());
+  const Image ref = quantizerReference(src, s);
+  Image out;
+  if (auto st = quantizeUniformInto(ref, s, out); !st) return fail(st.error());
+  return out;
+}
+
+}  // namespace qviz::core

@@ -1,0 +1,22 @@
+// Runs the real `qviz` binary with arguments and captures exit code, stdout and stderr.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace qviz::test {
+
+struct RunResult {
+  int exitCode = -1;
+  std::string out;
+  std::string err;
+};
+
+RunResult runQviz(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+// A fresh empty directory under the build tree for one test.
+std::string freshDir(const std::string& name);
+std::string dataPath(const std::string& rel);
+std::string readText(const std::string& path);
+void writeBytes(const std::string& path, const std::string& bytes);
+bool fileExists(const std::string& path);
+
+}  // namespace qviz::test

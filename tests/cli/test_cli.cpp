@@ -1,0 +1,121 @@
+// The real `qviz` binary: exit codes, messages and JSON fields of the subcommands.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_harness.hpp"
+#include "image/image_io.hpp"
+
+using namespace qviz::test;
+using Json = nlohmann::json;
+
+TEST_CASE("render: one depth writes the PNG and the metrics") {
+  const std::string dir = freshDir("render_one");
+  const auto r = runQviz({"render", dataPath("astronaut.png"), "--bits", "2", "--out", dir + "/q.png", "--metrics",
+                          dir + "/m.json"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto m = Json::parse(readText(dir + "/m.json"));
+  for (const char* key : {"width", "height", "channels", "bit_depth", "bits", "rounding", "dither", "mse", "psnr_db",
+                          "ssim", "max_abs_error", "levels_used", "bits_per_sample", "stored_bytes",
+                          "original_bytes", "compression_ratio", "backend", "elapsed_ms"})
+    CHECK(m.contains(key));
+  CHECK(m["width"] == 512);
+  CHECK(m["bits"] == 2);
+  CHECK(m["rounding"] == "nearest");
+  CHECK(m["backend"] == "cpu");
+  CHECK(double(m["mse"]) == Approx(512.895442).epsilon(1e-8));  // scikit-image reference
+  CHECK(m["levels_used"] == 4);
+  CHECK(m["stored_bytes"] == 512 * 512 * 6 / 8);
+  CHECK(m["original_bytes"] == 512 * 512 * 3);
+  CHECK(double(m["compression_ratio"]) == 4.0);
+  const auto q = qviz::core::loadImage(dir + "/q.png").value();
+  CHECK(q.width == 512);
+  CHECK(q.channels == 3);
+}
+
+TEST_CASE("render: a list of depths makes the side-by-side figure") {
+  const std::string dir = freshDir("render_list");
+  const auto r = runQviz({"render", dataPath("chelsea.png"), "--bits", "8,4,2,1", "--out", dir + "/fig.png",
+                          "--metrics", dir + "/m.json"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto fig = qviz::core::loadImage(dir + "/fig.png").value();
+  CHECK(fig.width == 451 * 5);
+  CHECK(fig.height == 300);
+  const auto orig = qviz::core::loadImage(dataPath("chelsea.png")).value();
+  // Tile 0 is the original; tile 1 (8 bits) is identical to it.
+  for (int y = 0; y < 300; y += 37)
+    for (int x = 0; x < 451; x += 41)
+      for (int c = 0; c < 3; ++c) {
+        REQUIRE(fig.at(x, y, c) == orig.at(x, y, c));
+        REQUIRE(fig.at(451 + x, y, c) == orig.at(x, y, c));
+        const auto v1 = fig.at(4 * 451 + x, y, c);
+        REQUIRE((v1 == 0 || v1 == 255));
+      }
+  const auto m = Json::parse(readText(dir + "/m.json"));
+  REQUIRE(m.is_array());
+  REQUIRE(m.size() == 4);
+  CHECK(m[0]["bits"] == 8);
+  CHECK(m[0]["mse"] == 0.0);
+  CHECK(m[0]["psnr_db"].is_null());
+  CHECK(m[3]["levels_used"] == 2);
+}
+
+TEST_CASE("render: bad input and usage exit 2 with one line and write nothing") {
+  const std::string dir = freshDir("render_bad");
+  writeBytes(dir + "/text.jpg", "not an image at all\n");
+  writeBytes(dir + "/empty.png", "");
+  const std::vector<std::vector<std::string>> cases = {
+      {"render", dir + "/text.jpg", "--bits", "4", "--out", dir + "/o.png"},
+      {"render", dir + "/empty.png", "--bits", "4", "--out", dir + "/o.png"},
+      {"render", dir + "/missing.png", "--bits", "4", "--out", dir + "/o.png"},
+      {"render", dataPath("astronaut.png"), "--bits", "9", "--out", dir + "/o.png"},
+      {"render", dataPath("astronaut.png"), "--bits", "0", "--out", dir + "/o.png"},
+      {"render", dataPath("astronaut.png"), "--bits", "four", "--out", dir + "/o.png"},
+      {"render", dataPath("astronaut.png"), "--rounding", "up", "--out", dir + "/o.png"},
+      {"render", dataPath("astronaut.png"), "--dither", "blue", "--out", dir + "/o.png"},
+      {"render", dataPath("astronaut.png"), "--rounding", "truncate", "--dither", "ordered", "--out", dir + "/o.png"},
+      {"render", dataPath("astronaut.png"), "--out", dataPath("astronaut.png")},
+      {"render", dataPath("astronaut.png"), "--out", dir + "/no/such/dir/o.png"},
+      {"render", dataPath("astronaut.png")},
+      {"render", dataPath("astronaut.png"), "--bits", "4", "--out", dir + "/o.png", "--frobnicate"},
+      {"render", dataPath("astronaut.png"), "--backend", "quantum", "--out", dir + "/o.png"},
+  };
+  for (const auto& args : cases) {
+    const auto r = runQviz(args);
+    INFO(args[1] << " " << (args.size() > 3 ? args[3] : "") << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err.rfind("qviz render: error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  CHECK(!fileExists(dir + "/o.png"));
+  CHECK(qviz::core::loadImage(dataPath("astronaut.png")).ok());
+}
+
+TEST_CASE("unknown subcommand options and help") {
+  CHECK(runQviz({"render", "--help"}).exitCode == 0);
+  const auto h = runQviz({"--help"});
+  CHECK(h.exitCode == 0);
+  CHECK(h.out.find("render") != std::string::npos);
+  CHECK(runQviz({"--definitely-not-an-option"}).exitCode == 2);
+}
+
+TEST_CASE("bench writes the documented JSON") {
+  const std::string dir = freshDir("bench");
+  const auto r = runQviz({"bench", "--quick", "--filter", "_cpu_", "--json", dir + "/b.json"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto j = Json::parse(readText(dir + "/b.json"));
+  CHECK(j.contains("renderer"));
+  bool uniform = false, ssim = false;
+  for (const auto& e : j["results"]) {
+    CHECK(e.contains("name"));
+    CHECK(double(e["ms"]) > 0);
+    CHECK(double(e["items_per_s"]) > 0);
+    CHECK(double(e["bytes_per_s"]) > 0);
+    uniform = uniform || e["name"] == "uniform_cpu_4k";
+    ssim = ssim || e["name"] == "ssim_cpu_1080p";
+  }
+  CHECK(uniform);
+  CHECK(ssim);
+}

@@ -1,0 +1,245 @@
+// The uniform quantizer against the contract: hand-computed samples, exact integer references,
+// identity at full depth, reachability, truncate bias, stochastic unbiasedness, 16-bit, alpha.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <set>
+
+#include "quant/uniform.hpp"
+#include "test_support.hpp"
+
+using namespace qviz::core;
+using qviz::test::ramp8;
+using qviz::test::randomImage;
+
+namespace {
+std::uint32_t q8(std::uint32_t v, int bits, Rounding r = Rounding::Nearest) {
+  const auto k = uniformConstants(bits, 255);
+  return dequantizeCode(quantizeCode(v, k, r, Dither::None, 0, 0, 0, 0), k, r);
+}
+}  // namespace
+
+TEST_CASE("uniform constants are float32 of the exact ratios") {
+  const auto k2 = uniformConstants(2, 255);
+  CHECK(k2.levels == 4);
+  CHECK(k2.scale == static_cast<float>(3.0 / 255.0));
+  CHECK(k2.inv == 85.0f);
+  const auto k16 = uniformConstants(16, 65535);
+  CHECK(k16.scale == 1.0f);
+  CHECK(k16.inv == 1.0f);
+}
+
+TEST_CASE("hand-computed 8-bit samples") {
+  // 2 bits: levels 0, 85, 170, 255.
+  CHECK(q8(0, 2) == 0);
+  CHECK(q8(42, 2) == 0);     // 42 * 3/255 = 0.494 -> 0
+  CHECK(q8(43, 2) == 85);    // 0.506 -> 1
+  CHECK(q8(127, 2) == 85);   // 1.494 -> 1
+  CHECK(q8(128, 2) == 170);  // 1.506 -> 2
+  CHECK(q8(255, 2) == 255);
+  // 3 bits: levels round(k * 255/7) = 0, 36, 73, 109, 146, 182, 219, 255.
+  const std::uint32_t levels3[8] = {0, 36, 73, 109, 146, 182, 219, 255};
+  for (std::uint32_t code = 0; code < 8; ++code)
+    CHECK(dequantizeCode(code, uniformConstants(3, 255), Rounding::Nearest) == levels3[code]);
+  CHECK(q8(200, 3) == 182);  // 200 * 7/255 = 5.49 -> 5 -> 182
+  // 1 bit: threshold between 127 and 128.
+  CHECK(q8(127, 1) == 0);
+  CHECK(q8(128, 1) == 255);
+  // truncate: floor.
+  CHECK(q8(84, 2, Rounding::Truncate) == 0);
+  CHECK(q8(85, 2, Rounding::Truncate) == 85);
+  CHECK(q8(254, 2, Rounding::Truncate) == 170);
+  CHECK(q8(255, 1, Rounding::Truncate) == 255);
+  CHECK(q8(254, 1, Rounding::Truncate) == 0);
+}
+
+TEST_CASE("8-bit nearest and truncate equal exact integer arithmetic for every value and depth") {
+  // No ties exist for vmax = 255 (odd times odd), so exact rational rounding is the reference.
+  for (int bits = 1; bits <= 8; ++bits) {
+    const std::uint32_t l1 = (1u << bits) - 1;
+    const auto k = uniformConstants(bits, 255);
+    for (std::uint32_t v = 0; v <= 255; ++v) {
+      const std::uint32_t nearCode = (2 * v * l1 + 255) / 510;
+      const std::uint32_t truncCode = v * l1 / 255;
+      INFO("bits " << bits << " v " << v);
+      REQUIRE(quantizeCode(v, k, Rounding::Nearest, Dither::None, 0, 0, 0, 0) == nearCode);
+      REQUIRE(quantizeCode(v, k, Rounding::Truncate, Dither::None, 0, 0, 0, 0) == truncCode);
+      REQUIRE(dequantizeCode(nearCode, k, Rounding::Nearest) == (2 * nearCode * 255 + l1) / (2 * l1));
+    }
+  }
+}
+
+TEST_CASE("8 bits is the identity and every level is reachable") {
+  const Image ramp = ramp8(3);
+  UniformSettings s;
+  s.bits = 8;
+  CHECK(quantizeUniform(ramp, s).value() == ramp);
+  for (int bits = 1; bits <= 8; ++bits) {
+    s.bits = bits;
+    for (Rounding r : {Rounding::Nearest, Rounding::Truncate}) {
+      s.rounding = r;
+      const Image q = quantizeUniform(ramp, s).value();
+      std::set<std::uint8_t> levels(q.u8.begin(), q.u8.end());
+      INFO("bits " << bits << " " << roundingName(r));
+      CHECK(levels.size() == (1u << bits));
+      CHECK(*levels.begin() == 0);
+      CHECK(*levels.rbegin() == 255);
+    }
+  }
+}
+
+TEST_CASE("truncate is darker than nearest by the expected mean") {
+  // Over a uniform ramp, floor loses on average half a step more than round: (L-1) steps of 255/(L-1).
+  const Image ramp = ramp8(1);
+  UniformSettings s;
+  s.bits = 2;
+  s.rounding = Rounding::Nearest;
+  const Image n = quantizeUniform(ramp, s).value();
+  s.rounding = Rounding::Truncate;
+  const Image t = quantizeUniform(ramp, s).value();
+  int sumN = 0, sumT = 0, sumV = 0;
+  for (int v = 0; v < 256; ++v) {
+    sumN += n.u8[std::size_t(v)];
+    sumT += t.u8[std::size_t(v)];
+    sumV += v;
+    CHECK(t.u8[std::size_t(v)] <= n.u8[std::size_t(v)]);
+  }
+  // Exact sums by hand. nearest: codes 0 (v 0..42), 1 (43..127), 2 (128..212), 3 (213..255).
+  // codes 0 for 0..84 (85 values), 1 for 85..169 (85), 2 for 170..254 (85), 3 for 255 (1).
+  CHECK(sumV == 32640);
+  CHECK(sumN == 32640);
+  CHECK(sumT == 85 * 85 + 85 * 170 + 255);
+  CHECK(sumT == 21930);
+  CHECK((sumN - sumT) / 256.0 == Approx(10710.0 / 256.0));
+}
+
+TEST_CASE("the seed app's formula is reproduced and labelled") {
+  UniformSettings s;
+  s.rounding = Rounding::Seed;
+  s.bits = 8;
+  const Image ramp = ramp8(1);
+  const Image q = quantizeUniform(ramp, s).value();
+  CHECK(q.u8[255] == 254);  // never reaches white: floor(255/256*255) = 254
+  CHECK(q.u8[128] == 127);  // 8 bits is not the identity
+  s.bits = 1;
+  const Image q1 = quantizeUniform(ramp, s).value();
+  CHECK(std::set<std::uint8_t>(q1.u8.begin(), q1.u8.end()) == std::set<std::uint8_t>{0});  // 1 bit: all black
+  s.bits = 2;
+  const Image q2 = quantizeUniform(ramp, s).value();
+  CHECK(q2.u8[255] == 170);  // floor(255*3/256) = 2 -> 170
+  CHECK(std::string(roundingName(Rounding::Seed)) == "seed");
+}
+
+TEST_CASE("stochastic rounding is reproducible and unbiased in expectation") {
+  const Image flat = [] {
+    Image img = Image::make(256, 256, 1, SampleType::U8);
+    std::fill(img.u8.begin(), img.u8.end(), std::uint8_t(100));
+    return img;
+  }();
+  UniformSettings s;
+  s.bits = 2;
+  s.rounding = Rounding::Stochastic;
+  s.seed = 7;
+  const Image a = quantizeUniform(flat, s).value();
+  const Image b = quantizeUniform(flat, s).value();
+  CHECK(a == b);
+  s.seed = 8;
+  CHECK(!(quantizeUniform(flat, s).value() == a));
+  // 100 * 3/255 = 1.176: code 2 with probability 0.176, mean output = 85 + 0.176 * 85 = 100.
+  double sum = 0;
+  for (auto v : a.u8) sum += v;
+  const double mean = sum / double(a.u8.size());
+  CHECK(mean == Approx(100.0).margin(0.5));  // 65536 samples: sd of the mean ~0.13
+  std::set<std::uint8_t> used(a.u8.begin(), a.u8.end());
+  CHECK(used == std::set<std::uint8_t>{85, 170});
+  // Hash values are fixed by the contract (GLSL computes the same).
+  CHECK(stochasticHash(0, 0, 0, 0) == stochasticHash(0, 0, 0, 0));
+  CHECK(stochasticOffset(1, 2, 0, 7) >= 0.0f);
+  CHECK(stochasticOffset(1, 2, 0, 7) < 1.0f);
+}
+
+TEST_CASE("ordered dithering preserves the mean of a flat area and uses the Bayer matrix") {
+  Image flat = Image::make(64, 64, 1, SampleType::U8);
+  std::fill(flat.u8.begin(), flat.u8.end(), std::uint8_t(64));
+  UniformSettings s;
+  s.bits = 1;
+  s.dither = Dither::Ordered;
+  const Image q = quantizeUniform(flat, s).value();
+  // 64/255 = 0.251: white where bayer threshold (b+0.5)/64 > 1 - 0.251, i.e. b >= 48: 16 of 64.
+  long white = 0;
+  for (auto v : q.u8) white += v == 255;
+  CHECK(white == 64 * 64 * 16 / 64);
+  CHECK(bayerOffset(0, 0) == 0.5f / 64.0f);
+  CHECK(bayerOffset(7, 7) == 21.5f / 64.0f);
+}
+
+TEST_CASE("Floyd-Steinberg diffuses the error and keeps the mean") {
+  Image flat = Image::make(100, 100, 1, SampleType::U8);
+  std::fill(flat.u8.begin(), flat.u8.end(), std::uint8_t(64));
+  UniformSettings s;
+  s.bits = 1;
+  s.dither = Dither::FloydSteinberg;
+  const Image q = quantizeUniform(flat, s).value();
+  double sum = 0;
+  for (auto v : q.u8) sum += v;
+  CHECK(sum / 10000.0 == Approx(64.0).margin(1.0));
+  std::set<std::uint8_t> used(q.u8.begin(), q.u8.end());
+  CHECK(used == std::set<std::uint8_t>{0, 255});
+}
+
+TEST_CASE("dithering requires nearest rounding") {
+  UniformSettings s;
+  s.dither = Dither::Ordered;
+  s.rounding = Rounding::Truncate;
+  auto r = quantizeUniform(ramp8(1), s);
+  REQUIRE(!r.ok());
+  CHECK(r.error().find("nearest") != std::string::npos);
+}
+
+TEST_CASE("16-bit images keep 16 bits and quantize with vmax 65535") {
+  Image img = Image::make(4, 1, 1, SampleType::U16);
+  img.u16 = {0, 1000, 32768, 65535};
+  UniformSettings s;
+  s.bits = 16;
+  CHECK(quantizeUniform(img, s).value() == img);
+  s.bits = 2;
+  const Image q = quantizeUniform(img, s).value();
+  REQUIRE(q.type == SampleType::U16);
+  CHECK(q.u16 == std::vector<std::uint16_t>{0, 0, 43690, 65535});  // 32768*3/65535 = 1.50002 -> 2
+  s.bits = 17;
+  CHECK(!quantizeUniform(img, s).ok());
+  s.bits = 9;
+  CHECK(!quantizeUniform(ramp8(1), s).ok());
+}
+
+TEST_CASE("alpha is passed through untouched") {
+  const Image img = randomImage(37, 23, 4, SampleType::U8, 3);
+  UniformSettings s;
+  s.bits = 1;
+  for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Stochastic, Rounding::Seed}) {
+    s.rounding = r;
+    const Image q = quantizeUniform(img, s).value();
+    for (std::size_t p = 0; p < img.pixelCount(); ++p) REQUIRE(q.u8[p * 4 + 3] == img.u8[p * 4 + 3]);
+  }
+  s.rounding = Rounding::Nearest;
+  s.dither = Dither::FloydSteinberg;
+  const Image q = quantizeUniform(img, s).value();
+  for (std::size_t p = 0; p < img.pixelCount(); ++p) REQUIRE(q.u8[p * 4 + 3] == img.u8[p * 4 + 3]);
+}
+
+TEST_CASE("per-channel bits and grayscale") {
+  Image px = Image::make(1, 1, 3, SampleType::U8);
+  px.u8 = {100, 100, 100};
+  UniformSettings s;
+  s.channelBits = {1, 2, 8};
+  const Image q = quantizeUniform(px, s).value();
+  CHECK(q.u8 == std::vector<std::uint8_t>{0, 85, 100});
+  UniformSettings g;
+  g.gray = true;
+  g.bits = 8;
+  px.u8 = {255, 0, 0};
+  const Image y = quantizeUniform(px, g).value();
+  REQUIRE(y.channels == 1);
+  CHECK(y.u8[0] == (77 * 255 + 128) >> 8);  // 77
+  px.u8 = {255, 255, 255};
+  CHECK(quantizeUniform(px, g).value().u8[0] == 255);
+}
