@@ -1,5 +1,5 @@
 // The uniform image quantizer: the specification the GPU kernels must match bit for bit.
-// Contract (tests/data/README.md): scale = f32((L-1)/vmax), inv = f32(vmax/(L-1)),
+// Contract (docs/numeric-contracts.md): scale = f32((L-1)/vmax), inv = f32(vmax/(L-1)),
 // nearest: code = roundEven(f32(v) * scale); truncate: code = floor(f32(v) * scale);
 // sample = clamp(roundEven(code * inv), 0, vmax). Only float32 multiplies, adds and roundings.
 #pragma once
