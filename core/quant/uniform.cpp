@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "util/parallel.hpp"
@@ -155,6 +156,20 @@ void floydSteinberg(const std::vector<T>& in, std::vector<T>& out, int w, int h,
   }
 }
 
+// The contract's formula for nearest/truncate on 8-bit samples, written so the compiler
+// vectorizes it (roundps); identical arithmetic to quantizeCode + dequantizeCode.
+template <bool Truncate>
+__attribute__((target_clones("avx2", "default")))
+void quantizeU8Arithmetic(const std::uint8_t* __restrict src, std::uint8_t* __restrict dst, std::size_t n,
+                          float scale, float inv, float maxCode) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float s = static_cast<float>(src[i]) * scale;
+    const float code = std::min(Truncate ? std::floor(s) : std::nearbyint(s), maxCode);
+    const float out = std::min(std::nearbyint(code * inv), 255.0f);
+    dst[i] = static_cast<std::uint8_t>(static_cast<int>(out));
+  }
+}
+
 template <class T>
 void applyLut(const std::vector<T>& in, std::vector<T>& out, int ch, const std::vector<std::vector<T>>& luts) {
   const std::size_t n = in.size();
@@ -164,6 +179,29 @@ void applyLut(const std::vector<T>& in, std::vector<T>& out, int ch, const std::
   for (int c = 1; c < ch; ++c) allSame = allSame && luts[std::size_t(c)] == luts[0];
   if (allSame) {
     const T* lut = luts[0].data();
+    if constexpr (sizeof(T) == 1) {
+      // Two samples per lookup through a 64K-entry table of byte pairs (128 KiB, stays in L2).
+      std::vector<std::uint16_t> pairLut(65536);
+      for (std::uint32_t v = 0; v < 65536; ++v) {
+        std::uint8_t bytes[2] = {lut[v & 0xFF], lut[v >> 8]};
+        std::uint16_t lo = 0;
+        std::memcpy(&lo, bytes, 2);
+        // memcpy keeps the table correct on either byte order.
+        std::uint16_t key = 0;
+        const std::uint8_t keyBytes[2] = {std::uint8_t(v & 0xFF), std::uint8_t(v >> 8)};
+        std::memcpy(&key, keyBytes, 2);
+        pairLut[key] = lo;
+      }
+      parallelFor(n / 2, 1 << 16, [&](std::size_t b, std::size_t e) {
+        for (std::size_t i = b; i < e; ++i) {
+          std::uint16_t pair = 0;
+          std::memcpy(&pair, src + 2 * i, 2);
+          std::memcpy(dst + 2 * i, &pairLut[pair], 2);
+        }
+      });
+      if (n % 2) dst[n - 1] = lut[src[n - 1]];
+      return;
+    }
     parallelFor(n, 1 << 16, [&](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) dst[i] = lut[src[i]];
     });
@@ -188,6 +226,20 @@ void quantizeTyped(const std::vector<T>& in, std::vector<T>& out, const Image& r
     out = in;  // alpha (and everything not overwritten) passes through
     floydSteinberg(in, out, ref.width, ref.height, ch, colorCh, ks);
     return;
+  }
+  const bool uniformDepth = !ref.hasAlpha() && s.bitsFor(0) == s.bitsFor(1) && s.bitsFor(1) == s.bitsFor(2);
+  if constexpr (sizeof(T) == 1) {
+    if (s.dither == Dither::None && uniformDepth &&
+        (s.rounding == Rounding::Nearest || s.rounding == Rounding::Truncate)) {
+      const UniformConstants& k = ks[0];
+      const float maxCode = static_cast<float>(k.levels - 1);
+      const bool truncate = s.rounding == Rounding::Truncate;
+      parallelFor(in.size(), 1 << 16, [&](std::size_t b, std::size_t e) {
+        if (truncate) quantizeU8Arithmetic<true>(in.data() + b, out.data() + b, e - b, k.scale, k.inv, maxCode);
+        else quantizeU8Arithmetic<false>(in.data() + b, out.data() + b, e - b, k.scale, k.inv, maxCode);
+      });
+      return;
+    }
   }
   if (s.dither == Dither::None && s.rounding != Rounding::Stochastic) {
     std::vector<std::vector<T>> luts(std::size_t(ch), std::vector<T>(std::size_t(ref.vmax()) + 1));
