@@ -4,6 +4,7 @@
 
 #include "cli/cli_harness.hpp"
 #include "image/image_io.hpp"
+#include "image/image.hpp"
 
 using namespace qviz::test;
 using Json = nlohmann::json;
@@ -118,4 +119,43 @@ TEST_CASE("bench writes the documented JSON") {
   }
   CHECK(uniform);
   CHECK(ssim);
+}
+
+TEST_CASE("render: hostile and damaged images exit 2 with a message naming the file") {
+  const std::string dir = freshDir("render_hostile");
+  const auto img = qviz::core::loadImage(dataPath("chelsea.png")).value();
+  const auto png = qviz::core::encodePng(img).value();
+  const std::string pngBytes(png.begin(), png.end());
+  // IHDR width/height patched (stb_image does not check chunk CRCs, so the header is believed).
+  std::string huge = pngBytes;
+  for (int i = 0; i < 2; ++i) {
+    const unsigned v = i == 0 ? 60000u : 60000u;
+    huge[std::size_t(16 + 4 * i)] = char(v >> 24);
+    huge[std::size_t(17 + 4 * i)] = char((v >> 16) & 255);
+    huge[std::size_t(18 + 4 * i)] = char((v >> 8) & 255);
+    huge[std::size_t(19 + 4 * i)] = char(v & 255);
+  }
+  std::string bomb = pngBytes;  // 16384 x 16384 RGBA 16-bit = 2 GiB declared in a small file
+  bomb[16] = 0; bomb[17] = 0; bomb[18] = 0x40; bomb[19] = 0;
+  bomb[20] = 0; bomb[21] = 0; bomb[22] = 0x40; bomb[23] = 0;
+  bomb[24] = 16;
+  bomb[25] = 6;
+  std::string noise(5000, '\0');
+  for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = char((i * 2654435761u) >> 13);
+  noise[0] = 0x13;
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"truncated.png", pngBytes.substr(0, pngBytes.size() / 3)},
+      {"truncated.jpg", std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00", 11)},
+      {"huge.png", huge},
+      {"bomb.png", bomb},
+      {"noise.bmp", noise},
+  };
+  for (const auto& [name, bytes] : files) {
+    writeBytes(dir + "/" + name, bytes);
+    const auto r = runQviz({"render", dir + "/" + name, "--bits", "4", "--out", dir + "/o.png"});
+    INFO(name << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err.find("could not decode " + dir + "/" + name) != std::string::npos);
+  }
+  CHECK(!fileExists(dir + "/o.png"));
 }
