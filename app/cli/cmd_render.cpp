@@ -1,12 +1,14 @@
 // `qviz render`: quantize an image with the uniform quantizer, write the result (or the
 // original followed by one tile per depth) as PNG, and the metrics as JSON.
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/cli.hpp"
 #include "cli/cli11_util.hpp"
+#include "image/figure.hpp"
 #include "image/image_io.hpp"
 #include "metrics/metrics.hpp"
 #include "quant/uniform.hpp"
@@ -28,31 +30,13 @@ bool parseIntList(const std::string& text, std::vector<int>& out) {
   return !out.empty();
 }
 
-// Places images side by side (same height, same channels and type).
-Image tileHorizontally(const std::vector<Image>& tiles) {
-  int width = 0;
-  for (const auto& t : tiles) width += t.width;
-  const Image& first = tiles.front();
-  Image out = Image::make(width, first.height, first.channels, first.type);
-  int x0 = 0;
-  for (const auto& t : tiles) {
-    for (int y = 0; y < t.height; ++y)
-      for (int x = 0; x < t.width; ++x)
-        for (int c = 0; c < t.channels; ++c)
-          out.setSample((std::size_t(y) * std::size_t(width) + std::size_t(x0 + x)) * std::size_t(t.channels) +
-                            std::size_t(c),
-                        t.at(x, y, c));
-    x0 += t.width;
-  }
-  return out;
-}
 }  // namespace
 
 int runRender(int argc, char** argv) {
   CLI::App app{"Quantize an image with the uniform quantizer", "render"};
   std::string input, bitsText = "4", roundingText = "nearest", ditherText = "none", channelBitsText, out,
               metricsPath, backend = "cpu";
-  bool gray = false;
+  bool gray = false, labels = false;
   std::uint32_t seed = 0;
   app.add_option("IMAGE", input, "PNG, JPEG, BMP or TGA image")->required();
   app.add_option("--bits", bitsText, "bits per sample (1-8, 1-16 for 16-bit images), or a list like 8,4,2,1");
@@ -64,6 +48,7 @@ int runRender(int argc, char** argv) {
   app.add_option("--out", out, "output PNG")->required();
   app.add_option("--metrics", metricsPath, "write the metrics as JSON here");
   app.add_option("--backend", backend, "cpu");
+  app.add_flag("--labels", labels, "with a list of depths: a label strip under each tile (depth, levels, PSNR, SSIM)");
   if (auto rc = parseArgs(app, argc, argv)) return *rc;
 
   UniformSettings s;
@@ -135,7 +120,24 @@ int runRender(int argc, char** argv) {
     metrics.push_back(std::move(j));
     tiles.push_back(std::move(quantized));
   }
-  const Image result = tiles.size() > 1 ? tileHorizontally(tiles) : tiles.front();
+  Image result;
+  if (tiles.size() == 1) {
+    result = std::move(tiles.front());
+  } else if (!labels) {
+    result = concatHorizontal(tiles);
+  } else {
+    std::vector<std::vector<std::string>> text = {{"original", s.gray ? "luma" : "", ""}};
+    for (const auto& m : metrics) {
+      char line[64];
+      std::snprintf(line, sizeof line, "%d bit%s, %u levels", int(m["bits"]), int(m["bits"]) == 1 ? "" : "s",
+                    unsigned(m["levels_used"]));
+      char line2[64];
+      if (m["psnr_db"].is_null()) std::snprintf(line2, sizeof line2, "identical");
+      else std::snprintf(line2, sizeof line2, "PSNR %.2f dB  SSIM %.3f", double(m["psnr_db"]), m["ssim"].is_null() ? 1.0 : double(m["ssim"]));
+      text.push_back({line, line2});
+    }
+    result = labelledFigure(tiles, text);
+  }
   if (auto st = savePng(result, out, {input}); !st) return badInput("render", st.error());
   if (!metricsPath.empty()) {
     const Json& doc = depths.size() > 1 ? metrics : metrics.front();

@@ -159,3 +159,21 @@ TEST_CASE("render: hostile and damaged images exit 2 with a message naming the f
   }
   CHECK(!fileExists(dir + "/o.png"));
 }
+
+TEST_CASE("render --labels adds a label strip under unchanged tiles") {
+  const std::string dir = freshDir("render_labels");
+  const auto r = runQviz({"render", dataPath("chelsea.png"), "--bits", "4,1", "--labels", "--out", dir + "/fig.png"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto fig = qviz::core::loadImage(dir + "/fig.png").value();
+  const auto plain = qviz::core::loadImage(dataPath("chelsea.png")).value();
+  CHECK(fig.width == 451 * 3);
+  CHECK(fig.height > 300);
+  for (int y = 0; y < 300; y += 29)
+    for (int x = 0; x < 451; x += 31) REQUIRE(fig.at(x, y, 0) == plain.at(x, y, 0));
+  // The strip holds white text on a dark background.
+  bool white = false;
+  for (int y = 300; y < fig.height; ++y)
+    for (int x = 0; x < fig.width; ++x) white = white || (fig.at(x, y, 0) == 255 && fig.at(x, y, 1) == 255);
+  CHECK(white);
+}
