@@ -1,16 +1,45 @@
 // `qviz`: with a subcommand, the headless CLI; otherwise the explorer window.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "cli/cli.hpp"
 #include "ui/explorer.hpp"
+#include "ui/panels.hpp"
 
 namespace {
 void printUsage() {
-  std::puts("usage: qviz [IMAGE]            open the explorer (default image: assets/images/astronaut.png)");
+  std::puts("usage: qviz [IMAGE] [--panel NAME] [--bits B] [--presenter] [--screenshot OUT.png] [--frames N]");
+  std::puts("            [--bench-ui] [--json OUT] [--size WxH] [--no-settings]");
   std::puts("       qviz SUBCOMMAND [...]   headless tools; `qviz SUBCOMMAND --help` for options\n");
+  std::puts("explorer options:");
+  std::puts("  IMAGE               open this image (default: assets/images/astronaut.png)");
+  std::string names;
+  for (const auto& p : qviz::ui::panelTable()) names += std::string(names.empty() ? "" : ", ") + p.name;
+  std::printf("  --panel NAME        open this panel: %s\n", names.c_str());
+  std::puts("  --bits B            bits per sample");
+  std::puts("  --presenter         presenter mode (large font)");
+  std::puts("  --screenshot OUT    render --frames frames (default 5), save the window as PNG, exit");
+  std::puts("  --bench-ui          drive the bits slider and pan for --frames frames (default 300), print p50/p95/max");
+  std::puts("  --json OUT          with --bench-ui: write the frame times as JSON");
+  std::puts("  --size WxH          window size (default 1600x1000)");
+  std::puts("  --no-settings       start from defaults and save nothing\n");
+  std::puts("subcommands:");
   for (const auto& s : qviz::cli::subcommands()) std::printf("  %-16s %s\n", s.name, s.summary);
+}
+
+int usageError(const std::string& msg) {
+  std::fprintf(stderr, "qviz: error: %s (qviz --help)\n", msg.c_str());
+  return 2;
+}
+
+bool parsePositive(const char* text, int& out) {
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (!end || *end || v <= 0 || v > 1000000) return false;
+  out = int(v);
+  return true;
 }
 }  // namespace
 
@@ -22,14 +51,27 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  qviz::ui::ExplorerOptions options;
+  qviz::ui::ExplorerOptions o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--frames" && i + 1 < argc) options.frames = std::atoi(argv[++i]);
-    else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "qviz: error: unknown option '%s' (qviz --help)\n", a.c_str());
-      return 2;
-    } else options.imagePath = a;
+    const bool hasValue = i + 1 < argc;
+    if (a == "--panel" && hasValue) o.panel = argv[++i];
+    else if (a == "--bits" && hasValue) {
+      if (!parsePositive(argv[++i], o.bits) || o.bits > 16) return usageError("--bits takes 1-16");
+    } else if (a == "--presenter") o.presenter = true;
+    else if (a == "--screenshot" && hasValue) o.screenshot = argv[++i];
+    else if (a == "--frames" && hasValue) {
+      if (!parsePositive(argv[++i], o.frames)) return usageError("--frames takes a positive number");
+    } else if (a == "--bench-ui") o.benchUi = true;
+    else if (a == "--json" && hasValue) o.benchJson = argv[++i];
+    else if (a == "--no-settings") o.ignoreSettings = true;
+    else if (a == "--size" && hasValue) {
+      if (std::sscanf(argv[++i], "%dx%d", &o.width, &o.height) != 2 || o.width < 320 || o.height < 240 ||
+          o.width > 16384 || o.height > 16384)
+        return usageError("--size takes WxH, e.g. 1600x1000");
+    } else if (!a.empty() && a[0] == '-') return usageError("unknown option '" + a + "'");
+    else if (o.imagePath.empty()) o.imagePath = a;
+    else return usageError("more than one image given");
   }
-  return qviz::ui::runExplorer(options);
+  return qviz::ui::runExplorer(o);
 }

@@ -13,7 +13,7 @@ jobs=${QVIZ_JOBS:-$(nproc)}
 packages=(build-essential cmake ninja-build pkg-config git
   libglfw3-dev libimgui-dev libstb-dev python3-glad catch2 zlib1g-dev
   libegl-dev libgl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri libglx-mesa0
-  xvfb xauth x11-utils libeigen3-dev libcli11-dev nlohmann-json3-dev)
+  xvfb xauth x11-utils fonts-dejavu-core libeigen3-dev libcli11-dev nlohmann-json3-dev)
 
 deps() {
   local missing=()

@@ -1,151 +1,326 @@
-// A first explorer: one window with the image, a bits slider and the live metrics. The CPU
-// reference quantizes; the texture is re-uploaded only when a setting changes.
+// The GLFW shell: window and GL context, the flat main loop (wait for events, apply commands,
+// update derived caches, draw, present), drag-and-drop, the system file dialog, settings, and the
+// scripted modes (--screenshot, --bench-ui).
 #include "ui/explorer.hpp"
 
 #include <glad/gl.h>
-// glad must come first.
+// glad first
 #include <GLFW/glfw3.h>
 #include <imgui.h>
 #include <imgui_impl_glfw.h>
 #include <imgui_impl_opengl3.h>
 
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "image/image_io.hpp"
-#include "metrics/metrics.hpp"
-#include "quant/uniform.hpp"
+#include "ui/commands.hpp"
+#include "ui/derived.hpp"
+#include "ui/frame.hpp"
+#include "ui/panels.hpp"
+#include "ui/settings.hpp"
+#include "util/fs.hpp"
 
 #ifndef QVIZ_SOURCE_DIR
 #define QVIZ_SOURCE_DIR "."
 #endif
 
 namespace qviz::ui {
-using namespace qviz::core;
+namespace fs = std::filesystem;
 
 std::string defaultImagePath() {
   for (const char* dir : {QVIZ_SOURCE_DIR "/assets/images", "assets/images", "/usr/share/qviz/images"}) {
-    const auto p = std::filesystem::path(dir) / "astronaut.png";
+    const auto p = fs::path(dir) / "astronaut.png";
     std::error_code ec;
-    if (std::filesystem::exists(p, ec)) return p.string();
+    if (fs::exists(p, ec)) return p.string();
   }
   return "assets/images/astronaut.png";
 }
 
 namespace {
-GLuint uploadRgba8(const Image& img, GLuint tex) {
-  // Expand any channel layout to RGBA8 for display.
-  std::vector<std::uint8_t> rgba(img.pixelCount() * 4);
-  const Image rgb = toRgb(img);
-  const unsigned shift = img.type == SampleType::U16 ? 8 : 0;
-  for (std::size_t p = 0; p < img.pixelCount(); ++p) {
-    for (std::size_t c = 0; c < 3; ++c) rgba[p * 4 + c] = std::uint8_t(rgb.sample(p * std::size_t(rgb.channels) + c) >> shift);
-    rgba[p * 4 + 3] = rgb.channels == 4 ? std::uint8_t(rgb.sample(p * 4 + 3) >> shift) : 255;
+// State shared with GLFW callbacks and the system-dialog thread (through the window user pointer).
+struct Mailbox {
+  std::mutex mutex;
+  std::vector<std::string> paths;  // from drops and the system dialog
+  std::atomic<bool> dialogOpen{false};
+};
+struct Shell {
+  GLFWwindow* window = nullptr;
+  bool eventSeen = true;
+  // Shared with the dialog thread, which may outlive a closing window.
+  std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
+};
+
+Shell* shellOf(GLFWwindow* w) { return static_cast<Shell*>(glfwGetWindowUserPointer(w)); }
+void markEvent(GLFWwindow* w) { shellOf(w)->eventSeen = true; }
+
+void post(Mailbox& m, std::string path) {
+  std::lock_guard lock(m.mutex);
+  m.paths.push_back(std::move(path));
+}
+
+bool haveZenity() {
+  const char* path = std::getenv("PATH");
+  if (!path) return false;
+  std::string p(path);
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    const std::size_t end = p.find(':', start);
+    const std::string dir = p.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::error_code ec;
+    if (!dir.empty() && fs::exists(fs::path(dir) / "zenity", ec)) return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
   }
-  if (!tex) glGenTextures(1, &tex);
-  glBindTexture(GL_TEXTURE_2D, tex);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, img.width, img.height, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
-  return tex;
+  return false;
+}
+
+void openSystemDialog(void* user) {
+  auto* sh = static_cast<Shell*>(user);
+  if (sh->mailbox->dialogOpen.exchange(true)) return;  // one dialog at a time
+  // The dialog blocks, so it runs on its own thread; its answer comes back through the mailbox.
+  std::thread([mailbox = sh->mailbox] {
+    std::string result;
+    if (FILE* f = ::popen("zenity --file-selection --title='Open image' "
+                          "--file-filter='Images | *.png *.jpg *.jpeg *.bmp *.tga' 2>/dev/null",
+                          "r")) {
+      char buf[4096];
+      while (std::fgets(buf, sizeof buf, f)) result += buf;
+      ::pclose(f);
+    }
+    while (!result.empty() && (result.back() == '\n' || result.back() == '\r')) result.pop_back();
+    if (!result.empty()) post(*mailbox, result);
+    mailbox->dialogOpen = false;
+    glfwPostEmptyEvent();
+  }).detach();
+}
+
+void requestQuit(void* user) { glfwSetWindowShouldClose(static_cast<Shell*>(user)->window, GLFW_TRUE); }
+
+core::Status saveFramebuffer(int w, int h, const std::string& path) {
+  core::Image img = core::Image::make(w, h, 3, core::SampleType::U8);
+  std::vector<std::uint8_t> rows(std::size_t(w) * std::size_t(h) * 3);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, w, h, GL_RGB, GL_UNSIGNED_BYTE, rows.data());
+  const std::size_t stride = std::size_t(w) * 3;
+  for (int y = 0; y < h; ++y)
+    std::copy_n(rows.data() + std::size_t(h - 1 - y) * stride, stride, img.u8.data() + std::size_t(y) * stride);
+  return core::savePng(img, path);
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5))];
 }
 }  // namespace
 
-int runExplorer(const ExplorerOptions& options) {
-  const std::string path = options.imagePath.empty() ? defaultImagePath() : options.imagePath;
-  std::string status;
-  Image original;
-  if (auto loaded = loadImage(path)) original = std::move(*loaded);
-  else status = loaded.error();
+int runExplorer(const ExplorerOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  AppState s;
+  Commands cmd;
+  if (!o.ignoreSettings)
+    if (std::string msg = loadSettings(s); !msg.empty()) postNotice(s.ui, msg, true);
+  std::error_code ec;
+  if (!o.imagePath.empty()) s.doc.imagePath = o.imagePath;
+  else if (s.doc.imagePath.empty() || !fs::exists(s.doc.imagePath, ec)) s.doc.imagePath = defaultImagePath();
+  if (o.bits > 0) s.doc.quant.bits = o.bits;
+  if (!o.panel.empty()) {
+    const PanelEntry* p = findPanel(o.panel.c_str());
+    if (!p) {
+      std::string names;
+      for (const auto& e : panelTable()) names += std::string(names.empty() ? "" : ", ") + e.name;
+      std::fprintf(stderr, "qviz: error: unknown panel '%s' (%s)\n", o.panel.c_str(), names.c_str());
+      return 2;
+    }
+    s.ui.open.*(p->open) = true;
+  }
+  if (o.presenter) {
+    s.ui.presenter = true;
+    s.ui.fontScale = 2.0f;
+  }
 
   glfwSetErrorCallback([](int code, const char* msg) { std::fprintf(stderr, "qviz: GLFW error %d: %s\n", code, msg); });
   if (!glfwInit()) {
-    std::fprintf(stderr, "qviz: error: cannot open a window (no display?); the CLI works headless: qviz --help\n");
+    std::fprintf(stderr, "qviz: error: cannot open a window (no display?); the CLI works without one: qviz --help\n");
     return 2;
   }
-  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
-  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
-  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-  GLFWwindow* window = glfwCreateWindow(1400, 900, "QuantizationViz", nullptr, nullptr);
-  if (!window) {
-    std::fprintf(stderr, "qviz: error: cannot create an OpenGL 3.3 window\n");
+  Shell sh;
+  const int versions[][2] = {{4, 5}, {4, 3}, {4, 1}, {3, 3}};
+  for (const auto& v : versions) {
+    glfwDefaultWindowHints();
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, v[0]);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, v[1]);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    sh.window = glfwCreateWindow(o.width, o.height, "QuantizationViz", nullptr, nullptr);
+    if (sh.window) break;
+  }
+  if (!sh.window) {
+    std::fprintf(stderr, "qviz: error: cannot create an OpenGL 3.3+ core window\n");
     glfwTerminate();
     return 2;
   }
-  glfwMakeContextCurrent(window);
-  glfwSwapInterval(1);
+  glfwSetWindowUserPointer(sh.window, &sh);
+  glfwMakeContextCurrent(sh.window);
+  glfwSwapInterval(o.benchUi ? 0 : 1);
   if (!gladLoadGL(glfwGetProcAddress)) {
     std::fprintf(stderr, "qviz: error: cannot load OpenGL functions\n");
-    glfwDestroyWindow(window);
+    glfwDestroyWindow(sh.window);
     glfwTerminate();
     return 2;
   }
+  // Our callbacks first: ImGui's GLFW backend chains to them, so every input marks a redraw.
+  glfwSetCursorPosCallback(sh.window, [](GLFWwindow* w, double, double) { markEvent(w); });
+  glfwSetMouseButtonCallback(sh.window, [](GLFWwindow* w, int, int, int) { markEvent(w); });
+  glfwSetScrollCallback(sh.window, [](GLFWwindow* w, double, double) { markEvent(w); });
+  glfwSetKeyCallback(sh.window, [](GLFWwindow* w, int, int, int, int) { markEvent(w); });
+  glfwSetCharCallback(sh.window, [](GLFWwindow* w, unsigned) { markEvent(w); });
+  glfwSetWindowFocusCallback(sh.window, [](GLFWwindow* w, int) { markEvent(w); });
+  glfwSetFramebufferSizeCallback(sh.window, [](GLFWwindow* w, int, int) { markEvent(w); });
+  glfwSetWindowRefreshCallback(sh.window, [](GLFWwindow* w) { markEvent(w); });
+  glfwSetDropCallback(sh.window, [](GLFWwindow* w, int count, const char** paths) {
+    for (int i = 0; i < count; ++i) post(*shellOf(w)->mailbox, paths[i]);
+    markEvent(w);
+  });
+
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
-  ImGui::GetIO().IniFilename = nullptr;
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;  // saved atomically by us
+  io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+  const std::string iniPath = configDir() + "/imgui.ini";
+  if (!o.ignoreSettings)
+    if (auto ini = core::readFile(iniPath, 1 << 20); ini && !ini->empty())
+      ImGui::LoadIniSettingsFromMemory(reinterpret_cast<const char*>(ini->data()), ini->size());
   ImGui::StyleColorsDark();
-  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGuiStyle& style = ImGui::GetStyle();
+  style.WindowRounding = 4;
+  style.FrameRounding = 3;
+  const ImGuiStyle baseStyle = style;
+  ImGui_ImplGlfw_InitForOpenGL(sh.window, true);
   ImGui_ImplOpenGL3_Init("#version 330 core");
+  float appliedScale = -1;
 
-  UniformSettings settings;
-  UniformSettings shown;
-  shown.bits = -1;
-  GLuint tex = 0;
-  ImageMetrics metrics;
-  int frame = 0;
-  while (!glfwWindowShouldClose(window)) {
-    glfwWaitEventsTimeout(0.5);
-    if (!original.empty() && (shown.bits != settings.bits || shown.rounding != settings.rounding)) {
-      auto q = quantizeUniform(original, settings);
-      if (q) {
-        tex = uploadRgba8(*q, tex);
-        metrics = computeMetrics(original, original, *q, settings);
-      } else {
-        status = q.error();
+  FrameHooks hooks;
+  hooks.canOpenSystemDialog = haveZenity();
+  hooks.openSystemDialog = openSystemDialog;
+  hooks.requestQuit = requestQuit;
+  hooks.user = &sh;
+
+  const bool scripted = !o.screenshot.empty() || o.benchUi;
+  const int totalFrames = o.frames > 0 ? o.frames : (scripted ? (o.benchUi ? 300 : 5) : 0);
+  std::vector<double> frameMs;
+  double firstFrameMs = 0;
+  int frame = 0, extraFrames = 3;
+  int exitCode = 0;
+  while (!glfwWindowShouldClose(sh.window)) {
+    // Idle costs nothing: block until input unless something animates or a scripted run is going.
+    const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty();
+    if (!scripted) {
+      if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
+      else glfwWaitEventsTimeout(0.5);
+      if (sh.eventSeen) extraFrames = 3;
+      sh.eventSeen = false;
+      if (extraFrames <= 0 && !animating) {
+        std::lock_guard lock(sh.mailbox->mutex);
+        if (sh.mailbox->paths.empty()) continue;
       }
-      shown = settings;
+      --extraFrames;
+    } else {
+      glfwPollEvents();
+    }
+    {
+      std::lock_guard lock(sh.mailbox->mutex);
+      for (auto& p : sh.mailbox->paths) cmd.openImage(p);
+      sh.mailbox->paths.clear();
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    if (o.benchUi) {
+      // Drag the bits slider through its range and pan the zoomed view.
+      const int maxBits = s.derived.image.empty() ? 8 : s.derived.image.bitDepth();
+      const int b = 1 + frame % maxBits;
+      cmd.edit("bench bits", [b](Document& d) { d.quant.bits = b; });
+      s.ui.zoom = 2.0f;
+      s.ui.panX = float((frame * 7) % 400) - 200.0f;
+    }
+    applyCommands(s, cmd);
+    updateDerived(s);
+    if (appliedScale != s.ui.fontScale) {
+      applyFontScale(s.ui, baseStyle);
+      appliedScale = s.ui.fontScale;
     }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
-    ImGui::SetNextWindowPos(ImVec2(0, 0));
-    ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
-    ImGui::Begin("QuantizationViz", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove);
-    ImGui::TextUnformatted(path.c_str());
-    if (!original.empty()) {
-      ImGui::SliderInt("bits", &settings.bits, 1, original.bitDepth());
-      int r = int(settings.rounding);
-      ImGui::Combo("rounding", &r, "nearest\0truncate\0stochastic\0seed (original app)\0");
-      settings.rounding = Rounding(r);
-      ImGui::Text("PSNR %s dB   SSIM %.4f   levels %u   %.1f:1",
-                  metrics.psnrDb ? std::to_string(*metrics.psnrDb).substr(0, 6).c_str() : "inf",
-                  metrics.ssim.value_or(1.0), metrics.levelsUsed, metrics.storage.compressionRatio);
-      const ImVec2 avail = ImGui::GetContentRegionAvail();
-      const float scale = std::min(avail.x / float(original.width), avail.y / float(original.height));
-      ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(tex)),
-                   ImVec2(float(original.width) * scale, float(original.height) * scale));
-    }
-    if (!status.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", status.c_str());
-    ImGui::End();
+    s.ui.now = glfwGetTime();
+    drawFrame(s, cmd, hooks);
     ImGui::Render();
-    int w = 0, h = 0;
-    glfwGetFramebufferSize(window, &w, &h);
-    glViewport(0, 0, w, h);
-    glClearColor(0.1f, 0.1f, 0.12f, 1.0f);
+    int fbw = 0, fbh = 0;
+    glfwGetFramebufferSize(sh.window, &fbw, &fbh);
+    glViewport(0, 0, fbw, fbh);
+    glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-    glfwSwapBuffers(window);
-    if (options.frames > 0 && ++frame >= options.frames) break;
+    ++frame;
+    const bool lastScripted = scripted && frame >= totalFrames;
+    if (!s.ui.pendingScreenshot.empty() || (lastScripted && !o.screenshot.empty())) {
+      const std::string path = lastScripted && !o.screenshot.empty() ? o.screenshot : s.ui.pendingScreenshot;
+      const auto st = saveFramebuffer(fbw, fbh, path);
+      if (lastScripted && !o.screenshot.empty() && !st) {
+        std::fprintf(stderr, "qviz: error: %s\n", st.error().c_str());
+        exitCode = 2;
+      }
+      postNotice(s.ui, st ? "saved a screenshot to " + path : st.error(), !st);
+      s.ui.pendingScreenshot.clear();
+    }
+    glfwSwapBuffers(sh.window);
+    if (o.benchUi) glFinish();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (frame == 1) firstFrameMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    else frameMs.push_back(ms);
+    if (lastScripted) break;
   }
-  if (tex) glDeleteTextures(1, &tex);
+  if (o.benchUi) {
+    nlohmann::ordered_json j;
+    j["frames"] = frame;
+    j["image"] = s.doc.imagePath;
+    j["width"] = s.derived.image.width;
+    j["height"] = s.derived.image.height;
+    j["renderer"] = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+    j["first_frame_ms"] = firstFrameMs;
+    j["p50_ms"] = percentile(frameMs, 0.5);
+    j["p95_ms"] = percentile(frameMs, 0.95);
+    j["max_ms"] = frameMs.empty() ? 0 : *std::max_element(frameMs.begin(), frameMs.end());
+    std::printf("bench-ui: %d frames on %s, %dx%d image: p50 %.2f ms, p95 %.2f ms, max %.2f ms; first frame after %.0f ms\n",
+                frame, j["renderer"].get<std::string>().c_str(), s.derived.image.width, s.derived.image.height,
+                double(j["p50_ms"]), double(j["p95_ms"]), double(j["max_ms"]), firstFrameMs);
+    if (!o.benchJson.empty())
+      if (auto st = core::writeFileAtomic(o.benchJson, j.dump(2) + "\n"); !st) {
+        std::fprintf(stderr, "qviz: error: %s\n", st.error().c_str());
+        exitCode = 2;
+      }
+  }
+  if (!o.ignoreSettings && !scripted) {
+    if (std::string err = saveSettings(s); !err.empty()) std::fprintf(stderr, "qviz: %s\n", err.c_str());
+    std::size_t iniSize = 0;
+    const char* ini = ImGui::SaveIniSettingsToMemory(&iniSize);
+    if (auto st = core::writeFileAtomic(iniPath, ini, iniSize); !st) std::fprintf(stderr, "qviz: %s\n", st.error().c_str());
+  }
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
-  glfwDestroyWindow(window);
+  s.derived = {};  // textures go before the context
+  glfwDestroyWindow(sh.window);
   glfwTerminate();
-  return 0;
+  return exitCode;
 }
 
 }  // namespace qviz::ui

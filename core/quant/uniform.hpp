@@ -37,6 +37,7 @@ struct UniformSettings {
   bool gray = false;       // quantize the integer luma instead of the colour channels
   std::uint32_t seed = 0;  // stochastic rounding seed
 
+  bool operator==(const UniformSettings&) const = default;
   int bitsFor(int colorChannel) const {
     const int b = colorChannel < 3 ? channelBits[std::size_t(colorChannel)] : 0;
     return b > 0 ? b : bits;

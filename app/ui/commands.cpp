@@ -1,0 +1,48 @@
+// Command queue and its single point of application.
+#include "ui/commands.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace qviz::ui {
+
+void Commands::edit(std::string label, std::function<void(Document&)> fn) {
+  m_queue.push_back({std::move(label), [f = std::move(fn)](AppState& s) { f(s.doc); }});
+}
+
+void Commands::action(std::string label, std::function<void(AppState&)> fn) {
+  m_queue.push_back({std::move(label), std::move(fn)});
+}
+
+void Commands::notify(std::string text, bool error) {
+  action("notice", [t = std::move(text), error](AppState& s) { postNotice(s.ui, t, error); });
+}
+
+void Commands::openImage(const std::string& path) {
+  action("open image", [path](AppState& s) {
+    s.doc.imagePath = path;
+    auto& recent = s.ui.recentFiles;
+    recent.erase(std::remove(recent.begin(), recent.end(), path), recent.end());
+    recent.insert(recent.begin(), path);
+    if (recent.size() > 10) recent.resize(10);
+  });
+}
+
+std::vector<Command> Commands::take() { return std::exchange(m_queue, {}); }
+
+std::size_t applyCommands(AppState& state, Commands& commands) {
+  std::vector<Command> queue = commands.take();
+  for (auto& c : queue) {
+    const Document before = state.doc;
+    c.apply(state);
+    if (!(state.doc == before)) ++state.revision;
+  }
+  return queue.size();
+}
+
+void postNotice(UiState& ui, std::string text, bool error) {
+  ui.notices.push_back({std::move(text), error, ui.now});
+  while (ui.notices.size() > 6) ui.notices.pop_front();
+}
+
+}  // namespace qviz::ui

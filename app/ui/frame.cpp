@@ -1,0 +1,278 @@
+// The explorer's frame: menu bar, panel windows from the panel table, status bar with notices,
+// help, the in-app file browser and the export dialog.
+#include "ui/frame.hpp"
+
+#include <imgui.h>
+#include <imgui_impl_opengl3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "image/image_io.hpp"
+#include "ui/derived.hpp"
+#include "ui/keys.hpp"
+#include "ui/panels.hpp"
+
+namespace qviz::ui {
+namespace fs = std::filesystem;
+using namespace qviz::core;
+
+void exportLevelsFigure(AppState& s, const std::string& path);  // panel_levels.cpp
+
+void exportView(AppState& s, const std::string& what, const std::string& path) {
+  const QuantizedView& v = s.derived.view;
+  Status st;
+  if (what == "levels") {
+    exportLevelsFigure(s, path);
+    return;
+  }
+  if (v.reference.empty()) st = fail("nothing to export: no image is open");
+  else if (what == "quantized") st = savePng(v.quantized, path, {s.doc.imagePath});
+  else if (what == "original") st = savePng(v.reference, path, {s.doc.imagePath});
+  else if (what == "error") {
+    const auto rgba = errorMapRgba8(v.reference, v.quantized, s.doc.errorGain, s.doc.errorSigned);
+    Image img = Image::make(v.reference.width, v.reference.height, 4, SampleType::U8);
+    img.u8 = rgba;
+    st = savePng(img, path, {s.doc.imagePath});
+  } else st = fail("unknown view '" + what + "'");
+  postNotice(s.ui, st ? "exported the " + what + " view (" + std::to_string(v.reference.width) + "x" +
+                            std::to_string(v.reference.height) + ") to " + path
+                      : st.error(),
+             !st);
+}
+
+namespace {
+bool isOpenable(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".tga";
+}
+
+void drawMenu(AppState& s, UiState& ui, Commands& cmd, const FrameHooks& hooks) {
+  if (!ImGui::BeginMainMenuBar()) return;
+  if (ImGui::BeginMenu("File")) {
+    if (ImGui::MenuItem("Open...", "Ctrl+O")) ui.showFileBrowser = true;
+    if (hooks.canOpenSystemDialog && ImGui::MenuItem("Open with the system dialog...")) hooks.openSystemDialog(hooks.user);
+    if (ImGui::BeginMenu("Open recent", !ui.recentFiles.empty())) {
+      for (const auto& f : ui.recentFiles)
+        if (ImGui::MenuItem(f.c_str())) cmd.openImage(f);
+      ImGui::EndMenu();
+    }
+    ImGui::Separator();
+    if (ImGui::MenuItem("Save screenshot", "Ctrl+S")) ui.pendingScreenshot = "qviz-screenshot.png";
+    for (const char* what : {"quantized", "original", "error", "levels"}) {
+      const std::string label = std::string("Export ") + what + (std::string(what) == "levels" ? " grid" : " image") + "...";
+      if (ImGui::MenuItem(label.c_str(), std::string(what) == "quantized" ? "Ctrl+E" : nullptr)) {
+        ui.exportWhat = what;
+        ui.exportPath = std::string("qviz-") + what + ".png";
+      }
+    }
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit", "Ctrl+Q")) ui.quitRequested = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    if (ImGui::MenuItem("Presenter mode", "F5", ui.presenter)) {
+      ui.presenter = !ui.presenter;
+      ui.fontScale = ui.presenter ? 2.0f : 1.0f;
+    }
+    if (ImGui::MenuItem("Larger font", "Ctrl+=")) ui.fontScale = std::min(4.0f, ui.fontScale * 1.25f);
+    if (ImGui::MenuItem("Smaller font", "Ctrl+-")) ui.fontScale = std::max(0.5f, ui.fontScale / 1.25f);
+    if (ImGui::MenuItem("Fit image", "F")) ui.zoom = ui.panX = ui.panY = 0;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("Panels")) {
+    for (const auto& p : panelTable()) ImGui::MenuItem(p.title, nullptr, &(ui.open.*(p.open)));
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("Help")) {
+    if (ImGui::MenuItem("Shortcuts and help", "F1")) ui.showHelp = true;
+    ImGui::EndMenu();
+  }
+  ImGui::SameLine(ImGui::GetWindowWidth() - ImGui::CalcTextSize(s.doc.imagePath.c_str()).x - 16);
+  ImGui::TextDisabled("%s", s.doc.imagePath.c_str());
+  ImGui::EndMainMenuBar();
+}
+
+void drawStatusBar(UiState& ui) {
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  const float h = ImGui::GetFrameHeight() + 4;
+  ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x, vp->WorkPos.y + vp->WorkSize.y - h));
+  ImGui::SetNextWindowSize(ImVec2(vp->WorkSize.x, h));
+  ImGui::Begin("##status", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                   ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav);
+  // Errors stay until dismissed; information fades after 6 seconds.
+  while (!ui.notices.empty() && !ui.notices.front().error && ui.now - ui.notices.front().time > 6.0) ui.notices.pop_front();
+  if (!ui.notices.empty()) {
+    const Notice& n = ui.notices.back();
+    ImGui::TextColored(n.error ? ImVec4(1, 0.45f, 0.4f, 1) : ImVec4(0.7f, 0.9f, 0.7f, 1), "%s", n.text.c_str());
+    if (n.error) {
+      ImGui::SameLine();
+      if (ImGui::SmallButton("dismiss")) ui.notices.pop_back();
+    }
+  } else {
+    ImGui::TextDisabled("F1: help   Ctrl+O: open   drop an image on the window to open it");
+  }
+  ImGui::End();
+}
+
+void drawHelp(UiState& ui) {
+  if (!ui.showHelp) return;
+  ImGui::SetNextWindowSize(ImVec2(ImGui::GetFontSize() * 34, 0), ImGuiCond_Appearing);
+  if (ImGui::Begin("Help", &ui.showHelp)) {
+    ImGui::TextWrapped("QuantizationViz re-quantizes the image live as you move the controls. Every number shown is "
+                       "computed by the CPU reference core or by GPU kernels that match it bit for bit.");
+    ImGui::Separator();
+    if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
+      for (const auto& k : shortcuts()) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::TextUnformatted(k.keys);
+        ImGui::TableSetColumnIndex(1);
+        ImGui::TextUnformatted(k.action);
+      }
+      ImGui::EndTable();
+    }
+    ImGui::Separator();
+    ImGui::TextWrapped("Image views: mouse wheel zooms around the cursor, drag pans, double-click fits. In the split "
+                       "view drag the divider (or shift-drag anywhere). Hover a pixel for its code and error.");
+  }
+  ImGui::End();
+}
+
+void drawFileBrowser(UiState& ui, Commands& cmd) {
+  if (!ui.showFileBrowser) return;
+  std::error_code ec;
+  if (ui.browserDir.empty() || !fs::is_directory(ui.browserDir, ec)) ui.browserDir = fs::current_path(ec).string();
+  ImGui::SetNextWindowSize(ImVec2(ImGui::GetFontSize() * 40, ImGui::GetFontSize() * 28), ImGuiCond_Appearing);
+  if (ImGui::Begin("Open image", &ui.showFileBrowser)) {
+    ImGui::TextUnformatted(ui.browserDir.c_str());
+    if (ImGui::Button("Up")) ui.browserDir = fs::path(ui.browserDir).parent_path().string();
+    ImGui::SameLine();
+    if (ImGui::Button("Home"))
+      if (const char* home = std::getenv("HOME")) ui.browserDir = home;
+    ImGui::SameLine();
+    ImGui::TextDisabled("PNG, JPEG, BMP, TGA (recognised by content)");
+    ImGui::BeginChild("entries", ImVec2(0, 0), true);
+    std::vector<fs::directory_entry> entries;
+    for (fs::directory_iterator it(ui.browserDir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.empty() || name[0] == '.') continue;
+      if (it->is_directory(ec) || isOpenable(it->path())) entries.push_back(*it);
+    }
+    std::sort(entries.begin(), entries.end(), [](const fs::directory_entry& a, const fs::directory_entry& b) {
+      std::error_code e;
+      const bool da = a.is_directory(e), db = b.is_directory(e);
+      return da != db ? da : a.path().filename() < b.path().filename();
+    });
+    for (const auto& e : entries) {
+      const bool dir = e.is_directory(ec);
+      const std::string label = (dir ? "[dir]  " : "       ") + e.path().filename().string();
+      if (ImGui::Selectable(label.c_str(), false, ImGuiSelectableFlags_AllowDoubleClick) &&
+          (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left) || !dir)) {
+        if (dir) ui.browserDir = e.path().string();
+        else {
+          cmd.openImage(e.path().string());
+          ui.showFileBrowser = false;
+        }
+      }
+    }
+    if (ec) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "cannot list this folder: %s", ec.message().c_str());
+    ImGui::EndChild();
+  }
+  ImGui::End();
+}
+
+void drawExportDialog(UiState& ui, Commands& cmd) {
+  if (ui.exportWhat.empty()) return;
+  bool open = true;
+  ImGui::SetNextWindowSize(ImVec2(ImGui::GetFontSize() * 30, 0), ImGuiCond_Appearing);
+  if (ImGui::Begin("Export", &open, ImGuiWindowFlags_NoCollapse)) {
+    ImGui::Text("Export the %s %s at native resolution as PNG", ui.exportWhat.c_str(),
+                ui.exportWhat == "levels" ? "grid" : "image");
+    char buf[1024];
+    std::snprintf(buf, sizeof buf, "%s", ui.exportPath.c_str());
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::InputText("##path", buf, sizeof buf)) ui.exportPath = buf;
+    if (ImGui::Button("Save")) {
+      const std::string what = ui.exportWhat, path = ui.exportPath;
+      cmd.action("export", [what, path](AppState& st) { exportView(st, what, path); });
+      open = false;
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Cancel")) open = false;
+  }
+  ImGui::End();
+  if (!open) ui.exportWhat.clear();
+}
+}  // namespace
+
+void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
+  UiState& ui = s.ui;
+  handleShortcuts(s, ui, cmd);
+  drawMenu(s, ui, cmd, hooks);
+  // First-use layout (no imgui.ini yet): the image panel on the left, the levels grid under it,
+  // the other open panels stacked evenly in a right-hand column.
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  const float statusH = ImGui::GetFrameHeight() + 4;
+  const float workH = vp->WorkSize.y - statusH;
+  const float rightW = std::floor(vp->WorkSize.x * 0.36f);
+  const float leftW = vp->WorkSize.x - rightW;
+  int rightCount = 0, rightIndex = 0;
+  for (const auto& p : panelTable())
+    if (ui.open.*(p.open) && std::string(p.name) != "image" && std::string(p.name) != "levels") ++rightCount;
+  const bool levelsOpen = ui.open.levels;
+  const bool imageOpen = ui.open.image;
+  for (const auto& p : panelTable()) {
+    bool& open = ui.open.*(p.open);
+    if (!open) continue;
+    const std::string name = p.name;
+    ImVec2 pos, size;
+    if (name == "image") {
+      pos = vp->WorkPos;
+      size = ImVec2(leftW, levelsOpen ? std::floor(workH * 0.62f) : workH);
+    } else if (name == "levels") {
+      const float top = imageOpen ? std::floor(workH * 0.62f) : 0.0f;
+      pos = ImVec2(vp->WorkPos.x, vp->WorkPos.y + top);
+      size = ImVec2(leftW, workH - top);
+    } else {
+      const float h = std::floor(workH / float(std::max(1, rightCount)));
+      pos = ImVec2(vp->WorkPos.x + leftW, vp->WorkPos.y + h * float(rightIndex++));
+      size = ImVec2(rightW, h);
+    }
+    ImGui::SetNextWindowPos(pos, ImGuiCond_FirstUseEver);
+    ImGui::SetNextWindowSize(size, ImGuiCond_FirstUseEver);
+    if (ImGui::Begin(p.title, &open)) p.draw(s, ui, cmd);
+    ImGui::End();
+  }
+  drawStatusBar(ui);
+  drawHelp(ui);
+  drawFileBrowser(ui, cmd);
+  drawExportDialog(ui, cmd);
+  if (ui.quitRequested && hooks.requestQuit) hooks.requestQuit(hooks.user);
+}
+
+void applyFontScale(const UiState& ui, const ImGuiStyle& baseStyle) {
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  const float size = 15.0f * ui.fontScale;
+  const char* ttf = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  std::error_code ec;
+  if (fs::exists(ttf, ec)) {
+    io.Fonts->AddFontFromFileTTF(ttf, size);
+  } else {
+    ImFontConfig cfg;
+    cfg.SizePixels = 13.0f * ui.fontScale;
+    io.Fonts->AddFontDefault(&cfg);
+  }
+  io.Fonts->Build();
+  ImGui_ImplOpenGL3_DestroyFontsTexture();
+  ImGui_ImplOpenGL3_CreateFontsTexture();
+  ImGui::GetStyle() = baseStyle;
+  ImGui::GetStyle().ScaleAllSizes(ui.fontScale);
+}
+
+}  // namespace qviz::ui

@@ -1,0 +1,167 @@
+// Image quantization panel: the controls of the uniform quantizer, the original and quantized
+// views (side by side, split, error heatmap, flicker), zoom/pan and a pixel inspector.
+#include <imgui.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "ui/panels.hpp"
+#include "ui/widgets.hpp"
+
+namespace qviz::ui {
+using namespace qviz::core;
+
+namespace {
+const char* kRoundingLabels[] = {"nearest (round half to even)", "truncate (floor)", "stochastic (hash of x, y, c, seed)",
+                                 "seed: the original app's formula"};
+const char* kDitherLabels[] = {"none", "ordered (Bayer 8x8)", "Floyd-Steinberg (CPU only)"};
+const char* kPathLabels[] = {"GPU compute", "GPU fragment", "CPU reference"};
+const char* kChannelLabels[] = {"R bits", "G bits", "B bits"};
+const char* kViewLabels[] = {"Side by side", "Split", "Error", "Flicker"};
+
+void controls(const AppState& s, Commands& cmd) {
+  const UniformSettings& q = s.doc.quant;
+  const int maxBits = s.derived.image.empty() ? 8 : s.derived.image.bitDepth();
+  bool perChannel = q.channelBits[0] > 0;
+  ImGui::PushItemWidth(ImGui::GetFontSize() * 14);
+  if (!perChannel) {
+    int bits = q.bits;
+    if (ImGui::SliderInt("bits", &bits, 1, maxBits, "%d bits"))
+      cmd.edit("set bits", [bits](Document& d) { d.quant.bits = bits; });
+  } else {
+    for (int c = 0; c < 3; ++c) {
+      int b = q.bitsFor(c);
+      if (ImGui::SliderInt(kChannelLabels[c], &b, 1, maxBits))
+        cmd.edit("set channel bits", [c, b](Document& d) { d.quant.channelBits[std::size_t(c)] = b; });
+    }
+  }
+  ImGui::SameLine();
+  if (ImGui::Checkbox("per channel", &perChannel))
+    cmd.edit("per-channel bits", [perChannel](Document& d) {
+      d.quant.channelBits = perChannel ? std::array<int, 3>{d.quant.bits, d.quant.bits, d.quant.bits}
+                                       : std::array<int, 3>{0, 0, 0};
+    });
+  int rounding = int(q.rounding);
+  if (ImGui::Combo("rounding", &rounding, kRoundingLabels, 4))
+    cmd.edit("set rounding", [rounding](Document& d) {
+      d.quant.rounding = Rounding(rounding);
+      if (d.quant.rounding != Rounding::Nearest) d.quant.dither = Dither::None;
+    });
+  int dither = int(q.dither);
+  if (ImGui::Combo("dither", &dither, kDitherLabels, 3))
+    cmd.edit("set dither", [dither](Document& d) {
+      d.quant.dither = Dither(dither);
+      if (d.quant.dither != Dither::None) d.quant.rounding = Rounding::Nearest;
+    });
+  if (q.rounding == Rounding::Stochastic) {
+    int seed = int(q.seed);
+    if (ImGui::InputInt("seed", &seed)) cmd.edit("set seed", [seed](Document& d) { d.quant.seed = std::uint32_t(std::max(0, seed)); });
+  }
+  bool gray = q.gray;
+  if (ImGui::Checkbox("grayscale (integer luma)", &gray)) cmd.edit("grayscale", [gray](Document& d) { d.quant.gray = gray; });
+  ImGui::SameLine();
+  int path = int(s.doc.path);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
+  if (ImGui::Combo("path", &path, kPathLabels, 3)) cmd.edit("set path", [path](Document& d) { d.path = ComputePath(path); });
+  ImGui::PopItemWidth();
+  if (q.rounding == Rounding::Seed)
+    ImGui::TextColored(ImVec4(1, 0.75f, 0.3f, 1),
+                       "The original app's formula floor(x/256*(2^b-1))/(2^b-1)*255: it never reaches white, "
+                       "8 bits is not the identity, and 1 bit is all black.");
+  if (q.dither == Dither::FloydSteinberg)
+    ImGui::TextColored(ImVec4(0.6f, 0.8f, 1, 1), "Floyd-Steinberg diffuses each error to later pixels: it is serial, so "
+                                                 "it runs on the CPU whatever the path.");
+  int view = int(s.doc.view);
+  for (int i = 0; i < 4; ++i) {
+    if (i) ImGui::SameLine();
+    if (ImGui::RadioButton(kViewLabels[i], view == i)) cmd.edit("set view", [i](Document& d) { d.view = ViewMode(i); });
+  }
+  if (s.doc.view == ViewMode::Error) {
+    ImGui::SameLine();
+    float gain = s.doc.errorGain;
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 8);
+    if (ImGui::SliderFloat("gain", &gain, 1.0f, 64.0f, "x%.0f", ImGuiSliderFlags_Logarithmic))
+      cmd.edit("error gain", [gain](Document& d) { d.errorGain = gain; });
+    ImGui::SameLine();
+    bool sgn = s.doc.errorSigned;
+    if (ImGui::Checkbox("signed", &sgn)) cmd.edit("signed error", [sgn](Document& d) { d.errorSigned = sgn; });
+  }
+}
+
+void inspector(const AppState& s, ImVec2 px) {
+  const QuantizedView& v = s.derived.view;
+  if (v.reference.empty() || !v.reference.sameShape(v.quantized)) return;
+  const int x = int(px.x), y = int(px.y);
+  if (x >= v.reference.width || y >= v.reference.height) return;
+  ImGui::BeginTooltip();
+  ImGui::Text("pixel (%d, %d)", x, y);
+  const char* names = v.reference.colorChannels() == 1 ? "Y" : "RGB";
+  for (int c = 0; c < v.reference.colorChannels(); ++c) {
+    const std::uint32_t o = v.reference.at(x, y, c), qv = v.quantized.at(x, y, c);
+    const auto k = uniformConstants(s.doc.quant.bitsFor(c), v.reference.vmax());
+    ImGui::Text("%c  original %5u   code %5u / %u   quantized %5u   error %+d", names[c], o,
+                s.doc.quant.dither == Dither::None
+                    ? quantizeCode(o, k, s.doc.quant.rounding, Dither::None, std::uint32_t(x), std::uint32_t(y),
+                                   std::uint32_t(c), s.doc.quant.seed)
+                    : quantizeCode(qv, k, Rounding::Nearest, Dither::None, 0, 0, 0, 0),
+                k.levels - 1, qv, int(qv) - int(o));
+  }
+  ImGui::EndTooltip();
+}
+}  // namespace
+
+void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
+  controls(s, cmd);
+  const QuantizedView& v = s.derived.view;
+  const ImageMetrics& m = v.metrics;
+  char psnr[32];
+  if (m.psnrDb) std::snprintf(psnr, sizeof psnr, "%.2f dB", *m.psnrDb);
+  else std::snprintf(psnr, sizeof psnr, "identical");
+  ImGui::Text("PSNR %s   SSIM %.4f   levels %u   %.2f:1   on %s in %.1f ms", psnr, m.ssim.value_or(1.0), m.levelsUsed,
+              m.storage.compressionRatio, v.computedOn.c_str(), v.elapsedMs);
+  ImGui::SameLine();
+  if (ImGui::SmallButton("fit")) ui.zoom = ui.panX = ui.panY = 0;
+  ImGui::SameLine();
+  if (ImGui::SmallButton("1:1")) {
+    ui.zoom = 1;
+    ui.panX = ui.panY = 0;
+  }
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  ImageViewState view{ui.zoom, ui.panX, ui.panY};
+  std::optional<ImVec2> hovered;
+  switch (s.doc.view) {
+    case ViewMode::SideBySide: {
+      const ImVec2 half((avail.x - ImGui::GetStyle().ItemSpacing.x) * 0.5f, avail.y);
+      ImGui::BeginGroup();
+      ImGui::TextUnformatted(s.doc.quant.gray ? "original (luma)" : "original");
+      auto a = imageView("orig", v.original, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
+      ImGui::EndGroup();
+      ImGui::SameLine();
+      ImGui::BeginGroup();
+      ImGui::Text("quantized: %d bits, %s", s.doc.quant.bits, roundingName(s.doc.quant.rounding));
+      auto b = imageView("quant", v.result, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
+      ImGui::EndGroup();
+      hovered = a.hoveredPixel ? a.hoveredPixel : b.hoveredPixel;
+      break;
+    }
+    case ViewMode::Split:
+      ImGui::TextUnformatted("original | quantized   (drag the divider, or shift-drag anywhere)");
+      hovered = imageView("split", v.original, ImGui::GetContentRegionAvail(), view, &v.result, &ui.splitPos).hoveredPixel;
+      break;
+    case ViewMode::Error:
+      ImGui::Text("%s error x%.0f (mean over colour channels)", s.doc.errorSigned ? "signed: blue darker, red brighter;"
+                                                                                   : "absolute",
+                  s.doc.errorGain);
+      hovered = imageView("error", v.error, ImGui::GetContentRegionAvail(), view).hoveredPixel;
+      break;
+    case ViewMode::Flicker: {
+      const bool showOriginal = std::fmod(ui.now, 1.2) < 0.6;
+      ImGui::Text("flicker: now showing %s", showOriginal ? "ORIGINAL" : "QUANTIZED");
+      hovered = imageView("flicker", showOriginal ? v.original : v.result, ImGui::GetContentRegionAvail(), view).hoveredPixel;
+      break;
+    }
+  }
+  if (hovered) inspector(s, *hovered);
+}
+
+}  // namespace qviz::ui

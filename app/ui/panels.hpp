@@ -1,0 +1,30 @@
+// The panel table: every panel is a free function in its own file, listed once here with its
+// command-line name, window title and open flag. Panels read state, edit only UI-local state and
+// emit commands.
+#pragma once
+#include <vector>
+
+#include "ui/app_state.hpp"
+#include "ui/commands.hpp"
+
+namespace qviz::ui {
+
+using PanelFn = void (*)(const AppState&, UiState&, Commands&);
+
+struct PanelEntry {
+  const char* name;   // --panel NAME
+  const char* title;  // window title
+  bool PanelOpen::*open;
+  PanelFn draw;
+};
+
+const std::vector<PanelEntry>& panelTable();
+const PanelEntry* findPanel(const char* name);
+
+void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd);
+void drawLevelsPanel(const AppState& s, UiState& ui, Commands& cmd);
+void drawMetricsPanel(const AppState& s, UiState& ui, Commands& cmd);
+void drawHistogramPanel(const AppState& s, UiState& ui, Commands& cmd);
+void drawConceptsPanel(const AppState& s, UiState& ui, Commands& cmd);
+
+}  // namespace qviz::ui

@@ -1,0 +1,70 @@
+// GL texture wrapper for the UI (main thread only).
+#include "ui/texture.hpp"
+
+#include <glad/gl.h>
+
+#include <utility>
+#include <vector>
+
+namespace qviz::ui {
+
+Texture::~Texture() { reset(); }
+Texture::Texture(Texture&& o) noexcept
+    : m_id(std::exchange(o.m_id, 0)), m_width(std::exchange(o.m_width, 0)), m_height(std::exchange(o.m_height, 0)) {}
+Texture& Texture::operator=(Texture&& o) noexcept {
+  if (this != &o) {
+    reset();
+    m_id = std::exchange(o.m_id, 0);
+    m_width = std::exchange(o.m_width, 0);
+    m_height = std::exchange(o.m_height, 0);
+  }
+  return *this;
+}
+
+void Texture::reset() {
+  if (m_id) glDeleteTextures(1, &m_id);
+  m_id = 0;
+  m_width = m_height = 0;
+}
+
+std::vector<std::uint8_t> toDisplayRgba8(const core::Image& img) {
+  std::vector<std::uint8_t> rgba(img.pixelCount() * 4);
+  const unsigned shift = img.type == core::SampleType::U16 ? 8 : 0;
+  const std::size_t ch = std::size_t(img.channels);
+  for (std::size_t p = 0; p < img.pixelCount(); ++p) {
+    const std::size_t s = p * ch;
+    std::uint8_t* d = rgba.data() + p * 4;
+    if (ch <= 2) {
+      d[0] = d[1] = d[2] = std::uint8_t(img.sample(s) >> shift);
+      d[3] = ch == 2 ? std::uint8_t(img.sample(s + 1) >> shift) : 255;
+    } else {
+      for (std::size_t c = 0; c < 3; ++c) d[c] = std::uint8_t(img.sample(s + c) >> shift);
+      d[3] = ch == 4 ? std::uint8_t(img.sample(s + 3) >> shift) : 255;
+    }
+  }
+  return rgba;
+}
+
+void Texture::uploadRgba8(const std::uint8_t* rgba, int width, int height) {
+  if (!m_id) glGenTextures(1, &m_id);
+  glBindTexture(GL_TEXTURE_2D, m_id);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+  if (width != m_width || height != m_height) {
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+    m_width = width;
+    m_height = height;
+  } else {
+    glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+  }
+}
+
+void Texture::upload(const core::Image& img) {
+  const auto rgba = toDisplayRgba8(img);
+  uploadRgba8(rgba.data(), img.width, img.height);
+}
+
+}  // namespace qviz::ui

@@ -1,0 +1,36 @@
+// Move-only GL texture used by the UI, plus upload of any core::Image as an RGBA8 display texture
+// (16-bit samples shown by their high byte, gray replicated, nearest filtering for crisp zoom).
+#pragma once
+#include <cstdint>
+
+#include "image/image.hpp"
+
+namespace qviz::ui {
+
+class Texture {
+public:
+  Texture() = default;
+  ~Texture();
+  Texture(Texture&& o) noexcept;
+  Texture& operator=(Texture&& o) noexcept;
+  Texture(const Texture&) = delete;
+  Texture& operator=(const Texture&) = delete;
+
+  // Uploads the image (any layout) as RGBA8, reallocating only when the size changes.
+  void upload(const core::Image& img);
+  void uploadRgba8(const std::uint8_t* rgba, int width, int height);
+  unsigned id() const { return m_id; }
+  int width() const { return m_width; }
+  int height() const { return m_height; }
+  bool valid() const { return m_id != 0; }
+  void reset();
+
+private:
+  unsigned m_id = 0;
+  int m_width = 0, m_height = 0;
+};
+
+// The RGBA8 bytes upload() sends (exposed for tests and PNG export).
+std::vector<std::uint8_t> toDisplayRgba8(const core::Image& img);
+
+}  // namespace qviz::ui
