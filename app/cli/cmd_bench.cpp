@@ -53,7 +53,7 @@ std::string cpuModel() {
 }
 
 const std::vector<BenchSuite>& suites() {
-  static const std::vector<BenchSuite> list = {benchImageCpu};
+  static const std::vector<BenchSuite> list = {benchImageCpu, benchTensorCpu};
   return list;
 }
 }  // namespace

@@ -63,4 +63,28 @@ struct FormatStats {
 double bitsPerParam(const BlockwiseSettings& s, std::size_t n);
 FormatStats formatStats(const float* x, const float* dequant, std::size_t n, const BlockwiseSettings& s);
 
+// ---- Added with the implementation (blockwise.cpp) -------------------------------------------
+// Codes: NF4/FP4 codes index nf4Table()/fp4Table(). Signed integer formats use offset binary,
+// code = q + 2^(N-1) (int8/q8_0: q + 128, int4: q + 8, int2: q + 2; q4_0's own q already has
+// zero at 8). uint4/uint8 codes are q with value (q - zeroPoint) * scale. FP8 codes are the OCP
+// bit patterns. `absmax` holds: nf4/fp4/intN the block absmax (intN step = absmax/(2^(N-1)-1)),
+// uintN/fp8 the scale, q8_0/q4_0 the fp16-rounded d (q4_0's d may be negative).
+// Packing (every 4-bit format, q4_0 included, unlike ggml's own block layout): value 2j in the high
+// nibble; an odd length is padded with the code of 0.0 under the last block's constants.
+// dequantizeBlockwise reads `codes` when it holds n codes, else `packed`; with doubleQuant it uses
+// absmaxDq. ggml formats ignore `blocksize` (always 32); a partial last block acts zero-padded.
+// bitsPerParam(s, n) counts stored bits exactly for n values (codes, per-block constants, for
+// double quantization absmax2 per 256 blocks and the offset); n = 0 gives the large-n limit.
+
+// Same as quantizeBlockwise into an existing QuantizedTensor, reusing its buffers.
+Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSettings& s, QuantizedTensor& q);
+// Number of blocks (constants) for n values.
+std::size_t blockCount(const BlockwiseSettings& s, std::size_t n);
+// The 256 values of the OCP FP8 codes (index = bit pattern; E4M3 0x7f/0xff and E5M2 inf/NaN
+// patterns decode as such), and the saturating round-to-nearest-even encoder.
+const std::vector<float>& fp8Values(TensorFormat f);
+std::uint8_t fp8EncodeValue(float y, TensorFormat f);
+// float32 -> fp16 (round to nearest even, overflow to inf) -> float32: the ggml scale storage.
+float roundToHalf(float v);
+
 }  // namespace qviz::core

@@ -1,0 +1,44 @@
+// Tensor: a dtype, a shape and the raw little-endian bytes in C order, as read from .npy or
+// .safetensors. Conversions to float32 (fp16/bf16 exactly) and the finiteness check that every
+// quantizer input passes. Does not do arithmetic on tensors: the quantizers take float spans.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace qviz::core {
+
+enum class DType : std::uint8_t { F32, F16, BF16, U8, I8 };
+const char* dtypeName(DType d);   // "float32", "float16", "bfloat16", "uint8", "int8"
+std::size_t dtypeSize(DType d);   // bytes per element
+
+struct Tensor {
+  DType dtype = DType::F32;
+  std::vector<std::size_t> shape;   // empty: a scalar (one element)
+  std::vector<std::uint8_t> bytes;  // count() * dtypeSize(dtype) bytes, little-endian, C order
+
+  std::size_t count() const;        // product of the shape (1 for a scalar)
+};
+
+// Element count of a shape, or an error when the product overflows or exceeds maxElements.
+Result<std::size_t> shapeCount(const std::vector<std::size_t>& shape, std::size_t maxElements);
+std::string shapeString(const std::vector<std::size_t>& shape);  // "(2, 3)", "(4096,)", "()"
+
+Tensor tensorFromFloats(const std::vector<std::size_t>& shape, const float* data, std::size_t n);
+Tensor tensorFromBytes(const std::vector<std::size_t>& shape, DType dtype, const std::uint8_t* data, std::size_t n);
+
+// Every element as float32 (float16 and bfloat16 widen exactly; integers convert exactly).
+std::vector<float> toFloat32(const Tensor& t);
+
+// IEEE half and bfloat16 conversions. floatToHalf rounds to nearest even and overflows to inf.
+float halfToFloat(std::uint16_t h);
+std::uint16_t floatToHalf(float f);
+float bfloat16ToFloat(std::uint16_t b);
+
+// Refuses NaN or Inf, naming the first one: "value 12 (flat index) is NaN".
+Status checkFinite(const float* x, std::size_t n);
+
+}  // namespace qviz::core

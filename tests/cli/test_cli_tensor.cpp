@@ -1,0 +1,197 @@
+// The real `qviz` binary: quantize-tensor (files, summary fields, reference equality, refusals,
+// --force) and memory (PEFT line, JSON fields, seed table).
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_harness.hpp"
+
+using namespace qviz::test;
+using Json = nlohmann::json;
+
+namespace {
+std::string safetensorsFile(const std::string& header, const std::string& data) {
+  std::string out;
+  const std::uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) out += char((n >> (8 * i)) & 0xff);
+  return out + header + data;
+}
+}  // namespace
+
+TEST_CASE("quantize-tensor: nf4 double-quant writes every file, equal to the reference") {
+  const std::string dir = freshDir("qt_nf4_dq") + "/out";
+  const auto r = runQviz({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "nf4", "--blocksize", "64",
+                          "--double-quant", "--out-dir", dir});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  for (const char* f : {"codes.npy", "packed.npy", "absmax.npy", "dequant.npy", "qabsmax.npy", "absmax2.npy",
+                        "absmax_dq.npy", "summary.json"})
+    CHECK(fileExists(dir + "/" + f));
+  // Same bytes as the reference files (both are numpy-style version 1.0 headers padded to 64).
+  const std::string ref = dataPath("vectors/normal_4096.nf4.bs64.dq/");
+  for (const char* f : {"codes.npy", "packed.npy", "absmax.npy", "qabsmax.npy", "absmax_dq.npy", "dequant.npy"}) {
+    INFO(f);
+    const std::string a = readText(dir + "/" + f), b = readText(ref + f);
+    const auto ha = a.find('\n'), hb = b.find('\n');
+    REQUIRE(ha != std::string::npos);
+    CHECK(a.substr(ha + 1) == b.substr(hb + 1));  // data sections
+  }
+  const auto j = Json::parse(readText(dir + "/summary.json"));
+  for (const char* key : {"format", "blocksize", "double_quant", "n", "shape", "bits_per_param", "offset", "mse", "rmse",
+                          "max_abs_error", "sqnr_db", "backend", "elapsed_ms"})
+    CHECK(j.contains(key));
+  CHECK(j["format"] == "nf4");
+  CHECK(j["blocksize"] == 64);
+  CHECK(j["double_quant"] == true);
+  CHECK(j["n"] == 4096);
+  CHECK(j["shape"] == Json::array({4096}));
+  CHECK(double(j["offset"]) == Approx(2.673933744430542).epsilon(1e-7));
+  CHECK(double(j["bits_per_param"]) == Approx(4.140625));  // 4 + (64*8 + 32 + 32) / 4096
+  CHECK(double(j["sqnr_db"]) > 15.0);
+  CHECK(j["backend"] == "cpu");
+}
+
+TEST_CASE("quantize-tensor: refuses to overwrite without --force, never the input") {
+  const std::string dir = freshDir("qt_force");
+  const std::vector<std::string> args = {"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "q4_0",
+                                         "--out-dir", dir};
+  REQUIRE(runQviz(args).exitCode == 0);
+  const auto again = runQviz(args);
+  CHECK(again.exitCode == 2);
+  CHECK(again.err.find("exists (use --force") != std::string::npos);
+  CHECK(std::count(again.err.begin(), again.err.end(), '\n') == 1);
+  auto forced = args;
+  forced.push_back("--force");
+  CHECK(runQviz(forced).exitCode == 0);
+  const auto j = Json::parse(readText(dir + "/summary.json"));
+  CHECK(j["blocksize"] == 32);
+  CHECK(double(j["bits_per_param"]) == 4.5);
+  CHECK(j["offset"].is_null());
+  CHECK(fileExists(dir + "/packed.npy"));
+  // The input itself as an output file: refused even with --force.
+  const std::string in = dir + "/codes.npy";
+  const auto self = runQviz({"quantize-tensor", in, "--format", "int8", "--out-dir", dir, "--force"});
+  CHECK(self.exitCode == 2);
+  CHECK(self.err.find("is the input") != std::string::npos);
+}
+
+TEST_CASE("quantize-tensor: every format runs and reports its bits per parameter") {
+  const std::string base = freshDir("qt_formats");
+  const std::pair<const char*, double> formats[] = {{"nf4", 4.5},   {"fp4", 4.5},      {"int8", 8.5},     {"int4", 4.5},
+                                                    {"int2", 2.5},  {"uint4", 5.0},    {"uint8", 9.0},    {"fp8-e4m3", 8.5},
+                                                    {"fp8-e5m2", 8.5}, {"q8_0", 8.5}, {"q4_0", 4.5}};
+  for (const auto& [fmt, bpp] : formats) {
+    INFO(fmt);
+    const std::string dir = base + "/" + fmt;
+    const auto r = runQviz({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", fmt, "--out-dir", dir});
+    INFO(r.err);
+    REQUIRE(r.exitCode == 0);
+    const auto j = Json::parse(readText(dir + "/summary.json"));
+    CHECK(double(j["bits_per_param"]) == bpp);
+    CHECK(double(j["mse"]) >= 0.0);
+  }
+  CHECK(fileExists(base + "/uint4/zero_point.npy"));
+  CHECK_FALSE(fileExists(base + "/int8/packed.npy"));
+}
+
+TEST_CASE("quantize-tensor: safetensors input and bad input exit 2 with one line") {
+  const std::string dir = freshDir("qt_bad");
+  std::string data;
+  for (int i = 0; i < 64; ++i) {
+    const float f = float(i) - 31.5f;
+    data.append(reinterpret_cast<const char*>(&f), 4);
+  }
+  const std::string header = R"({"a": {"dtype": "F32", "shape": [8, 8], "data_offsets": [0, 256]},)"
+                             R"( "b": {"dtype": "F32", "shape": [64], "data_offsets": [0, 0]}})";
+  writeBytes(dir + "/m.safetensors", safetensorsFile(R"({"a": {"dtype": "F32", "shape": [8, 8], "data_offsets": [0, 256]}})", data));
+  writeBytes(dir + "/two.safetensors", safetensorsFile(header, data));
+  auto r = runQviz({"quantize-tensor", dir + "/m.safetensors", "--format", "fp4", "--blocksize", "32", "--out-dir", dir + "/o1"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  auto j = Json::parse(readText(dir + "/o1/summary.json"));
+  CHECK(j["shape"] == Json::array({8, 8}));
+  CHECK(j["tensor"] == "a");
+  // Several tensors and no --tensor; a shape that lies; NaN; bad options.
+  auto check2 = [&](const std::vector<std::string>& args, const std::string& needle) {
+    const auto rr = runQviz(args);
+    INFO(rr.err);
+    CHECK(rr.exitCode == 2);
+    CHECK(rr.err.find(needle) != std::string::npos);
+    CHECK(std::count(rr.err.begin(), rr.err.end(), '\n') == 1);
+  };
+  check2({"quantize-tensor", dir + "/two.safetensors", "--format", "nf4", "--out-dir", dir + "/o2"}, "does not match");
+  writeBytes(dir + "/two.safetensors",
+             safetensorsFile(R"({"a": {"dtype": "F32", "shape": [32], "data_offsets": [0, 128]}, "b": {"dtype": "F32", "shape": [32], "data_offsets": [128, 256]}})", data));
+  check2({"quantize-tensor", dir + "/two.safetensors", "--format", "nf4", "--out-dir", dir + "/o2"}, "--tensor");
+  REQUIRE(runQviz({"quantize-tensor", dir + "/two.safetensors", "--tensor", "b", "--format", "nf4", "--out-dir", dir + "/o2"}).exitCode == 0);
+  std::string nan = data;
+  const float qnan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(nan.data() + 4 * 17, &qnan, 4);
+  writeBytes(dir + "/nan.safetensors", safetensorsFile(R"({"a": {"dtype": "F32", "shape": [64], "data_offsets": [0, 256]}})", nan));
+  check2({"quantize-tensor", dir + "/nan.safetensors", "--format", "nf4", "--out-dir", dir + "/o3"}, "value 17");
+  const std::string fortranHeader = "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }\n";
+  writeBytes(dir + "/fortran.npy", std::string("\x93NUMPY\x01\x00", 8) + char(fortranHeader.size()) + '\0' +
+                                       fortranHeader + std::string(4, '\0'));
+  check2({"quantize-tensor", dir + "/fortran.npy", "--format", "nf4", "--out-dir", dir + "/o4"}, "Fortran");
+  check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "nf5", "--out-dir", dir + "/o5"}, "unknown --format");
+  check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "nf4", "--blocksize", "48", "--out-dir", dir + "/o5"}, "power of two");
+  check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "q8_0", "--blocksize", "64", "--out-dir", dir + "/o5"}, "blocks of 32");
+  check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "int8", "--double-quant", "--out-dir", dir + "/o5"}, "double quantization");
+  check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "nf4", "--backend", "gpu", "--out-dir", dir + "/o5"}, "--backend");
+  check2({"quantize-tensor", dir + "/missing.npy", "--format", "nf4", "--out-dir", dir + "/o5"}, "missing.npy");
+  CHECK_FALSE(fileExists(dir + "/o5"));
+}
+
+TEST_CASE("memory: PEFT counts, JSON fields and the seed table") {
+  auto r = runQviz({"memory", "--preset", "llama-7b", "--method", "lora", "--rank", "8", "--targets", "q,v"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK(r.out.find("trainable params: 4,194,304 || all params: 6,742,609,920 || trainable%: 0.0622") != std::string::npos);
+  r = runQviz({"memory", "--preset", "llama-7b", "--method", "qlora", "--rank", "64", "--targets", "all-linear", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto j = Json::parse(r.out);
+  CHECK(j["trainable_params"] == 159907840);
+  CHECK(j["total_params"] == 6738415616ull + 159907840ull);
+  CHECK(double(j["trainable_percent"]) == Approx(100.0 * 159907840 / (6738415616.0 + 159907840)));
+  std::vector<std::string> names;
+  for (const auto& c : j["components"]) {
+    names.push_back(c["name"]);
+    CHECK(c.contains("gpu_bytes"));
+    CHECK(c.contains("cpu_bytes"));
+  }
+  CHECK(names == std::vector<std::string>{"weights", "quant_constants", "adapters", "gradients", "optimizer_states", "activations"});
+  CHECK(j.contains("gpu_total_bytes"));
+  CHECK(j.contains("cpu_total_bytes"));
+  r = runQviz({"memory", "--method", "qlora", "--rank", "64", "--targets", "all-linear", "--paged", "--json"});
+  REQUIRE(r.exitCode == 0);
+  const auto p = Json::parse(r.out);
+  CHECK(double(p["components"][4]["cpu_bytes"]) == 159907840.0 * 8);
+  CHECK(double(p["components"][4]["gpu_bytes"]) == 0.0);
+
+  r = runQviz({"memory", "--seed-table"});
+  REQUIRE(r.exitCode == 0);
+  CHECK(r.out.find("98.0") != std::string::npos);
+  CHECK(r.out.find("24.5") != std::string::npos);
+  CHECK(r.out.find("-75%") != std::string::npos);
+  r = runQviz({"memory", "--seed-table", "--json"});
+  REQUIRE(r.exitCode == 0);
+  const auto s = Json::parse(r.out);
+  CHECK(double(s["seed_table"]["fp16_total_gb"]) == 98.0);
+  CHECK(double(s["seed_table"]["four_bit_total_gb"]) == 24.5);
+  CHECK(double(s["seed_table"]["reduction_percent"]) == 75.0);
+  CHECK(s["qlora"]["trainable_params"] == 159907840);
+
+  // Custom sizes and refusals.
+  r = runQviz({"memory", "--hidden", "1024", "--intermediate", "4096", "--layers", "2", "--vocab", "1000", "--heads", "8",
+               "--method", "full", "--json"});
+  REQUIRE(r.exitCode == 0);
+  CHECK(Json::parse(r.out)["total_params"] == 2 * (4 * 1024 * 1024 + 3 * 1024 * 4096 + 2 * 1024) + 1024 + 2 * 1000 * 1024);
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"memory", "--preset", "llama-8b"}, {"memory", "--method", "dora"},
+        {"memory", "--targets", "q,x"}, {"memory", "--optimizer", "lion"}, {"memory", "--rank", "0"}}) {
+    const auto rr = runQviz(bad);
+    CHECK(rr.exitCode == 2);
+    CHECK(std::count(rr.err.begin(), rr.err.end(), '\n') == 1);
+  }
+}
