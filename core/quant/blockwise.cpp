@@ -7,6 +7,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -146,6 +147,15 @@ Error nonFiniteError(const float* x, std::size_t i) {
               "; only finite values can be quantized");
 }
 
+#if defined(__x86_64__)
+// AVX2 kernels unless the CPU lacks AVX2 or QVIZ_SIMD=0 asks for the portable loops (the tests
+// run the reference vectors both ways).
+bool useAvx2() {
+  const char* env = std::getenv("QVIZ_SIMD");
+  return __builtin_cpu_supports("avx2") && !(env && std::string(env) == "0");
+}
+#endif
+
 // ---- NF4 / FP4 hot loops ---------------------------------------------------------------------
 
 // Full blocks [b0, b1): absmax (max of |x| on the bit patterns: exact, and non-finite values
@@ -259,7 +269,7 @@ bool quantize4BitBlocks(const float* x, std::uint8_t* codes, std::uint8_t* packe
                         std::size_t b1, std::size_t bs, const float* mids, std::uint32_t mapLo, std::uint32_t mapHi,
                         bool remap) {
 #if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
+  static const bool avx2 = useAvx2();
   if (avx2) return quantize4BitBlocksAvx2(x, codes, packed, absmax, b0, b1, bs, mids, mapLo, mapHi, remap);
 #endif
   return quantize4BitBlocksScalar(x, codes, packed, absmax, b0, b1, bs, mids, mapLo, mapHi, remap);
@@ -314,7 +324,7 @@ void dequantize4BitBlocksAvx2(const std::uint8_t* __restrict codes, const float*
 void dequantize4BitBlocks(const std::uint8_t* codes, const float* absmax, float* out, std::size_t b0, std::size_t b1,
                           std::size_t bs, std::size_t n, const float* table) {
 #if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
+  static const bool avx2 = useAvx2();
   if (avx2) return dequantize4BitBlocksAvx2(codes, absmax, out, b0, b1, bs, n, table);
 #endif
   dequantize4BitBlocksScalar(codes, absmax, out, b0, b1, bs, n, table);

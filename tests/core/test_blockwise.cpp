@@ -60,7 +60,7 @@ TEST_CASE("tables equal the reference tables") {
   for (std::size_t i = 0; i < 256; ++i) CHECK(bits(dynamicMap()[i]) == bits(dyn[i]));
 }
 
-TEST_CASE("nf4 and fp4 bs64 equal bitsandbytes exactly") {
+TEST_CASE("nf4 and fp4 bs64 equal bitsandbytes exactly", "[blockwise]") {
   const auto x = loadF32("vectors/normal_4096.npy");
   for (const char* fmt : {"nf4", "fp4"}) {
     const std::string dir = std::string("vectors/normal_4096.") + fmt + ".bs64/";
@@ -87,7 +87,7 @@ TEST_CASE("nf4 and fp4 bs64 equal bitsandbytes exactly") {
   }
 }
 
-TEST_CASE("nf4 bs64 double quantization equals bitsandbytes") {
+TEST_CASE("nf4 bs64 double quantization equals bitsandbytes", "[blockwise]") {
   const auto x = loadF32("vectors/normal_4096.npy");
   const std::string dir = "vectors/normal_4096.nf4.bs64.dq/";
   const auto q = quant(x, TensorFormat::NF4, 64, true);
@@ -118,7 +118,7 @@ TEST_CASE("nf4 bs64 double quantization equals bitsandbytes") {
   CHECK(exact == out.size());
 }
 
-TEST_CASE("nf4/fp4 hand-computed: ties, all-zero blocks, partial blocks, odd lengths") {
+TEST_CASE("nf4/fp4 hand-computed: ties, all-zero blocks, partial blocks, odd lengths", "[blockwise]") {
   // Block of 32: absmax 1 so scaled values are the inputs.
   std::vector<float> x(32, 0.0f);
   x[0] = 1.0f;
@@ -205,7 +205,7 @@ TEST_CASE("nf4: every blocksize round-trips within half a step and rejects bad s
   CHECK_FALSE(validateBlockwise(s).ok());
 }
 
-TEST_CASE("NaN and Inf are refused with the index of the first one") {
+TEST_CASE("NaN and Inf are refused with the index of the first one", "[blockwise]") {
   std::vector<float> x(300, 0.5f);
   x[130] = std::numeric_limits<float>::infinity();
   x[200] = std::numeric_limits<float>::quiet_NaN();
@@ -432,7 +432,7 @@ TEST_CASE("format names round-trip") {
   CHECK(formatCodeBits(TensorFormat::FP8E5M2) == 8);
 }
 
-TEST_CASE("nf4/fp4 fast path equals a direct midpoint search of the contract") {
+TEST_CASE("nf4/fp4 fast path equals a direct midpoint search of the contract", "[blockwise]") {
   std::mt19937 rng(11);
   std::normal_distribution<float> nd(0.0f, 3.0f);
   for (TensorFormat f : {TensorFormat::NF4, TensorFormat::FP4}) {
