@@ -36,6 +36,7 @@ double medianMs(const std::function<void()>& fn, int minRuns, double minSeconds)
 BenchResult makeResult(const std::string& name, double ms, double items, double bytes, const BenchContext& ctx);
 
 void benchImageCpu(BenchContext& ctx, std::vector<BenchResult>& out);
+void benchImageGpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchLoraCpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchTensorCpu(BenchContext& ctx, std::vector<BenchResult>& out);
 

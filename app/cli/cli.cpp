@@ -9,6 +9,7 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> table = {
       {"render", "quantize an image (uniform, dithering) and write PNG + metrics", runRender},
       {"bench", "run the benchmarks and print/write timings", runBench},
+      {"selftest", "check every GPU kernel against the CPU reference (both GPU paths)", runSelftest},
       {"lora", "train a LoRA delta on a frozen NF4 image base against the best rank-r delta", runLora},
       {"quantize-tensor", "quantize a .npy/.safetensors tensor (nf4, fp4, int, fp8, ggml) and write codes + stats", runQuantizeTensor},
       {"memory", "estimate training memory (full, LoRA, QLoRA) per component; --seed-table", runMemory},

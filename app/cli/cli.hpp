@@ -24,6 +24,7 @@ int badInput(const char* sub, const std::string& message);
 
 int runRender(int argc, char** argv);
 int runBench(int argc, char** argv);
+int runSelftest(int argc, char** argv);
 int runLora(int argc, char** argv);
 int runQuantizeTensor(int argc, char** argv);
 int runMemory(int argc, char** argv);

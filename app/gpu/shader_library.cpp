@@ -1,0 +1,220 @@
+// ShaderLibrary: reading, expanding, compiling and linking, and the reload poll.
+#include "gpu/shader_library.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gpu/shader_source.hpp"
+
+#ifndef QVIZ_SOURCE_DIR
+#define QVIZ_SOURCE_DIR "."
+#endif
+
+namespace qviz::gpu {
+
+FileStamp stampFile(const std::string& path) {
+  FileStamp s;
+  s.path = path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return s;
+  s.mtimeNs = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + std::int64_t(st.st_mtim.tv_nsec);
+  s.size = std::int64_t(st.st_size);
+  return s;
+}
+
+std::string ShaderLibrary::defaultDir() {
+  if (const char* env = std::getenv("QVIZ_SHADER_DIR"); env && *env) return env;
+  return QVIZ_SOURCE_DIR "/shaders";
+}
+
+ShaderLibrary::ShaderLibrary(std::string dir) : m_dir(std::move(dir)) {}
+
+const ShaderEntry* ShaderLibrary::entry(const std::string& name) const {
+  auto it = m_entries.find(name);
+  return it == m_entries.end() ? nullptr : &it->second;
+}
+
+GLuint ShaderLibrary::program(const std::string& name) const {
+  const ShaderEntry* e = entry(name);
+  return e ? e->program.id() : 0;
+}
+
+std::vector<std::string> ShaderLibrary::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, e] : m_entries) out.push_back(name);
+  return out;
+}
+
+Status ShaderLibrary::add(ProgramDesc desc) {
+  ShaderEntry& e = m_entries[desc.name];
+  e.desc = std::move(desc);
+  return build(e);
+}
+
+Status ShaderLibrary::ensure(const ProgramDesc& desc) {
+  auto it = m_entries.find(desc.name);
+  if (it == m_entries.end()) return add(desc);
+  if (it->second.program) return {};
+  return core::fail(it->second.lastError.empty() ? "shader program '" + desc.name + "' has never linked"
+                                                 : it->second.lastError);
+}
+
+Status ShaderLibrary::rebuild(const std::string& name) {
+  auto it = m_entries.find(name);
+  if (it == m_entries.end()) return core::fail("no shader program named '" + name + "'");
+  return build(it->second);
+}
+
+namespace {
+GLenum glStage(ShaderStage s) {
+  switch (s) {
+    case ShaderStage::Vertex: return GL_VERTEX_SHADER;
+    case ShaderStage::Fragment: return GL_FRAGMENT_SHADER;
+    case ShaderStage::Compute: return GL_COMPUTE_SHADER;
+  }
+  return GL_NONE;
+}
+const char* stageName(ShaderStage s) {
+  switch (s) {
+    case ShaderStage::Vertex: return "vertex";
+    case ShaderStage::Fragment: return "fragment";
+    case ShaderStage::Compute: return "compute";
+  }
+  return "?";
+}
+std::string shaderLog(GLuint shader) {
+  GLint n = 0;
+  glGetShaderiv(shader, GL_INFO_LOG_LENGTH, &n);
+  std::string log(std::size_t(n > 0 ? n : 0), '\0');
+  if (n > 0) glGetShaderInfoLog(shader, n, nullptr, log.data());
+  while (!log.empty() && log.back() == '\0') log.pop_back();
+  return log;
+}
+std::string programLog(GLuint program) {
+  GLint n = 0;
+  glGetProgramiv(program, GL_INFO_LOG_LENGTH, &n);
+  std::string log(std::size_t(n > 0 ? n : 0), '\0');
+  if (n > 0) glGetProgramInfoLog(program, n, nullptr, log.data());
+  while (!log.empty() && log.back() == '\0') log.pop_back();
+  return log;
+}
+}  // namespace
+
+struct ShaderLibrary::Build {
+  std::vector<FileStamp> stamps;
+  bool sawEmptyFile = false;
+};
+
+Status ShaderLibrary::build(ShaderEntry& e) {
+  namespace fs = std::filesystem;
+  Build b;
+  // The reader stamps each file before reading it, so an edit landing mid-read shows up next poll.
+  const SourceReader reader = [&b](const std::string& path) -> std::optional<std::string> {
+    FileStamp st = stampFile(path);
+    b.stamps.push_back(st);
+    if (st.mtimeNs < 0) return std::nullopt;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    if (text.empty()) b.sawEmptyFile = true;
+    return text;
+  };
+  std::vector<ShaderDiagnostic> diags;
+  std::string raw;
+  std::vector<Shader> shaders;
+  bool failed = false;
+  for (const auto& stage : e.desc.stages) {
+    const std::string path = fs::path(stage.file).is_absolute() ? stage.file : (fs::path(m_dir) / stage.file).string();
+    ExpandedSource src = expandIncludes(path, m_dir, reader, e.desc.prelude);
+    if (b.sawEmptyFile) break;
+    if (!src.ok()) {
+      diags.insert(diags.end(), src.errors.begin(), src.errors.end());
+      failed = true;
+      continue;
+    }
+    Shader sh = makeShader(glStage(stage.stage));
+    const char* text = src.text.c_str();
+    glShaderSource(sh.id(), 1, &text, nullptr);
+    glCompileShader(sh.id());
+    GLint ok = GL_FALSE;
+    glGetShaderiv(sh.id(), GL_COMPILE_STATUS, &ok);
+    const std::string log = shaderLog(sh.id());
+    if (!log.empty()) {
+      raw += std::string("--- ") + stageName(stage.stage) + " shader " + path + "\n" + log;
+      if (raw.back() != '\n') raw += "\n";
+      auto parsed = parseShaderLog(log, src.files);
+      diags.insert(diags.end(), parsed.begin(), parsed.end());
+    }
+    if (!ok) {
+      failed = true;
+      if (log.empty()) diags.push_back({path, 0, 0, 0, "error", "the shader did not compile (empty log)"});
+    }
+    shaders.push_back(std::move(sh));
+  }
+  if (b.sawEmptyFile) {
+    // An editor truncated a file while saving: leave everything as it was and look again later.
+    return core::fail("a shader file of '" + e.desc.name + "' read back empty; skipped");
+  }
+  e.files = std::move(b.stamps);
+  Program prog;
+  if (!failed) {
+    prog = Program::create();
+    for (const auto& sh : shaders) glAttachShader(prog.id(), sh.id());
+    glLinkProgram(prog.id());
+    GLint ok = GL_FALSE;
+    glGetProgramiv(prog.id(), GL_LINK_STATUS, &ok);
+    const std::string log = programLog(prog.id());
+    if (!log.empty()) {
+      raw += "--- link " + e.desc.name + "\n" + log;
+      if (raw.back() != '\n') raw += "\n";
+      auto parsed = parseShaderLog(log, {});
+      for (auto& d : parsed)
+        if (d.sourceIndex < 0 && d.file.empty()) d.file = e.desc.name;  // link errors name the program
+      diags.insert(diags.end(), parsed.begin(), parsed.end());
+    }
+    for (const auto& sh : shaders) glDetachShader(prog.id(), sh.id());
+    if (!ok) {
+      failed = true;
+      if (log.empty()) diags.push_back({e.desc.name, -1, 0, 0, "error", "the program did not link (empty log)"});
+    }
+  }
+  e.rawLog = std::move(raw);
+  e.diagnostics = std::move(diags);
+  if (failed) {
+    ++e.failedBuilds;
+    std::vector<ShaderDiagnostic> errors;
+    for (const auto& d : e.diagnostics)
+      if (d.severity == "error") errors.push_back(d);
+    if (errors.empty()) errors.push_back({e.desc.name, -1, 0, 0, "error", "the shader program did not build"});
+    e.lastError = formatDiagnostics(errors);
+    if (!e.lastError.empty() && e.lastError.back() == '\n') e.lastError.pop_back();
+    return core::fail(e.lastError);
+  }
+  e.program = std::move(prog);
+  ++e.generation;
+  e.lastError.clear();
+  return {};
+}
+
+ShaderLibrary::ReloadReport ShaderLibrary::reloadIfChanged() {
+  ReloadReport report;
+  for (auto& [name, e] : m_entries) {
+    bool changed = e.files.empty();
+    for (const auto& f : e.files) changed = changed || !(stampFile(f.path) == f);
+    if (!changed) continue;
+    const std::uint64_t before = e.generation;
+    const std::uint64_t failedBefore = e.failedBuilds;
+    (void)build(e);
+    if (e.generation != before) report.rebuilt.push_back(name);
+    else if (e.failedBuilds != failedBefore) report.failed.push_back(name);
+  }
+  return report;
+}
+
+}  // namespace qviz::gpu

@@ -1,0 +1,93 @@
+// ShaderLibrary: GLSL programs keyed by name, built from files under one shader directory
+// (default: the source tree's shaders/, overridden by --shader-dir or $QVIZ_SHADER_DIR), with
+// #include/#line expansion, parsed compile logs and hot reload by polling file stamps. A program that
+// fails to compile or link never replaces the last good one. It does not watch directories or own a
+// thread: the caller polls reloadIfChanged() (the explorer every ~250 ms) on the GL thread.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gpu/gl_objects.hpp"
+#include "gpu/shader_log.hpp"
+#include "util/result.hpp"
+
+namespace qviz::gpu {
+
+using core::Result;
+using core::Status;
+
+enum class ShaderStage : std::uint8_t { Vertex, Fragment, Compute };
+
+struct ProgramDesc {
+  std::string name;  // the key; one entry per name
+  struct Stage {
+    ShaderStage stage;
+    std::string file;  // relative to the library directory (or absolute)
+  };
+  std::vector<Stage> stages;
+  std::string prelude;  // injected after #version, e.g. "#define SAMPLE_BITS 16\n"
+};
+
+struct FileStamp {
+  std::string path;
+  std::int64_t mtimeNs = -1;  // -1: missing when last looked at
+  std::int64_t size = -1;
+  bool operator==(const FileStamp&) const = default;
+};
+
+struct ShaderEntry {
+  ProgramDesc desc;
+  std::vector<FileStamp> files;  // every file the last build read (includes too)
+  Program program;               // the last program that linked; 0 if none ever did
+  std::uint64_t generation = 0;  // +1 each time a newly linked program is swapped in
+  std::uint64_t failedBuilds = 0;
+  std::string lastError;         // formatted diagnostics of the last build, empty when it linked
+  std::vector<ShaderDiagnostic> diagnostics;  // of the last build (warnings too)
+  std::string rawLog;            // compiler + linker logs of the last build, unparsed
+};
+
+class ShaderLibrary {
+public:
+  // $QVIZ_SHADER_DIR when set and not empty, else QVIZ_SOURCE_DIR "/shaders".
+  static std::string defaultDir();
+
+  explicit ShaderLibrary(std::string dir = defaultDir());
+  const std::string& dir() const { return m_dir; }
+
+  // Registers the program (replacing an earlier description under that name) and builds it.
+  // Fails with "file:line: error: message" lines when it does not link; the entry stays, keeping
+  // any previous program.
+  Status add(ProgramDesc desc);
+  // add() unless an entry with that name already exists; ok when that entry has a program.
+  Status ensure(const ProgramDesc& desc);
+  // Rebuilds one entry from disk now.
+  Status rebuild(const std::string& name);
+
+  bool has(const std::string& name) const { return m_entries.count(name) != 0; }
+  const ShaderEntry* entry(const std::string& name) const;
+  // The current program (0 when none ever linked).
+  GLuint program(const std::string& name) const;
+  std::vector<std::string> names() const;
+
+  struct ReloadReport {
+    std::vector<std::string> rebuilt;  // linked and swapped in
+    std::vector<std::string> failed;   // changed but did not build (previous program kept)
+  };
+  // Rebuilds every entry whose files changed (mtime in ns or size). A changed file that reads back
+  // empty (an editor mid-save) is skipped until a later poll sees content.
+  ReloadReport reloadIfChanged();
+
+private:
+  struct Build;  // one attempt: sources, logs, the new program
+  Status build(ShaderEntry& e);
+
+  std::string m_dir;
+  std::map<std::string, ShaderEntry> m_entries;  // node-based: entry pointers stay valid
+};
+
+// Reads mtime (ns) and size; mtimeNs = -1 when the file is missing.
+FileStamp stampFile(const std::string& path);
+
+}  // namespace qviz::gpu

@@ -1,0 +1,127 @@
+// UniformQuantizerGpu: validation, per-channel constants as uniforms, compute and fragment passes.
+#include "gpu/uniform_kernel.hpp"
+
+namespace qviz::gpu {
+namespace {
+
+// shaders/common/quant.glsl numbers the rounding modes like core::Rounding.
+static_assert(int(core::Rounding::Nearest) == 0 && int(core::Rounding::Truncate) == 1 &&
+              int(core::Rounding::Stochastic) == 2 && int(core::Rounding::Seed) == 3);
+
+struct ChannelConstants {
+  std::array<float, 4> scale{0, 0, 0, 0}, inv{0, 0, 0, 0};
+  std::array<GLuint, 4> levels{2, 2, 2, 2};
+  GLuint seedShift = 8;
+};
+
+// core::uniformConstants per colour channel of the output, exactly as core::quantizeUniformInto.
+ChannelConstants constantsFor(const core::UniformSettings& s, int colorChannels, std::uint32_t vmax) {
+  ChannelConstants k;
+  for (int c = 0; c < colorChannels; ++c) {
+    const core::UniformConstants u = core::uniformConstants(s.bitsFor(c), vmax);
+    k.scale[std::size_t(c)] = u.scale;
+    k.inv[std::size_t(c)] = u.inv;
+    k.levels[std::size_t(c)] = u.levels;
+    k.seedShift = u.seedShift;
+  }
+  return k;
+}
+
+void setCommonUniforms(GLuint prog, const core::UniformSettings& s, const ChannelConstants& k, std::uint32_t vmax,
+                       int colorChannels, bool gray) {
+  setUniform(prog, "u_colorChannels", GLuint(colorChannels));
+  setUniform(prog, "u_gray", GLuint(gray ? 1 : 0));
+  setUniform(prog, "u_rounding", GLuint(s.rounding));
+  setUniform(prog, "u_dither", GLuint(s.dither == core::Dither::Ordered ? 1 : 0));
+  setUniform(prog, "u_seed", GLuint(s.seed));
+  setUniform(prog, "u_vmax", GLuint(vmax));
+  setUniform(prog, "u_seedShift", k.seedShift);
+  setUniform(prog, "u_scale", k.scale);
+  setUniform(prog, "u_inv", k.inv);
+  setUniform(prog, "u_levels", k.levels);
+}
+
+}  // namespace
+
+Status UniformQuantizerGpu::supports(const core::UniformSettings& s) {
+  if (cpuOnly(s))
+    return core::fail("Floyd-Steinberg dithering is serial error diffusion and runs on the CPU only");
+  return {};
+}
+
+Status UniformQuantizerGpu::run(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
+                                GpuPath path) {
+  if (auto st = supports(s); !st) return st;
+  if (auto st = m_env.context->supports(path); !st) return st;
+  if (auto st = core::validateUniform(src.shape(), s); !st) return st;
+  // core::quantizerReference: toGray keeps gray and gray+alpha images as they are.
+  const bool gray = s.gray && src.channels() >= 3;
+  const int outChannels = gray ? (src.channels() == 4 ? 2 : 1) : src.channels();
+  if (&dst == &src) return core::fail("the quantizer cannot write over its input");
+  if (auto st = dst.allocate(src.width(), src.height(), outChannels, src.type()); !st) return st;
+  Status st = path == GpuPath::Compute ? runCompute(src, s, dst, gray) : runFragment(src, s, dst, gray);
+  if (!st) return st;
+  return m_env.context->checkErrors("uniform quantizer");
+}
+
+Status UniformQuantizerGpu::runCompute(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
+                                       bool gray) {
+  const bool wide = src.type() == core::SampleType::U16;
+  const ProgramDesc desc{wide ? "quantize_uniform.compute.u16" : "quantize_uniform.compute.u8",
+                         {{ShaderStage::Compute, "quantize_uniform.comp"}},
+                         wide ? "#define SAMPLE_BITS 16\n" : "#define SAMPLE_BITS 8\n"};
+  if (auto st = m_env.shaders->ensure(desc); !st) return st;
+  const GLuint prog = m_env.shaders->program(desc.name);
+  GLint previous = 0;
+  glGetIntegerv(GL_CURRENT_PROGRAM, &previous);
+  glUseProgram(prog);
+  const ChannelConstants k = constantsFor(s, dst.colorChannels(), dst.vmax());
+  setCommonUniforms(prog, s, k, dst.vmax(), dst.colorChannels(), gray);
+  setUniform(prog, "u_width", GLuint(src.width()));
+  setUniform(prog, "u_srcChannels", GLuint(src.channels()));
+  setUniform(prog, "u_dstChannels", GLuint(dst.channels()));
+  setUniform(prog, "u_sampleCount", GLuint(dst.sampleCount()));
+  setUniform(prog, "u_wordCount", GLuint(dst.wordCount()));
+  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, src.buffer());
+  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, dst.buffer());
+  glDispatchCompute(groupCount(dst.wordCount(), 256, m_env.limits.maxGroups), 1, 1);
+  barrierAfterCompute();
+  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
+  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
+  glUseProgram(GLuint(previous));
+  return {};
+}
+
+Status UniformQuantizerGpu::runFragment(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
+                                        bool gray) {
+  const ProgramDesc desc{"quantize_uniform.fragment",
+                         {{ShaderStage::Vertex, kFullscreenVertex}, {ShaderStage::Fragment, "quantize_uniform.frag"}},
+                         {}};
+  if (auto st = m_env.shaders->ensure(desc); !st) return st;
+  const GLuint prog = m_env.shaders->program(desc.name);
+  const int maxSize = m_env.context->caps().maxTextureSize;
+  GlStateGuard guard;
+  if (auto st = m_srcTexture.assign(src, maxSize); !st) return st;
+  if (auto st = m_target.ensure(src.width(), src.height(), src.type(), maxSize); !st) return st;
+  glUseProgram(prog);
+  const ChannelConstants k = constantsFor(s, dst.colorChannels(), dst.vmax());
+  setCommonUniforms(prog, s, k, dst.vmax(), dst.colorChannels(), gray);
+  setUniform(prog, "u_src", GLint(0));
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D, m_srcTexture.id());
+  m_target.bind();
+  m_target.draw();
+  m_target.readInto(dst);
+  return {};
+}
+
+Result<core::Image> UniformQuantizerGpu::quantize(const core::Image& src, const core::UniformSettings& s,
+                                                  GpuPath path) {
+  if (auto st = supports(s); !st) return core::fail(st.error());
+  if (auto st = core::validateUniform(src, s); !st) return core::fail(st.error());
+  if (auto st = m_upload.upload(src); !st) return core::fail(st.error());
+  if (auto st = run(m_upload, s, m_download, path); !st) return core::fail(st.error());
+  return m_download.download();
+}
+
+}  // namespace qviz::gpu
