@@ -24,6 +24,7 @@ void printUsage() {
   std::puts("  --bench-ui          drive the bits slider and pan for --frames frames (default 300), print p50/p95/max");
   std::puts("  --json OUT          with --bench-ui: write the frame times as JSON");
   std::puts("  --size WxH          window size (default 1600x1000)");
+  std::puts("  --lora-steps N      with --panel qlora: train N steps before drawing (figures)");
   std::puts("  --no-settings       start from defaults and save nothing\n");
   std::puts("subcommands:");
   for (const auto& s : qviz::cli::subcommands()) std::printf("  %-16s %s\n", s.name, s.summary);
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
     } else if (a == "--bench-ui") o.benchUi = true;
     else if (a == "--json" && hasValue) o.benchJson = argv[++i];
     else if (a == "--no-settings") o.ignoreSettings = true;
+    else if (a == "--lora-steps" && hasValue) {
+      if (!parsePositive(argv[++i], o.loraSteps)) return usageError("--lora-steps takes a positive number");
+    }
     else if (a == "--size" && hasValue) {
       if (std::sscanf(argv[++i], "%dx%d", &o.width, &o.height) != 2 || o.width < 320 || o.height < 240 ||
           o.width > 16384 || o.height > 16384)

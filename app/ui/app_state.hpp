@@ -4,14 +4,21 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <mutex>
+#include <tuple>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "image/image.hpp"
 #include "metrics/metrics.hpp"
+#include "memory/memory.hpp"
+#include "quant/blockwise.hpp"
+#include "quant/levels.hpp"
 #include "quant/uniform.hpp"
 #include "ui/texture.hpp"
+#include "ui/worker.hpp"
 
 namespace qviz::ui {
 
@@ -19,6 +26,52 @@ enum class ComputePath : std::uint8_t { GpuCompute, GpuFragment, Cpu };
 const char* computePathName(ComputePath p);
 
 enum class ViewMode : std::uint8_t { SideBySide, Split, Error, Flicker };
+
+// The weights panel's inputs: a synthetic or loaded tensor and the format to quantize it with.
+enum class WeightSource : std::uint8_t { Normal, HeavyTailed, Uniform, File };
+struct WeightsDoc {
+  WeightSource source = WeightSource::Normal;
+  int size = 65536;
+  std::uint32_t seed = 1;
+  std::string path;        // .npy or .safetensors (source File)
+  std::string tensorName;  // safetensors: which tensor
+  core::TensorFormat format = core::TensorFormat::NF4;
+  int blocksize = 64;
+  bool doubleQuant = false;
+  int block = 0;  // the block shown in the histogram
+  bool operator==(const WeightsDoc&) const = default;
+};
+
+// The QLoRA panel's inputs.
+struct LoraDoc {
+  std::string basePath;    // the "pre-trained" weights (empty: assets/images/rocket.jpg)
+  std::string targetPath;  // the new data (empty: assets/images/astronaut.png)
+  int rank = 8;
+  float alpha = 8;
+  bool rsLora = false;
+  bool sgd = false;
+  float lr = 0.05f;
+  int blocksize = 64;
+  bool doubleQuant = false;
+  std::uint32_t seed = 0;
+  bool operator==(const LoraDoc&) const = default;
+};
+
+// The memory panel's inputs (shared by the three methods it compares).
+struct MemoryDoc {
+  std::string preset = "llama-7b";
+  std::uint64_t rank = 64;
+  unsigned targets = core::kTargetAllLinear;
+  core::OptimizerKind optimizer = core::OptimizerKind::Adam;
+  bool paged = true;
+  core::Precision weightPrecision = core::Precision::BF16;
+  core::ActivationModel activations = core::ActivationModel::Formula;
+  std::uint64_t batch = 1, seqLen = 512;
+  bool checkpointing = true;
+  int blocksize = 64;
+  bool doubleQuant = true;
+  bool operator==(const MemoryDoc&) const = default;
+};
 
 // Everything a user would save: inputs and settings. Edited only through Commands.
 struct Document {
@@ -29,19 +82,53 @@ struct Document {
   ViewMode view = ViewMode::SideBySide;
   float errorGain = 4.0f;
   bool errorSigned = false;
+  // Number line
+  core::LevelGrid lineGrid = core::LevelGrid::NoZero;
+  int lineBits = 2;
+  std::vector<double> lineValues = core::seedExampleValues();
+  MemoryDoc memory;
+  WeightsDoc weights;
+  LoraDoc lora;
   bool operator==(const Document&) const = default;
 };
 
-// A computed view of the document, tagged with the revision it reflects.
+// The inputs a quantized view depends on: a cache is rebuilt only when these change (dragging a
+// number-line value must not re-quantize the image).
+struct ViewInputs {
+  std::string imagePath;
+  core::UniformSettings quant;
+  ComputePath path = ComputePath::GpuCompute;
+  bool operator==(const ViewInputs&) const = default;
+};
+
+// Metrics of one quantization, computed on the worker thread.
+struct MetricsResult {
+  std::uint64_t generation = 0;
+  core::ImageMetrics metrics;
+  std::vector<core::Histogram> histBefore, histAfter;
+};
+struct MetricsMailbox {
+  std::mutex mutex;
+  std::optional<MetricsResult> result;
+};
+
+// A computed view of the document, tagged with the revision and inputs it reflects.
 struct QuantizedView {
   std::uint64_t revision = ~0ull;
+  std::optional<ViewInputs> inputs;
   core::Image reference;  // the quantizer input (the image, or its luma with "gray")
   core::Image quantized;
   core::ImageMetrics metrics;
   std::vector<core::Histogram> histBefore, histAfter;
+  std::uint64_t generation = 0;          // bumped per quantization
+  std::uint64_t metricsGeneration = 0;   // generation the metrics above belong to
   Texture original, result, error;
-  std::string computedOn;  // "GPU (compute)", "CPU" ...
+  std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
+  std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
+  bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
+  std::string computedOn;  // "GPU compute", "GPU fragment", "CPU"
   double elapsedMs = 0;
+  bool metricsCurrent() const { return metricsGeneration == generation; }
 };
 
 struct LevelTile {
@@ -50,12 +137,47 @@ struct LevelTile {
   Texture texture;
 };
 
+class QloraSession;
+class GpuEngine;
+struct QloraTiles {
+  Texture base, frozen, quantError, delta, adapted, target, svd, merged;
+  double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
+  float deltaRange = 0;
+  std::string mergeError;
+};
+
+struct FormatRow {
+  core::TensorFormat format;
+  core::FormatStats stats;
+};
+
+struct WeightsView {
+  std::optional<WeightsDoc> inputs;  // what this was built from (block excluded)
+  std::string error;                 // why there is no tensor
+  std::string description;           // "normal, 65536 values" / "file.npy: weight (4096, 4096)"
+  std::vector<float> values, dequant;
+  core::QuantizedTensor q;
+  core::FormatStats stats;
+  std::vector<double> blockRmse;     // per block
+  std::vector<FormatRow> table;      // every format at the same blocksize
+  double elapsedMs = 0;
+};
+
 struct Derived {
   std::uint64_t imageRevision = ~0ull;  // revision of the loaded image
   std::string loadedPath;
   core::Image image;
   QuantizedView view;
   std::uint64_t levelsRevision = ~0ull;
+  std::optional<ViewInputs> levelsInputs;  // quant.bits unused: the depths come from levelDepths
+  std::array<int, 4> levelsDepths{};
+  WeightsView weights;
+  std::unique_ptr<QloraSession> qlora;  // created when the QLoRA panel first opens
+  std::unique_ptr<GpuEngine> gpu;       // set by the shell once a GL context exists
+  QloraTiles qloraTiles;
+  // Metrics run on a worker; declared last so it stops before the data it reads goes away.
+  std::shared_ptr<MetricsMailbox> metricsMailbox = std::make_shared<MetricsMailbox>();
+  std::unique_ptr<LatestJobWorker> worker = std::make_unique<LatestJobWorker>();
   std::vector<LevelTile> levels;
 };
 
@@ -67,7 +189,7 @@ struct Notice {
 
 struct PanelOpen {
   bool image = true, levels = false, metrics = true, histogram = true, numberLine = false, compare = false,
-       weights = false, memory = false, concepts = false;
+       weights = false, memory = false, qlora = false, concepts = false;
 };
 
 struct UiState {
@@ -84,14 +206,22 @@ struct UiState {
   std::deque<Notice> notices;
   std::vector<std::string> recentFiles;
   std::string pendingScreenshot;  // export the window at the end of this frame
+  bool synchronous = false;       // wait for background work each frame (screenshots, tests)
+  int loraSteps = 0;              // scripted runs: train this many steps before drawing
   std::string browserDir;         // in-app file browser: current folder
   std::string exportWhat;         // non-empty: the export dialog is open for this view
   std::string exportPath;
+  std::string weightsPathEdit;  // the weights panel's path field while it is being edited
   bool quitRequested = false;
   double now = 0;
 };
 
 struct AppState {
+  AppState();
+  ~AppState();
+  AppState(const AppState&) = delete;
+  AppState& operator=(const AppState&) = delete;
+
   Document doc;
   std::uint64_t revision = 0;  // bumped whenever a command changes the document
   Derived derived;

@@ -18,6 +18,21 @@ void Commands::notify(std::string text, bool error) {
   action("notice", [t = std::move(text), error](AppState& s) { postNotice(s.ui, t, error); });
 }
 
+void Commands::openFile(const std::string& path) {
+  const auto dot = path.find_last_of('.');
+  const std::string ext = dot == std::string::npos ? "" : path.substr(dot);
+  if (ext == ".npy" || ext == ".safetensors") {
+    action("open tensor", [path](AppState& s) {
+      s.doc.weights.source = WeightSource::File;
+      s.doc.weights.path = path;
+      s.doc.weights.tensorName.clear();
+      s.ui.open.weights = true;
+    });
+    return;
+  }
+  openImage(path);
+}
+
 void Commands::openImage(const std::string& path) {
   action("open image", [path](AppState& s) {
     s.doc.imagePath = path;

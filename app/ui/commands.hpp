@@ -23,6 +23,8 @@ public:
   void action(std::string label, std::function<void(AppState&)> fn);
   void notify(std::string text, bool error = false);
   void openImage(const std::string& path);
+  // Images go to the image panels; .npy and .safetensors to the weights panel.
+  void openFile(const std::string& path);
 
   bool empty() const { return m_queue.empty(); }
   std::size_t size() const { return m_queue.size(); }

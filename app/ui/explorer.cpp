@@ -24,7 +24,10 @@
 #include "ui/commands.hpp"
 #include "ui/derived.hpp"
 #include "ui/frame.hpp"
+#include "ui/gpu_engine.hpp"
+#include "ui/headless.hpp"
 #include "ui/panels.hpp"
+#include "ui/qlora_session.hpp"
 #include "ui/settings.hpp"
 #include "util/fs.hpp"
 
@@ -54,6 +57,7 @@ struct Mailbox {
 struct Shell {
   GLFWwindow* window = nullptr;
   bool eventSeen = true;
+  std::atomic<bool> workDone{false};  // set by the worker thread: a result is waiting
   // Shared with the dialog thread, which may outlive a closing window.
   std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
 };
@@ -115,6 +119,31 @@ core::Status saveFramebuffer(int w, int h, const std::string& path) {
   return core::savePng(img, path);
 }
 
+// --screenshot without a display: the same frames drawn offscreen on a headless EGL context.
+int headlessScreenshot(AppState& s, const ExplorerOptions& o) {
+  auto ui = HeadlessUi::create(o.width, o.height);
+  if (!ui) {
+    std::fprintf(stderr, "qviz: error: no display and no headless GL context: %s\n", ui.error().c_str());
+    return 2;
+  }
+  Commands cmd;
+  s.ui.synchronous = true;
+  auto img = (*ui)->run(s, cmd, o.frames > 0 ? o.frames : 5);
+  if (!img) {
+    std::fprintf(stderr, "qviz: error: %s\n", img.error().c_str());
+    return 2;
+  }
+  s.derived.gpu.reset();  // its GL objects go before the headless context
+  s.derived.view = {};
+  s.derived.levels.clear();
+  s.derived.qloraTiles = {};
+  if (auto st = core::savePng(*img, o.screenshot); !st) {
+    std::fprintf(stderr, "qviz: error: %s\n", st.error().c_str());
+    return 2;
+  }
+  return 0;
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -141,14 +170,22 @@ int runExplorer(const ExplorerOptions& o) {
       return 2;
     }
     s.ui.open.*(p->open) = true;
+    // A figure of one panel: give it the right-hand column to itself; wide panels the window.
+    if (o.panel != "image" && o.panel != "metrics" && o.panel != "histogram" && o.panel != "levels")
+      s.ui.open.metrics = s.ui.open.histogram = false;
+    if (o.panel == "qlora") s.ui.open.image = false;
   }
+  s.ui.loraSteps = o.loraSteps;
   if (o.presenter) {
     s.ui.presenter = true;
     s.ui.fontScale = 2.0f;
   }
 
+  const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
+  if (!haveDisplay && !o.screenshot.empty()) return headlessScreenshot(s, o);
   glfwSetErrorCallback([](int code, const char* msg) { std::fprintf(stderr, "qviz: GLFW error %d: %s\n", code, msg); });
   if (!glfwInit()) {
+    if (!o.screenshot.empty()) return headlessScreenshot(s, o);
     std::fprintf(stderr, "qviz: error: cannot open a window (no display?); the CLI works without one: qviz --help\n");
     return 2;
   }
@@ -205,6 +242,9 @@ int runExplorer(const ExplorerOptions& o) {
   style.WindowRounding = 4;
   style.FrameRounding = 3;
   const ImGuiStyle baseStyle = style;
+  // The GPU engine shares the window's context; without it (GL < 3.3) everything runs on the CPU.
+  if (auto engine = GpuEngine::forCurrentContext(glfwGetProcAddress)) s.derived.gpu = std::move(*engine);
+  else postNotice(s.ui, "GPU path unavailable, using the CPU reference: " + engine.error(), true);
   ImGui_ImplGlfw_InitForOpenGL(sh.window, true);
   ImGui_ImplOpenGL3_Init("#version 330 core");
   float appliedScale = -1;
@@ -216,6 +256,11 @@ int runExplorer(const ExplorerOptions& o) {
   hooks.user = &sh;
 
   const bool scripted = !o.screenshot.empty() || o.benchUi;
+  s.ui.synchronous = !o.screenshot.empty();  // a figure shows final numbers
+  s.derived.worker->setWake([&sh] {
+    sh.workDone = true;
+    glfwPostEmptyEvent();
+  });
   const int totalFrames = o.frames > 0 ? o.frames : (scripted ? (o.benchUi ? 300 : 5) : 0);
   std::vector<double> frameMs;
   double firstFrameMs = 0;
@@ -223,11 +268,12 @@ int runExplorer(const ExplorerOptions& o) {
   int exitCode = 0;
   while (!glfwWindowShouldClose(sh.window)) {
     // Idle costs nothing: block until input unless something animates or a scripted run is going.
-    const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty();
+    const bool training = s.derived.qlora && (s.derived.qlora->running() || s.derived.qlora->busy());
+    const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty() || training;
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
       else glfwWaitEventsTimeout(0.5);
-      if (sh.eventSeen) extraFrames = 3;
+      if (sh.eventSeen || sh.workDone.exchange(false)) extraFrames = std::max(extraFrames, 2);
       sh.eventSeen = false;
       if (extraFrames <= 0 && !animating) {
         std::lock_guard lock(sh.mailbox->mutex);
@@ -239,7 +285,7 @@ int runExplorer(const ExplorerOptions& o) {
     }
     {
       std::lock_guard lock(sh.mailbox->mutex);
-      for (auto& p : sh.mailbox->paths) cmd.openImage(p);
+      for (auto& p : sh.mailbox->paths) cmd.openFile(p);
       sh.mailbox->paths.clear();
     }
     const auto t0 = std::chrono::steady_clock::now();
@@ -317,7 +363,12 @@ int runExplorer(const ExplorerOptions& o) {
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
-  s.derived = {};  // textures go before the context
+  s.derived.worker->setWake({});
+  s.derived.worker->waitIdle();
+  s.derived.view = {};  // textures go before the context
+  s.derived.gpu.reset();
+  s.derived.qloraTiles = {};
+  s.derived.levels.clear();
   glfwDestroyWindow(sh.window);
   glfwTerminate();
   return exitCode;

@@ -15,6 +15,7 @@ struct ExplorerOptions {
   std::string benchJson;       // --json OUT with --bench-ui
   int width = 1600, height = 1000;
   bool ignoreSettings = false;  // --no-settings: start from defaults, save nothing
+  int loraSteps = 0;            // --lora-steps N: train the QLoRA panel N steps before drawing
 };
 
 // Runs the explorer; returns the process exit code (0, or 2 with a message on stderr).

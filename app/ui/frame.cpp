@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "image/image_io.hpp"
 #include "ui/derived.hpp"
+#include "ui/gpu_engine.hpp"
 #include "ui/keys.hpp"
 #include "ui/panels.hpp"
 
@@ -28,13 +30,21 @@ void exportView(AppState& s, const std::string& what, const std::string& path) {
     return;
   }
   if (v.reference.empty()) st = fail("nothing to export: no image is open");
-  else if (what == "quantized") st = savePng(v.quantized, path, {s.doc.imagePath});
+  else if (what == "quantized") {
+    if (v.onGpu && s.derived.gpu) {
+      auto img = s.derived.gpu->downloadQuantized();  // one read-back, on request
+      st = img ? savePng(*img, path, {s.doc.imagePath}) : Status(fail(img.error()));
+    } else {
+      st = savePng(v.quantized, path, {s.doc.imagePath});
+    }
+  }
   else if (what == "original") st = savePng(v.reference, path, {s.doc.imagePath});
   else if (what == "error") {
-    const auto rgba = errorMapRgba8(v.reference, v.quantized, s.doc.errorGain, s.doc.errorSigned);
-    Image img = Image::make(v.reference.width, v.reference.height, 4, SampleType::U8);
-    img.u8 = rgba;
-    st = savePng(img, path, {s.doc.imagePath});
+    Image quantized = v.quantized;
+    if (v.onGpu && s.derived.gpu)
+      if (auto img = s.derived.gpu->downloadQuantized()) quantized = std::move(*img);
+    auto map = gpu::errorMapReference(v.reference, quantized, errorMapSettings(s.doc));
+    st = map ? savePng(*map, path, {s.doc.imagePath}) : Status(fail(map.error()));
   } else st = fail("unknown view '" + what + "'");
   postNotice(s.ui, st ? "exported the " + what + " view (" + std::to_string(v.reference.width) + "x" +
                             std::to_string(v.reference.height) + ") to " + path
@@ -48,6 +58,9 @@ bool isOpenable(const fs::path& p) {
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".tga";
 }
+
+// Panels that want the width of the main area: placed under the image panel (or instead of it).
+bool isWide(const char* name) { return !std::strcmp(name, "levels") || !std::strcmp(name, "qlora"); }
 
 void drawMenu(AppState& s, UiState& ui, Commands& cmd, const FrameHooks& hooks) {
   if (!ImGui::BeginMainMenuBar()) return;
@@ -219,12 +232,12 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   const float statusH = ImGui::GetFrameHeight() + 4;
   const float workH = vp->WorkSize.y - statusH;
-  const float rightW = std::floor(vp->WorkSize.x * 0.36f);
-  const float leftW = vp->WorkSize.x - rightW;
   int rightCount = 0, rightIndex = 0;
   for (const auto& p : panelTable())
-    if (ui.open.*(p.open) && std::string(p.name) != "image" && std::string(p.name) != "levels") ++rightCount;
-  const bool levelsOpen = ui.open.levels;
+    if (ui.open.*(p.open) && !isWide(p.name) && std::strcmp(p.name, "image") != 0) ++rightCount;
+  const float rightW = rightCount ? std::floor(vp->WorkSize.x * 0.36f) : 0.0f;
+  const float leftW = vp->WorkSize.x - rightW;
+  const bool levelsOpen = ui.open.levels || ui.open.qlora;
   const bool imageOpen = ui.open.image;
   for (const auto& p : panelTable()) {
     bool& open = ui.open.*(p.open);
@@ -234,7 +247,7 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
     if (name == "image") {
       pos = vp->WorkPos;
       size = ImVec2(leftW, levelsOpen ? std::floor(workH * 0.62f) : workH);
-    } else if (name == "levels") {
+    } else if (isWide(p.name)) {
       const float top = imageOpen ? std::floor(workH * 0.62f) : 0.0f;
       pos = ImVec2(vp->WorkPos.x, vp->WorkPos.y + top);
       size = ImVec2(leftW, workH - top);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "ui/gpu_engine.hpp"
 #include "ui/panels.hpp"
 #include "ui/widgets.hpp"
 
@@ -90,21 +91,25 @@ void controls(const AppState& s, Commands& cmd) {
 
 void inspector(const AppState& s, ImVec2 px) {
   const QuantizedView& v = s.derived.view;
-  if (v.reference.empty() || !v.reference.sameShape(v.quantized)) return;
+  if (v.reference.empty()) return;
+  // Floyd-Steinberg depends on every earlier pixel: only its CPU result can be inspected.
+  const bool fs = s.doc.quant.dither == Dither::FloydSteinberg;
+  if (fs && !v.reference.sameShape(v.quantized)) return;
   const int x = int(px.x), y = int(px.y);
   if (x >= v.reference.width || y >= v.reference.height) return;
   ImGui::BeginTooltip();
   ImGui::Text("pixel (%d, %d)", x, y);
   const char* names = v.reference.colorChannels() == 1 ? "Y" : "RGB";
   for (int c = 0; c < v.reference.colorChannels(); ++c) {
-    const std::uint32_t o = v.reference.at(x, y, c), qv = v.quantized.at(x, y, c);
+    const std::uint32_t o = v.reference.at(x, y, c);
     const auto k = uniformConstants(s.doc.quant.bitsFor(c), v.reference.vmax());
-    ImGui::Text("%c  original %5u   code %5u / %u   quantized %5u   error %+d", names[c], o,
-                s.doc.quant.dither == Dither::None
-                    ? quantizeCode(o, k, s.doc.quant.rounding, Dither::None, std::uint32_t(x), std::uint32_t(y),
-                                   std::uint32_t(c), s.doc.quant.seed)
-                    : quantizeCode(qv, k, Rounding::Nearest, Dither::None, 0, 0, 0, 0),
-                k.levels - 1, qv, int(qv) - int(o));
+    // The same per-sample formula the CPU core and the shaders use (no read-back needed).
+    const std::uint32_t code = fs ? quantizeCode(v.quantized.at(x, y, c), k, Rounding::Nearest, Dither::None, 0, 0, 0, 0)
+                                  : quantizeCode(o, k, s.doc.quant.rounding, s.doc.quant.dither, std::uint32_t(x),
+                                                 std::uint32_t(y), std::uint32_t(c), s.doc.quant.seed);
+    const std::uint32_t qv = fs ? v.quantized.at(x, y, c) : dequantizeCode(code, k, s.doc.quant.rounding);
+    ImGui::Text("%c  original %5u   code %5u / %u   quantized %5u   error %+d", names[c], o, code, k.levels - 1, qv,
+                int(qv) - int(o));
   }
   ImGui::EndTooltip();
 }
@@ -128,36 +133,42 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
   }
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   ImageViewState view{ui.zoom, ui.panX, ui.panY};
+  // The textures to show: the GPU engine's when the result was computed there.
+  const GpuEngine* g = v.onGpu ? s.derived.gpu.get() : nullptr;
+  auto ref = [](const gpu::RgbaTexture& t) { return TexRef{t.id(), t.width(), t.height()}; };
+  const TexRef original = g ? ref(g->originalTexture()) : v.original.ref();
+  const TexRef result = g ? ref(g->resultTexture()) : v.result.ref();
+  const TexRef error = g ? ref(g->errorTexture()) : v.error.ref();
   std::optional<ImVec2> hovered;
   switch (s.doc.view) {
     case ViewMode::SideBySide: {
       const ImVec2 half((avail.x - ImGui::GetStyle().ItemSpacing.x) * 0.5f, avail.y);
       ImGui::BeginGroup();
       ImGui::TextUnformatted(s.doc.quant.gray ? "original (luma)" : "original");
-      auto a = imageView("orig", v.original, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
+      auto a = imageView("orig", original, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
       ImGui::EndGroup();
       ImGui::SameLine();
       ImGui::BeginGroup();
       ImGui::Text("quantized: %d bits, %s", s.doc.quant.bits, roundingName(s.doc.quant.rounding));
-      auto b = imageView("quant", v.result, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
+      auto b = imageView("quant", result, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
       ImGui::EndGroup();
       hovered = a.hoveredPixel ? a.hoveredPixel : b.hoveredPixel;
       break;
     }
     case ViewMode::Split:
       ImGui::TextUnformatted("original | quantized   (drag the divider, or shift-drag anywhere)");
-      hovered = imageView("split", v.original, ImGui::GetContentRegionAvail(), view, &v.result, &ui.splitPos).hoveredPixel;
+      hovered = imageView("split", original, ImGui::GetContentRegionAvail(), view, result, &ui.splitPos).hoveredPixel;
       break;
     case ViewMode::Error:
       ImGui::Text("%s error x%.0f (mean over colour channels)", s.doc.errorSigned ? "signed: blue darker, red brighter;"
                                                                                    : "absolute",
                   s.doc.errorGain);
-      hovered = imageView("error", v.error, ImGui::GetContentRegionAvail(), view).hoveredPixel;
+      hovered = imageView("error", error, ImGui::GetContentRegionAvail(), view).hoveredPixel;
       break;
     case ViewMode::Flicker: {
       const bool showOriginal = std::fmod(ui.now, 1.2) < 0.6;
       ImGui::Text("flicker: now showing %s", showOriginal ? "ORIGINAL" : "QUANTIZED");
-      hovered = imageView("flicker", showOriginal ? v.original : v.result, ImGui::GetContentRegionAvail(), view).hoveredPixel;
+      hovered = imageView("flicker", showOriginal ? original : result, ImGui::GetContentRegionAvail(), view).hoveredPixel;
       break;
     }
   }

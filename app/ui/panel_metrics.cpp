@@ -24,6 +24,7 @@ void drawMetricsPanel(const AppState& s, UiState&, Commands&) {
     ImGui::TableSetColumnIndex(2);
     ImGui::TextDisabled("%s", help);
   };
+  if (!v.metricsCurrent()) ImGui::TextDisabled("updating...");
   char buf[96];
   if (ImGui::BeginTable("metrics", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
     std::snprintf(buf, sizeof buf, "%.4f", m.mse);

@@ -11,6 +11,10 @@ const std::vector<PanelEntry>& panelTable() {
       {"levels", "Levels grid", &PanelOpen::levels, drawLevelsPanel},
       {"metrics", "Metrics", &PanelOpen::metrics, drawMetricsPanel},
       {"histogram", "Histograms", &PanelOpen::histogram, drawHistogramPanel},
+      {"number-line", "Number line", &PanelOpen::numberLine, drawNumberLinePanel},
+      {"weights", "Weights", &PanelOpen::weights, drawWeightsPanel},
+      {"memory", "Memory", &PanelOpen::memory, drawMemoryPanel},
+      {"qlora", "QLoRA", &PanelOpen::qlora, drawQloraPanel},
       {"concepts", "Concepts", &PanelOpen::concepts, drawConceptsPanel},
   };
   return table;

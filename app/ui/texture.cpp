@@ -10,13 +10,17 @@ namespace qviz::ui {
 
 Texture::~Texture() { reset(); }
 Texture::Texture(Texture&& o) noexcept
-    : m_id(std::exchange(o.m_id, 0)), m_width(std::exchange(o.m_width, 0)), m_height(std::exchange(o.m_height, 0)) {}
+    : m_id(std::exchange(o.m_id, 0)),
+      m_width(std::exchange(o.m_width, 0)),
+      m_height(std::exchange(o.m_height, 0)),
+      m_format(std::exchange(o.m_format, 0u)) {}
 Texture& Texture::operator=(Texture&& o) noexcept {
   if (this != &o) {
     reset();
     m_id = std::exchange(o.m_id, 0);
     m_width = std::exchange(o.m_width, 0);
     m_height = std::exchange(o.m_height, 0);
+    m_format = std::exchange(o.m_format, 0u);
   }
   return *this;
 }
@@ -25,10 +29,23 @@ void Texture::reset() {
   if (m_id) glDeleteTextures(1, &m_id);
   m_id = 0;
   m_width = m_height = 0;
+  m_format = 0;
 }
 
 std::vector<std::uint8_t> toDisplayRgba8(const core::Image& img) {
   std::vector<std::uint8_t> rgba(img.pixelCount() * 4);
+  if (img.type == core::SampleType::U8 && img.channels >= 3) {
+    // The common case, without per-sample type dispatch.
+    const std::uint8_t* s = img.u8.data();
+    const std::size_t ch = std::size_t(img.channels);
+    for (std::size_t p = 0; p < img.pixelCount(); ++p) {
+      rgba[p * 4] = s[p * ch];
+      rgba[p * 4 + 1] = s[p * ch + 1];
+      rgba[p * 4 + 2] = s[p * ch + 2];
+      rgba[p * 4 + 3] = ch == 4 ? s[p * ch + 3] : 255;
+    }
+    return rgba;
+  }
   const unsigned shift = img.type == core::SampleType::U16 ? 8 : 0;
   const std::size_t ch = std::size_t(img.channels);
   for (std::size_t p = 0; p < img.pixelCount(); ++p) {
@@ -49,20 +66,48 @@ void Texture::uploadRgba8(const std::uint8_t* rgba, int width, int height) {
   if (!m_id) glGenTextures(1, &m_id);
   glBindTexture(GL_TEXTURE_2D, m_id);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-  if (width != m_width || height != m_height) {
+  if (width != m_width || height != m_height || m_format != GL_RGBA) {
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    const GLint swizzle[4] = {GL_RED, GL_GREEN, GL_BLUE, GL_ALPHA};
+    glTexParameteriv(GL_TEXTURE_2D, GL_TEXTURE_SWIZZLE_RGBA, swizzle);
     glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
     m_width = width;
     m_height = height;
+    m_format = GL_RGBA;
   } else {
     glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
   }
 }
 
 void Texture::upload(const core::Image& img) {
+  // 8-bit RGB and RGBA go up as they are; gray is swizzled to RGB by the texture itself.
+  if (img.type == core::SampleType::U8 && img.channels != 2) {
+    static constexpr GLenum kFormats[5] = {0, GL_RED, 0, GL_RGB, GL_RGBA};
+    const GLenum format = kFormats[img.channels];
+    if (!m_id) glGenTextures(1, &m_id);
+    glBindTexture(GL_TEXTURE_2D, m_id);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    if (img.width != m_width || img.height != m_height || format != m_format) {
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+      const GLint gray[4] = {GL_RED, GL_RED, GL_RED, GL_ONE};
+      const GLint rgba[4] = {GL_RED, GL_GREEN, GL_BLUE, GL_ALPHA};
+      glTexParameteriv(GL_TEXTURE_2D, GL_TEXTURE_SWIZZLE_RGBA, format == GL_RED ? gray : rgba);
+      glTexImage2D(GL_TEXTURE_2D, 0, format == GL_RGBA ? GL_RGBA8 : format == GL_RGB ? GL_RGB8 : GL_R8, img.width,
+                   img.height, 0, format, GL_UNSIGNED_BYTE, img.u8.data());
+      m_width = img.width;
+      m_height = img.height;
+      m_format = format;
+    } else {
+      glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, img.width, img.height, format, GL_UNSIGNED_BYTE, img.u8.data());
+    }
+    return;
+  }
   const auto rgba = toDisplayRgba8(img);
   uploadRgba8(rgba.data(), img.width, img.height);
 }

@@ -7,6 +7,13 @@
 
 namespace qviz::ui {
 
+// A texture to draw: any GL texture with its size (ours, or one the GPU layer owns).
+struct TexRef {
+  unsigned id = 0;
+  int width = 0, height = 0;
+  bool valid() const { return id != 0; }
+};
+
 class Texture {
 public:
   Texture() = default;
@@ -23,11 +30,13 @@ public:
   int width() const { return m_width; }
   int height() const { return m_height; }
   bool valid() const { return m_id != 0; }
+  TexRef ref() const { return TexRef{m_id, m_width, m_height}; }
   void reset();
 
 private:
   unsigned m_id = 0;
   int m_width = 0, m_height = 0;
+  unsigned m_format = 0;  // GL pixel format of the last full upload
 };
 
 // The RGBA8 bytes upload() sends (exposed for tests and PNG export).

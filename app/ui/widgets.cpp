@@ -5,15 +5,15 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 namespace qviz::ui {
 namespace {
 ImVec2 add(ImVec2 a, ImVec2 b) { return ImVec2(a.x + b.x, a.y + b.y); }
-ImTextureID texId(const Texture& t) { return reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(t.id())); }
+ImTextureID texId(TexRef t) { return reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(t.id)); }
 }  // namespace
 
-ImageViewResult imageView(const char* id, const Texture& tex, ImVec2 size, ImageViewState view, const Texture* right,
-                          float* splitPos) {
+ImageViewResult imageView(const char* id, TexRef tex, ImVec2 size, ImageViewState view, TexRef right, float* splitPos) {
   ImageViewResult result;
   ImGui::BeginChild(id, size, false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
@@ -27,7 +27,7 @@ ImageViewResult imageView(const char* id, const Texture& tex, ImVec2 size, Image
   const bool hovered = ImGui::IsItemHovered();
   const bool active = ImGui::IsItemActive();
   const ImGuiIO& io = ImGui::GetIO();
-  const float tw = float(tex.width()), th = float(tex.height());
+  const float tw = float(tex.width), th = float(tex.height);
   const float fit = std::min(avail.x / tw, avail.y / th);
   float scale = view.zoom > 0 ? view.zoom : fit;
   auto originFor = [&](float s) {
@@ -45,9 +45,9 @@ ImageViewResult imageView(const char* id, const Texture& tex, ImVec2 size, Image
     origin = originFor(scale);
   }
   const float splitX = splitPos ? p0.x + avail.x * *splitPos : 0;
-  const bool nearDivider = right && splitPos && hovered && std::fabs(io.MousePos.x - splitX) < 6.0f;
+  const bool nearDivider = right.valid() && splitPos && hovered && std::fabs(io.MousePos.x - splitX) < 6.0f;
   if (active && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0.0f)) {
-    if (right && splitPos && (nearDivider || ImGui::GetIO().KeyShift)) {
+    if (right.valid() && splitPos && (nearDivider || ImGui::GetIO().KeyShift)) {
       *splitPos = std::clamp((io.MousePos.x - p0.x) / avail.x, 0.0f, 1.0f);
     } else {
       view.panX += io.MouseDelta.x;
@@ -62,12 +62,12 @@ ImageViewResult imageView(const char* id, const Texture& tex, ImVec2 size, Image
   dl->PushClipRect(p0, p1, true);
   dl->AddRectFilled(p0, p1, IM_COL32(24, 24, 28, 255));
   const ImVec2 end(origin.x + tw * scale, origin.y + th * scale);
-  if (right && splitPos) {
+  if (right.valid() && splitPos) {
     dl->PushClipRect(p0, ImVec2(splitX, p1.y), true);
     dl->AddImage(texId(tex), origin, end);
     dl->PopClipRect();
     dl->PushClipRect(ImVec2(splitX, p0.y), p1, true);
-    dl->AddImage(texId(*right), origin, end);
+    dl->AddImage(texId(right), origin, end);
     dl->PopClipRect();
     dl->AddLine(ImVec2(splitX, p0.y), ImVec2(splitX, p1.y), IM_COL32(255, 255, 255, 220), 2.0f);
     dl->AddCircleFilled(ImVec2(splitX, (p0.y + p1.y) * 0.5f), 7.0f, IM_COL32(255, 255, 255, 230));
@@ -86,7 +86,7 @@ ImageViewResult imageView(const char* id, const Texture& tex, ImVec2 size, Image
 }
 
 void histogramPlot(const char* id, const std::vector<PlotSeries>& series, ImVec2 size, const std::vector<double>& marks,
-                   const char* xLabel) {
+                   const char* xLabel, const char* xLo, const char* xHi) {
   ImGui::PushID(id);
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::InvisibleButton("plot", size);
@@ -133,8 +133,8 @@ void histogramPlot(const char* id, const std::vector<PlotSeries>& series, ImVec2
   std::snprintf(buf, sizeof buf, "%.0f", vmax);
   dl->AddText(ImVec2(p0.x, a.y), IM_COL32(170, 170, 170, 255), buf);
   dl->AddText(ImVec2(p0.x, b.y - fontH), IM_COL32(170, 170, 170, 255), "0");
-  dl->AddText(ImVec2(a.x, b.y + 6), IM_COL32(170, 170, 170, 255), "0");
-  std::snprintf(buf, sizeof buf, "%zu", n - 1);
+  dl->AddText(ImVec2(a.x, b.y + 6), IM_COL32(170, 170, 170, 255), xLo ? xLo : "0");
+  std::snprintf(buf, sizeof buf, "%s", xHi ? xHi : std::to_string(n - 1).c_str());
   dl->AddText(ImVec2(b.x - ImGui::CalcTextSize(buf).x, b.y + 6), IM_COL32(170, 170, 170, 255), buf);
   dl->AddText(ImVec2((a.x + b.x) * 0.5f - ImGui::CalcTextSize(xLabel).x * 0.5f, b.y + 6), IM_COL32(170, 170, 170, 255),
               xLabel);
@@ -144,7 +144,8 @@ void histogramPlot(const char* id, const std::vector<PlotSeries>& series, ImVec2
     dl->AddLine(ImVec2(a.x + (float(i) + 0.5f) * bw, a.y), ImVec2(a.x + (float(i) + 0.5f) * bw, b.y),
                 IM_COL32(255, 255, 255, 120));
     ImGui::BeginTooltip();
-    ImGui::Text("value %zu", i);
+    if (xLo) ImGui::Text("bin %zu", i);
+    else ImGui::Text("value %zu", i);
     for (const auto& s : series)
       if (i < s.values->size()) {
         ImGui::ColorButton("##c", ImGui::ColorConvertU32ToFloat4(s.color), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));

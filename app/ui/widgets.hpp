@@ -25,8 +25,8 @@ struct ImageViewResult {
 
 // Draws `tex` (and, when `right` is given, `right` beyond the split position) in a child region of
 // `size`. Wheel zooms around the cursor, drag pans, double-click fits.
-ImageViewResult imageView(const char* id, const Texture& tex, ImVec2 size, ImageViewState view,
-                          const Texture* right = nullptr, float* splitPos = nullptr);
+ImageViewResult imageView(const char* id, TexRef tex, ImVec2 size, ImageViewState view, TexRef right = {},
+                          float* splitPos = nullptr);
 
 struct PlotSeries {
   const std::vector<double>* values;
@@ -36,8 +36,9 @@ struct PlotSeries {
 
 // A bar/line plot of one or more series sharing an x range [0, n), with axes and hover readout.
 // `marks` are x positions drawn as ticks (e.g. quantization levels).
+// xLo / xHi label the ends of the x axis (default: the first and last bin index).
 void histogramPlot(const char* id, const std::vector<PlotSeries>& series, ImVec2 size, const std::vector<double>& marks,
-                   const char* xLabel);
+                   const char* xLabel, const char* xLo = nullptr, const char* xHi = nullptr);
 
 std::string formatBytes(double bytes);
 ImU32 heatColor(float t);  // 0..1 -> perceptual heat colour

@@ -1,0 +1,89 @@
+// The explorer's GPU engine: kernels from qviz_gpu chained without CPU copies.
+#include "ui/gpu_engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace qviz::ui {
+using namespace qviz::core;
+
+core::Result<std::unique_ptr<GpuEngine>> GpuEngine::forCurrentContext(GLADloadfunc getProcAddress) {
+  auto ctx = gpu::GpuContext::wrapCurrent(getProcAddress);
+  if (!ctx) return fail(ctx.error());
+  std::unique_ptr<GpuEngine> e(new GpuEngine());
+  e->m_ownedContext = std::move(*ctx);
+  e->m_ownedShaders = std::make_unique<gpu::ShaderLibrary>();
+  e->m_env = gpu::GpuEnv{e->m_ownedContext.get(), e->m_ownedShaders.get(), {}};
+  e->m_quantizer = std::make_unique<gpu::UniformQuantizerGpu>(e->m_env);
+  e->m_display = std::make_unique<gpu::DisplayGpu>(e->m_env);
+  e->m_errorMap = std::make_unique<gpu::ErrorMapGpu>(e->m_env);
+  e->m_histogram = std::make_unique<gpu::HistogramGpu>(e->m_env);
+  e->m_errorStats = std::make_unique<gpu::ErrorStatsGpu>(e->m_env);
+  e->m_ssim = std::make_unique<gpu::SsimGpu>(e->m_env);
+  return e;
+}
+
+std::unique_ptr<GpuEngine> GpuEngine::borrow(gpu::GpuContext& ctx, gpu::ShaderLibrary& shaders) {
+  std::unique_ptr<GpuEngine> e(new GpuEngine());
+  e->m_env = gpu::GpuEnv{&ctx, &shaders, {}};
+  e->m_quantizer = std::make_unique<gpu::UniformQuantizerGpu>(e->m_env);
+  e->m_display = std::make_unique<gpu::DisplayGpu>(e->m_env);
+  e->m_errorMap = std::make_unique<gpu::ErrorMapGpu>(e->m_env);
+  e->m_histogram = std::make_unique<gpu::HistogramGpu>(e->m_env);
+  e->m_errorStats = std::make_unique<gpu::ErrorStatsGpu>(e->m_env);
+  e->m_ssim = std::make_unique<gpu::SsimGpu>(e->m_env);
+  return e;
+}
+
+Status GpuEngine::setImage(const Image& original, const Image& reference) {
+  m_gray = reference.channels != original.channels;
+  if (auto st = m_original.upload(original); !st) return st;
+  if (auto st = m_reference.upload(reference); !st) return st;
+  const gpu::GpuPath path = m_env.context->defaultPath();
+  return m_display->run(m_reference, m_originalTex, path);
+}
+
+Result<GpuViewResult> GpuEngine::quantize(const UniformSettings& s, gpu::GpuPath path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto st = m_quantizer->run(m_original, s, m_quantized, path); !st) return fail(st.error());
+  if (auto st = m_display->run(m_quantized, m_resultTex, path); !st) return fail(st.error());
+  glFinish();
+  GpuViewResult r;
+  r.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  r.path = path == gpu::GpuPath::Compute ? "GPU compute" : "GPU fragment";
+  return r;
+}
+
+Status GpuEngine::errorMap(const gpu::ErrorMapSettings& s, gpu::GpuPath path) {
+  return m_errorMap->run(m_reference, m_quantized, s, m_errorTex, path);
+}
+
+Result<ImageMetrics> GpuEngine::metrics(const Image& original, const UniformSettings& s, std::vector<Histogram>& before,
+                                        std::vector<Histogram>& after) {
+  auto hb = m_histogram->run(m_reference);
+  if (!hb) return fail(hb.error());
+  auto ha = m_histogram->run(m_quantized);
+  if (!ha) return fail(ha.error());
+  auto es = m_errorStats->run(m_reference, m_quantized);
+  if (!es) return fail(es.error());
+  auto ss = m_ssim->run(m_reference, m_quantized);
+  if (!ss) return fail(ss.error());
+  ImageMetrics m;
+  m.mse = es->mse();
+  m.psnrDb = psnrFromMse(m.mse, m_reference.vmax());
+  m.ssim = *ss;
+  m.maxAbsError = es->maxAbsError;
+  // Distinct output values: exact from the 256-bin histograms for 8-bit images; for 16-bit
+  // images this counts occupied bins (value / 256).
+  std::array<bool, 256> used{};
+  for (const auto& h : *ha)
+    for (std::size_t i = 0; i < 256; ++i) used[i] = used[i] || h[i] > 0;
+  m.levelsUsed = std::uint32_t(std::count(used.begin(), used.end(), true));
+  const Image refShape = m_reference.shape();
+  m.storage = storageInfo(original, refShape, s);
+  before = std::move(*hb);
+  after = std::move(*ha);
+  return m;
+}
+
+}  // namespace qviz::ui

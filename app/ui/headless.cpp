@@ -1,0 +1,100 @@
+// Offscreen ImGui rendering: an RGBA8 framebuffer, ImGui's OpenGL3 backend without a platform
+// backend (display size and time are set by hand), glReadPixels of the final frame.
+#include "ui/headless.hpp"
+
+#include <imgui.h>
+#include <imgui_impl_opengl3.h>
+
+#include <algorithm>
+
+#include "ui/derived.hpp"
+#include "ui/frame.hpp"
+#include "ui/gpu_engine.hpp"
+
+namespace qviz::ui {
+
+core::Result<std::unique_ptr<HeadlessUi>> HeadlessUi::create(int width, int height) {
+  auto session = gpu::GpuSession::openHeadless();
+  if (!session) return core::fail(session.error());
+  std::unique_ptr<HeadlessUi> h(new HeadlessUi());
+  h->m_session = std::move(*session);
+  h->m_width = width;
+  h->m_height = height;
+  h->m_color = gpu::Texture::create();
+  glBindTexture(GL_TEXTURE_2D, h->m_color.id());
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+  h->m_fbo = gpu::Framebuffer::create();
+  glBindFramebuffer(GL_FRAMEBUFFER, h->m_fbo.id());
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, h->m_color.id(), 0);
+  if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
+    return core::fail("cannot create an offscreen framebuffer for the UI");
+  h->m_imgui = ImGui::CreateContext();
+  ImGui::SetCurrentContext(h->m_imgui);
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;
+  io.DisplaySize = ImVec2(float(width), float(height));
+  ImGui::StyleColorsDark();
+  ImGui::GetStyle().WindowRounding = 4;
+  ImGui::GetStyle().FrameRounding = 3;
+  if (!ImGui_ImplOpenGL3_Init("#version 330 core")) return core::fail("cannot initialise ImGui's OpenGL renderer");
+  return h;
+}
+
+HeadlessUi::~HeadlessUi() {
+  if (m_imgui) {
+    ImGui::SetCurrentContext(m_imgui);
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui::DestroyContext(m_imgui);
+  }
+}
+
+std::string HeadlessUi::renderer() const { return m_session->context().describe(); }
+
+core::Result<core::Image> HeadlessUi::run(AppState& s, Commands& cmd, int frames,
+                                          const std::function<void(int, ImGuiIO&)>& input) {
+  ImGui::SetCurrentContext(m_imgui);
+  if (auto st = m_session->context().makeCurrent(); !st) return core::fail(st.error());
+  const ImGuiStyle baseStyle = [] {
+    ImGuiStyle st;
+    ImGui::StyleColorsDark(&st);
+    st.WindowRounding = 4;
+    st.FrameRounding = 3;
+    return st;
+  }();
+  if (!s.derived.gpu) s.derived.gpu = GpuEngine::borrow(m_session->context(), m_session->shaders());
+  FrameHooks hooks;
+  for (int f = 0; f < frames; ++f) {
+    applyCommands(s, cmd);
+    updateDerived(s);
+    if (m_appliedScale != s.ui.fontScale) {
+      applyFontScale(s.ui, baseStyle);
+      m_appliedScale = s.ui.fontScale;
+    }
+    ImGuiIO& io = ImGui::GetIO();
+    io.DisplaySize = ImVec2(float(m_width), float(m_height));
+    io.DeltaTime = 1.0f / 60.0f;
+    if (input) input(f, io);
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui::NewFrame();
+    s.ui.now += 1.0 / 60.0;
+    drawFrame(s, cmd, hooks);
+    ImGui::Render();
+    glBindFramebuffer(GL_FRAMEBUFFER, m_fbo.id());
+    glViewport(0, 0, m_width, m_height);
+    glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  }
+  core::Image img = core::Image::make(m_width, m_height, 3, core::SampleType::U8);
+  std::vector<std::uint8_t> rows(img.byteSize());
+  glBindFramebuffer(GL_FRAMEBUFFER, m_fbo.id());
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, m_width, m_height, GL_RGB, GL_UNSIGNED_BYTE, rows.data());
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  const std::size_t stride = std::size_t(m_width) * 3;
+  for (int y = 0; y < m_height; ++y)
+    std::copy_n(rows.data() + std::size_t(m_height - 1 - y) * stride, stride, img.u8.data() + std::size_t(y) * stride);
+  return img;
+}
+
+}  // namespace qviz::ui

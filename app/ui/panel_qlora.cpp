@@ -1,0 +1,246 @@
+// QLoRA: one image is the pre-trained weight matrix, frozen in NF4; a second is the new data; a
+// low-rank adapter B·A trains (on a worker thread) to move the frozen base towards it, next to the
+// best possible rank-r delta (truncated SVD), with the loss curve, the singular value spectrum,
+// and the parameter and memory counts.
+#include <imgui.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "ui/panels.hpp"
+#include "ui/qlora_session.hpp"
+#include "ui/widgets.hpp"
+
+namespace qviz::ui {
+using namespace qviz::core;
+
+namespace {
+const int kBlocksizes[] = {32, 64, 128, 256, 512, 1024, 2048, 4096};
+
+void controls(const LoraDoc& l, const AppState& s, QloraSession& q, Commands& cmd) {
+  const float w = ImGui::GetFontSize() * 8;
+  auto pathRow = [&](const char* label, const std::string& path, bool isBase) {
+    ImGui::Text("%s %s", label, path.empty() ? (isBase ? "assets/images/rocket.jpg" : "assets/images/astronaut.png") : path.c_str());
+    ImGui::SameLine();
+    ImGui::PushID(label);
+    if (ImGui::SmallButton("use the open image")) {
+      const std::string p = s.doc.imagePath;
+      cmd.edit("lora image", [p, isBase](Document& d) { (isBase ? d.lora.basePath : d.lora.targetPath) = p; });
+    }
+    ImGui::SameLine();
+    if (ImGui::SmallButton("default")) cmd.edit("lora image", [isBase](Document& d) { (isBase ? d.lora.basePath : d.lora.targetPath).clear(); });
+    ImGui::PopID();
+  };
+  pathRow("pre-trained base:", l.basePath, true);
+  pathRow("new data (target):", l.targetPath, false);
+  int rank = l.rank;
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::SliderInt("rank", &rank, 1, 64)) cmd.edit("lora rank", [rank](Document& d) { d.lora.rank = rank; });
+  ImGui::SameLine();
+  float alpha = l.alpha;
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::SliderFloat("alpha", &alpha, 1.0f, 128.0f, "%.0f", ImGuiSliderFlags_Logarithmic))
+    cmd.edit("lora alpha", [alpha](Document& d) { d.lora.alpha = alpha; });
+  ImGui::SameLine();
+  bool rs = l.rsLora;
+  if (ImGui::Checkbox("rsLoRA (alpha/sqrt r)", &rs)) cmd.edit("rslora", [rs](Document& d) { d.lora.rsLora = rs; });
+  int opt = l.sgd ? 1 : 0;
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::Combo("optimizer", &opt, "Adam\0SGD\0"))
+    cmd.edit("lora optimizer", [opt](Document& d) {
+      d.lora.sgd = opt == 1;
+      d.lora.lr = opt == 1 ? kLoraDefaultSgdLr : kLoraDefaultAdamLr;
+    });
+  ImGui::SameLine();
+  float lr = l.lr;
+  ImGui::SetNextItemWidth(w);
+  if (ImGui::InputFloat("lr", &lr, 0, 0, "%.4g") && lr > 0) cmd.edit("lora lr", [lr](Document& d) { d.lora.lr = lr; });
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(w * 0.8f);
+  if (ImGui::BeginCombo("NF4 blocksize", std::to_string(l.blocksize).c_str())) {
+    for (int b : kBlocksizes)
+      if (ImGui::Selectable(std::to_string(b).c_str(), b == l.blocksize)) cmd.edit("lora blocksize", [b](Document& d) { d.lora.blocksize = b; });
+    ImGui::EndCombo();
+  }
+  ImGui::SameLine();
+  bool dq = l.doubleQuant;
+  if (ImGui::Checkbox("double quant", &dq)) cmd.edit("lora dq", [dq](Document& d) { d.lora.doubleQuant = dq; });
+  ImGui::SameLine();
+  int seed = int(l.seed);
+  ImGui::SetNextItemWidth(w * 0.8f);
+  if (ImGui::InputInt("seed##lora", &seed)) cmd.edit("lora seed", [seed](Document& d) { d.lora.seed = std::uint32_t(std::max(0, seed)); });
+
+  const bool ready = q.ready();
+  ImGui::BeginDisabled(!ready);
+  if (q.running()) {
+    if (ImGui::Button("Pause")) q.pause();
+  } else if (ImGui::Button("Start")) {
+    q.start();
+  }
+  ImGui::SameLine();
+  ImGui::BeginDisabled(q.running());
+  if (ImGui::Button("Step")) q.stepOnce();
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button("Reset")) q.reset();
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (q.busy()) ImGui::TextDisabled("quantizing the base to NF4 and computing the SVD...");
+  else if (ready)
+    ImGui::Text("step %d   loss %.6f   floor %.6f   gap %.2f%%   %.0f steps/s", q.steps(), q.loss(), q.floor(),
+                loraGapPercent(q.loss(), q.floor()), q.running() ? q.stepsPerSecond() : 0.0);
+  if (const std::string e = q.error(); !e.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", e.c_str());
+}
+
+void tiles(const QloraTiles& t, float avail) {
+  struct Tile {
+    const Texture* tex;
+    const char* title;
+    double loss;
+    const char* note;
+  };
+  const Tile list[8] = {
+      {&t.base, "base (full precision)", t.baseLoss, ""},
+      {&t.frozen, "frozen NF4 base", t.frozenLoss, "FROZEN"},
+      {&t.quantError, "quantization error", t.quantMse, "MSE vs base"},
+      {&t.delta, "delta s*B*A (signed)", 0, ""},
+      {&t.adapted, "adapted = frozen + delta", t.adaptedLoss, ""},
+      {&t.target, "target (new data)", 0, ""},
+      {&t.svd, "best rank-r (SVD)", t.svdLoss, ""},
+      {&t.merged, "merged, re-quantized", t.mergedLoss, ""},
+  };
+  const float spacing = ImGui::GetStyle().ItemSpacing.x;
+  const float tileW = (avail - spacing * 3) / 4;
+  for (int i = 0; i < 8; ++i) {
+    if (i % 4) ImGui::SameLine();
+    ImGui::BeginGroup();
+    const Tile& tile = list[i];
+    const float h = tile.tex->valid() ? tileW * float(tile.tex->height()) / float(tile.tex->width()) : tileW * 0.66f;
+    if (tile.tex->valid())
+      ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(tile.tex->id())), ImVec2(tileW, h));
+    else
+      ImGui::Dummy(ImVec2(tileW, h));
+    ImGui::TextUnformatted(tile.title);
+    if (i == 3) ImGui::TextDisabled("range +-%.3f", double(t.deltaRange));
+    else if (i == 5) ImGui::TextDisabled("loss 0");
+    else if (i == 7 && !t.mergeError.empty()) ImGui::TextDisabled("%s", t.mergeError.c_str());
+    else ImGui::TextDisabled("%s %.6f", i == 2 ? "MSE" : "loss", tile.loss);
+    if (*tile.note && i == 1) {
+      ImGui::SameLine();
+      ImGui::TextColored(ImVec4(0.5f, 0.8f, 1, 1), "FROZEN");
+    }
+    ImGui::EndGroup();
+  }
+}
+
+void lossPlot(const std::vector<double>& history, double floor, ImVec2 size) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::Dummy(size);
+  const float fh = ImGui::GetFontSize();
+  const ImVec2 a(p.x + fh * 3.5f, p.y + 4), b(p.x + size.x - 4, p.y + size.y - fh * 1.4f);
+  dl->AddRectFilled(a, b, IM_COL32(20, 20, 24, 255));
+  if (history.size() < 1 || floor <= 0) return;
+  double lo = floor * 0.8, hi = floor;
+  for (double v : history) hi = std::max(hi, v);
+  hi *= 1.2;
+  const double llo = std::log10(lo), lhi = std::log10(hi);
+  auto yOf = [&](double v) { return b.y - float((std::log10(std::max(v, lo)) - llo) / (lhi - llo)) * (b.y - a.y); };
+  const float n = float(std::max<std::size_t>(history.size() - 1, 1));
+  for (std::size_t i = 1; i < history.size(); ++i)
+    dl->AddLine(ImVec2(a.x + float(i - 1) / n * (b.x - a.x), yOf(history[i - 1])), ImVec2(a.x + float(i) / n * (b.x - a.x), yOf(history[i])),
+                IM_COL32(110, 200, 255, 255), 2.0f);
+  dl->AddLine(ImVec2(a.x, yOf(floor)), ImVec2(b.x, yOf(floor)), IM_COL32(255, 200, 60, 255), 1.5f);
+  dl->AddText(ImVec2(b.x - ImGui::CalcTextSize("SVD floor").x - 4, yOf(floor) - fh - 2), IM_COL32(255, 200, 60, 255), "SVD floor");
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", hi);
+  dl->AddText(ImVec2(p.x, a.y), IM_COL32(170, 170, 170, 255), buf);
+  std::snprintf(buf, sizeof buf, "%.3g", lo);
+  dl->AddText(ImVec2(p.x, b.y - fh), IM_COL32(170, 170, 170, 255), buf);
+  std::snprintf(buf, sizeof buf, "loss (log scale) over %zu steps", history.size() - 1);
+  dl->AddText(ImVec2(a.x, b.y + 2), IM_COL32(170, 170, 170, 255), buf);
+  dl->AddRect(a, b, IM_COL32(120, 120, 130, 255));
+}
+
+void spectrumPlot(const std::array<std::vector<double>, 3>& sv, int rank, ImVec2 size) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::Dummy(size);
+  const float fh = ImGui::GetFontSize();
+  const ImVec2 a(p.x + 4, p.y + 4), b(p.x + size.x - 4, p.y + size.y - fh * 1.4f);
+  dl->AddRectFilled(a, b, IM_COL32(20, 20, 24, 255));
+  if (sv[0].empty()) return;
+  const std::size_t shown = std::min<std::size_t>(sv[0].size(), 128);
+  double hi = 0, lo = 1e300;
+  for (const auto& c : sv)
+    for (std::size_t i = 0; i < std::min(shown, c.size()); ++i) {
+      hi = std::max(hi, c[i]);
+      if (c[i] > 0) lo = std::min(lo, c[i]);
+    }
+  const double llo = std::log10(lo), lhi = std::log10(hi * 1.1);
+  const ImU32 colors[3] = {IM_COL32(235, 80, 80, 255), IM_COL32(90, 210, 110, 255), IM_COL32(90, 140, 245, 255)};
+  const float dx = (b.x - a.x) / float(shown);
+  for (int c = 0; c < 3; ++c)
+    for (std::size_t i = 1; i < std::min(shown, sv[std::size_t(c)].size()); ++i) {
+      auto y = [&](double v) { return b.y - float((std::log10(std::max(v, lo)) - llo) / (lhi - llo)) * (b.y - a.y); };
+      dl->AddLine(ImVec2(a.x + float(i - 1) * dx, y(sv[std::size_t(c)][i - 1])), ImVec2(a.x + float(i) * dx, y(sv[std::size_t(c)][i])),
+                  colors[c], 1.5f);
+    }
+  const float xr = a.x + float(rank) * dx;
+  dl->AddRectFilled(ImVec2(a.x, a.y), ImVec2(xr, b.y), IM_COL32(255, 200, 60, 30));
+  dl->AddLine(ImVec2(xr, a.y), ImVec2(xr, b.y), IM_COL32(255, 200, 60, 255), 1.5f);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "singular values of target - base (log), first %zu; rank %d kept", shown, rank);
+  dl->AddText(ImVec2(a.x, b.y + 2), IM_COL32(170, 170, 170, 255), buf);
+  dl->AddRect(a, b, IM_COL32(120, 120, 130, 255));
+}
+
+void countsTable(const LoraCounts& c, int rows, int cols, int rank) {
+  if (!ImGui::BeginTable("counts", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) return;
+  auto row = [](const char* k, const std::string& v) {
+    ImGui::TableNextRow();
+    ImGui::TableSetColumnIndex(0);
+    ImGui::TextUnformatted(k);
+    ImGui::TableSetColumnIndex(1);
+    ImGui::TextUnformatted(v.c_str());
+  };
+  char b[128];
+  std::snprintf(b, sizeof b, "%d x %d per channel, 3 channels", rows, cols);
+  row("matrix", b);
+  std::snprintf(b, sizeof b, "%lld = r(m+n) = %d x (%d + %d) per channel, x3", static_cast<long long>(c.trainable), rank, rows, cols);
+  row("trainable", b);
+  std::snprintf(b, sizeof b, "%lld (%.2f%% trainable)", static_cast<long long>(c.frozen),
+                c.frozen ? 100.0 * double(c.trainable) / double(c.frozen) : 0.0);
+  row("frozen", b);
+  row("base in fp32", formatBytes(c.baseFp32Bytes));
+  row("base in NF4 + constants", formatBytes(c.baseQuantizedBytes));
+  row("adapter (fp32)", formatBytes(c.adapterBytes));
+  row("its gradients", formatBytes(c.gradientBytes));
+  row("Adam states", formatBytes(c.optimizerBytes));
+  row("training total", formatBytes(c.trainingBytes()));
+  ImGui::EndTable();
+}
+}  // namespace
+
+void drawQloraPanel(const AppState& s, UiState&, Commands& cmd) {
+  QloraSession* q = s.derived.qlora.get();
+  if (!q) {
+    ImGui::TextDisabled("starting...");
+    return;
+  }
+  controls(s.doc.lora, s, *q, cmd);
+  const float avail = ImGui::GetContentRegionAvail().x;
+  const float left = avail * 0.64f;
+  ImGui::BeginChild("tiles", ImVec2(left, 0));
+  tiles(s.derived.qloraTiles, ImGui::GetContentRegionAvail().x);
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("plots", ImVec2(0, 0));
+  const float pw = ImGui::GetContentRegionAvail().x;
+  lossPlot(q->lossHistory(), q->floor(), ImVec2(pw, ImGui::GetFontSize() * 9));
+  spectrumPlot(q->spectrum(), s.doc.lora.rank, ImVec2(pw, ImGui::GetFontSize() * 8));
+  countsTable(q->counts(), q->rows(), q->cols(), s.doc.lora.rank);
+  ImGui::EndChild();
+}
+
+}  // namespace qviz::ui

@@ -1,0 +1,200 @@
+// Weights: a synthetic or loaded tensor quantized block-wise (NF4, FP4, int, FP8, ggml); the values
+// of one block with the format's levels overlaid, a per-block error heatmap, and every format side
+// by side (bits per parameter, SQNR, max error).
+#include <imgui.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "ui/panels.hpp"
+#include "ui/weights_model.hpp"
+#include "ui/widgets.hpp"
+
+namespace qviz::ui {
+using namespace qviz::core;
+
+namespace {
+const char* kSources[] = {"normal", "heavy-tailed (outliers)", "uniform", "file (.npy / .safetensors)"};
+const int kBlocksizes[] = {32, 64, 128, 256, 512, 1024, 2048, 4096};
+
+void sourceControls(const WeightsDoc& w, UiState& ui, Commands& cmd) {
+  const float fw = ImGui::GetFontSize() * 10;
+  int src = int(w.source);
+  ImGui::SetNextItemWidth(fw);
+  if (ImGui::Combo("tensor", &src, kSources, 4)) cmd.edit("weights source", [src](Document& d) { d.weights.source = WeightSource(src); });
+  ImGui::SameLine();
+  if (w.source != WeightSource::File) {
+    int sizeLog = int(std::lround(std::log2(double(std::max(64, w.size)))));
+    ImGui::SetNextItemWidth(fw);
+    char label[32];
+    std::snprintf(label, sizeof label, "%d values", 1 << sizeLog);
+    if (ImGui::SliderInt("size", &sizeLog, 10, 22, label))
+      cmd.edit("weights size", [sizeLog](Document& d) { d.weights.size = 1 << sizeLog; });
+    ImGui::SameLine();
+    int seed = int(w.seed);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    if (ImGui::InputInt("seed##w", &seed)) cmd.edit("weights seed", [seed](Document& d) { d.weights.seed = std::uint32_t(std::max(0, seed)); });
+  } else {
+    char buf[1024];
+    std::snprintf(buf, sizeof buf, "%s", ui.weightsPathEdit.empty() ? w.path.c_str() : ui.weightsPathEdit.c_str());
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 18);
+    if (ImGui::InputText("##path", buf, sizeof buf)) ui.weightsPathEdit = buf;
+    ImGui::SameLine();
+    if (ImGui::Button("Load")) {
+      const std::string path = ui.weightsPathEdit.empty() ? w.path : ui.weightsPathEdit;
+      cmd.edit("load tensor", [path](Document& d) {
+        d.weights.path = path;
+        d.weights.tensorName.clear();
+      });
+    }
+    ImGui::SameLine();
+    ImGui::TextDisabled("(or drop a file on the window)");
+  }
+}
+
+void formatControls(const WeightsDoc& w, Commands& cmd) {
+  const float fw = ImGui::GetFontSize() * 7;
+  ImGui::SetNextItemWidth(fw);
+  if (ImGui::BeginCombo("format", tensorFormatName(w.format))) {
+    for (int f = 0; f <= int(TensorFormat::Q4_0); ++f)
+      if (ImGui::Selectable(tensorFormatName(TensorFormat(f)), int(w.format) == f))
+        cmd.edit("format", [f](Document& d) { d.weights.format = TensorFormat(f); });
+    ImGui::EndCombo();
+  }
+  const bool ggml = w.format == TensorFormat::Q8_0 || w.format == TensorFormat::Q4_0;
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(fw);
+  ImGui::BeginDisabled(ggml);
+  if (ImGui::BeginCombo("blocksize", ggml ? "32 (ggml)" : std::to_string(w.blocksize).c_str())) {
+    for (int b : kBlocksizes)
+      if (ImGui::Selectable(std::to_string(b).c_str(), b == w.blocksize)) cmd.edit("blocksize", [b](Document& d) { d.weights.blocksize = b; });
+    ImGui::EndCombo();
+  }
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  const bool canDq = w.format == TensorFormat::NF4 || w.format == TensorFormat::FP4;
+  bool dq = w.doubleQuant && canDq;
+  ImGui::BeginDisabled(!canDq);
+  if (ImGui::Checkbox("double quantization", &dq)) cmd.edit("double quant", [dq](Document& d) { d.weights.doubleQuant = dq; });
+  ImGui::EndDisabled();
+}
+
+void blockHistogram(const WeightsView& v, std::size_t block) {
+  const std::size_t bs = std::size_t(v.q.blocksize);
+  const std::size_t begin = block * bs, end = std::min(v.values.size(), begin + bs);
+  float lo = 0, hi = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    lo = std::min(lo, v.values[i]);
+    hi = std::max(hi, v.values[i]);
+  }
+  const std::vector<float> levels = blockLevels(v.q, block);
+  for (float l : levels) {
+    lo = std::min(lo, l);
+    hi = std::max(hi, l);
+  }
+  const float span = std::max(1e-12f, hi - lo) * 1.04f, base = lo - span * 0.02f;
+  const int bins = 96;
+  std::vector<double> counts(bins, 0.0), used(bins, 0.0);
+  auto binOf = [&](float x) { return std::clamp(int((x - base) / span * float(bins)), 0, bins - 1); };
+  for (std::size_t i = begin; i < end; ++i) {
+    counts[std::size_t(binOf(v.values[i]))] += 1;
+    used[std::size_t(binOf(v.dequant[i]))] += 1;
+  }
+  std::vector<double> marks;
+  for (float l : levels) marks.push_back((double(l) - double(base)) / double(span) * bins - 0.5);
+  char xl[96], loText[32], hiText[32];
+  std::snprintf(xl, sizeof xl, "values of block %zu (grey) and after quantization (blue); %zu levels", block, levels.size());
+  std::snprintf(loText, sizeof loText, "%.3g", double(base));
+  std::snprintf(hiText, sizeof hiText, "%.3g", double(base + span));
+  histogramPlot("block", {{&counts, IM_COL32(150, 150, 150, 170), true}, {&used, IM_COL32(110, 200, 255, 255), false}},
+                ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 9), marks, xl, loText, hiText);
+}
+
+std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
+  const std::size_t nb = v.blockRmse.size();
+  if (nb == 0) return selected;
+  // Up to 4096 cells; larger tensors show the worst block of each group.
+  const std::size_t group = (nb + 4095) / 4096, cells = (nb + group - 1) / group;
+  const std::size_t cols = std::size_t(std::ceil(std::sqrt(double(cells) * 4.0)));
+  const std::size_t rows = (cells + cols - 1) / cols;
+  const float w = ImGui::GetContentRegionAvail().x;
+  const float cell = std::max(2.0f, std::min(w / float(cols), ImGui::GetFontSize() * 1.2f));
+  double maxR = 1e-30;
+  for (double r : v.blockRmse) maxR = std::max(maxR, r);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton("heat", ImVec2(cell * float(cols), cell * float(rows)));
+  for (std::size_t c = 0; c < cells; ++c) {
+    double r = 0;
+    for (std::size_t b = c * group; b < std::min(nb, (c + 1) * group); ++b) r = std::max(r, v.blockRmse[b]);
+    const ImVec2 a(p.x + float(c % cols) * cell, p.y + float(c / cols) * cell);
+    dl->AddRectFilled(a, ImVec2(a.x + cell - (cell > 4 ? 1 : 0), a.y + cell - (cell > 4 ? 1 : 0)), heatColor(float(r / maxR)));
+    if (selected / group == c) dl->AddRect(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(255, 255, 255, 255), 0, 0, 2.0f);
+  }
+  if (ImGui::IsItemHovered()) {
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    const std::size_t c = std::size_t((m.y - p.y) / cell) * cols + std::size_t((m.x - p.x) / cell);
+    if (c < cells) {
+      ImGui::SetTooltip("block %zu: RMSE %.4g (max %.4g)", c * group, v.blockRmse[c * group], maxR);
+      if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) selected = c * group;
+    }
+  }
+  ImGui::TextDisabled("per-block RMSE, %zu blocks%s; darker = smaller error; click a block to inspect it", nb,
+                      group > 1 ? " (each cell: the worst of a group)" : "");
+  return selected;
+}
+
+void formatTable(const WeightsView& v, TensorFormat current) {
+  if (!ImGui::BeginTable("formats", 5, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerV))
+    return;
+  for (const char* h : {"format", "bits / param", "SQNR", "RMSE", "max |error|"}) ImGui::TableSetupColumn(h);
+  ImGui::TableHeadersRow();
+  for (const FormatRow& r : v.table) {
+    ImGui::TableNextRow();
+    if (r.format == current) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg0, IM_COL32(60, 80, 120, 255));
+    ImGui::TableSetColumnIndex(0);
+    ImGui::TextUnformatted(tensorFormatName(r.format));
+    ImGui::TableSetColumnIndex(1);
+    ImGui::Text("%.3f", r.stats.bitsPerParam);
+    ImGui::TableSetColumnIndex(2);
+    if (std::isinf(r.stats.sqnrDb)) ImGui::TextUnformatted("exact");
+    else ImGui::Text("%.2f dB", r.stats.sqnrDb);
+    ImGui::TableSetColumnIndex(3);
+    ImGui::Text("%.4g", r.stats.rmse);
+    ImGui::TableSetColumnIndex(4);
+    ImGui::Text("%.4g", r.stats.maxAbsError);
+  }
+  ImGui::EndTable();
+}
+}  // namespace
+
+void drawWeightsPanel(const AppState& s, UiState& ui, Commands& cmd) {
+  const WeightsDoc& w = s.doc.weights;
+  const WeightsView& v = s.derived.weights;
+  sourceControls(w, ui, cmd);
+  formatControls(w, cmd);
+  if (!v.error.empty()) {
+    ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", v.error.c_str());
+    return;
+  }
+  if (v.values.empty()) return;
+  ImGui::Text("%s   |   %s: %.3f bits/param, SQNR %.2f dB, RMSE %.4g, max error %.4g   (%.1f ms)", v.description.c_str(),
+              tensorFormatName(v.q.format), v.stats.bitsPerParam, v.stats.sqnrDb, v.stats.rmse, v.stats.maxAbsError, v.elapsedMs);
+  const std::size_t nb = v.blockRmse.size();
+  int block = std::clamp(w.block, 0, int(nb) - 1);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
+  if (ImGui::SliderInt("block", &block, 0, int(nb) - 1)) cmd.edit("block", [block](Document& d) { d.weights.block = block; });
+  ImGui::SameLine();
+  ImGui::Text("absmax/scale %.4g%s", double(v.q.absmax[std::size_t(block)]),
+              v.q.doubleQuant ? ", after double quantization " : "");
+  if (v.q.doubleQuant) {
+    ImGui::SameLine();
+    ImGui::Text("%.4g", double(v.q.absmaxDq[std::size_t(block)]));
+  }
+  blockHistogram(v, std::size_t(block));
+  const std::size_t picked = blockHeatmap(v, std::size_t(block));
+  if (picked != std::size_t(block)) cmd.edit("block", [picked](Document& d) { d.weights.block = int(picked); });
+  formatTable(v, v.q.format);
+}
+
+}  // namespace qviz::ui

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Regenerates the README's screenshots with the app itself (`qviz --panel NAME --screenshot`).
+# Needs a built tree (scripts/dev.sh build). Without a display the frames are drawn offscreen
+# on a headless EGL context.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+qviz=${QVIZ_BIN:-$here/build/bin/qviz}
+out=$here/docs/images
+mkdir -p "$out"
+shot() { local name=$1; shift; "$qviz" --no-settings --size 1600x1000 "$@" --screenshot "$out/$name.png"; echo "wrote docs/images/$name.png"; }
+shot panel_image --panel image --bits 3
+shot panel_levels --panel levels
+shot panel_histogram --panel histogram --bits 3
+shot panel_number_line --panel number-line
+shot panel_weights --panel weights
+shot panel_memory --panel memory
+shot panel_concepts --panel concepts
+shot presenter --presenter --bits 2
+"$qviz" render "$here/assets/images/astronaut.png" --bits 8,4,2,1 --labels --out "$out/levels_astronaut.png"
+echo "wrote docs/images/levels_astronaut.png"

@@ -1,0 +1,238 @@
+// The explorer without a window: commands and revisions, settings, and panels drawn offscreen on a
+// headless EGL context (llvmpipe in CI), with the screenshots checked pixel by pixel.
+#include <imgui.h>
+#include <imgui_internal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+
+#include "image/image_io.hpp"
+#include "ui/commands.hpp"
+#include "ui/headless.hpp"
+#include "ui/panels.hpp"
+#include "ui/qlora_session.hpp"
+#include "ui/settings.hpp"
+
+using namespace qviz;
+using namespace qviz::ui;
+namespace fs = std::filesystem;
+
+namespace {
+std::string tempDir() {
+  const fs::path p = fs::temp_directory_path() / ("qviz_ui_" + std::to_string(::getpid()));
+  fs::create_directories(p);
+  return p.string();
+}
+
+// A solid-colour RGB image saved as PNG.
+std::string solidImage(const std::string& name, std::uint8_t r, std::uint8_t g, std::uint8_t b) {
+  core::Image img = core::Image::make(96, 64, 3, core::SampleType::U8);
+  for (std::size_t p = 0; p < img.pixelCount(); ++p) {
+    img.u8[p * 3] = r;
+    img.u8[p * 3 + 1] = g;
+    img.u8[p * 3 + 2] = b;
+  }
+  const std::string path = tempDir() + "/" + name;
+  REQUIRE(core::savePng(img, path).ok());
+  return path;
+}
+
+std::size_t countColour(const core::Image& shot, std::uint8_t r, std::uint8_t g, std::uint8_t b) {
+  std::size_t n = 0;
+  for (std::size_t p = 0; p < shot.pixelCount(); ++p)
+    n += shot.u8[p * 3] == r && shot.u8[p * 3 + 1] == g && shot.u8[p * 3 + 2] == b;
+  return n;
+}
+
+std::size_t distinctColours(const core::Image& shot) {
+  std::map<std::uint32_t, int> seen;
+  for (std::size_t p = 0; p < shot.pixelCount() && seen.size() < 1000; ++p)
+    seen[std::uint32_t(shot.u8[p * 3]) << 16 | std::uint32_t(shot.u8[p * 3 + 1]) << 8 | shot.u8[p * 3 + 2]] = 1;
+  return seen.size();
+}
+
+HeadlessUi& headless() {
+  // One offscreen UI for the whole test run (a GL context and ImGui context are costly on llvmpipe).
+  static std::unique_ptr<HeadlessUi> ui = [] {
+    auto r = HeadlessUi::create(1280, 800);
+    if (!r) FAIL("no headless GL context: " << r.error());
+    return std::move(*r);
+  }();
+  return *ui;
+}
+}  // namespace
+
+TEST_CASE("commands bump the revision only when they change the document") {
+  AppState s;
+  s.ui.synchronous = true;
+  Commands cmd;
+  cmd.edit("set bits", [](Document& d) { d.quant.bits = 3; });
+  cmd.edit("same bits", [](Document& d) { d.quant.bits = 3; });
+  cmd.action("ui only", [](AppState& st) { st.ui.zoom = 2; });
+  REQUIRE(cmd.size() == 3);
+  CHECK(cmd.pending()[0].label == "set bits");
+  CHECK(applyCommands(s, cmd) == 3);
+  CHECK(s.revision == 1);
+  CHECK(s.doc.quant.bits == 3);
+  CHECK(s.ui.zoom == 2);
+  CHECK(cmd.empty());
+  for (int i = 0; i < 12; ++i) cmd.openImage("img" + std::to_string(i % 11) + ".png");
+  cmd.openImage("img3.png");
+  applyCommands(s, cmd);
+  CHECK(s.doc.imagePath == "img3.png");
+  CHECK(s.ui.recentFiles.size() == 10);
+  CHECK(s.ui.recentFiles.front() == "img3.png");
+  CHECK(std::count(s.ui.recentFiles.begin(), s.ui.recentFiles.end(), "img3.png") == 1);
+}
+
+TEST_CASE("settings round trip, and corrupt or foreign settings are ignored with a notice") {
+  AppState a;
+  a.doc.imagePath = "/tmp/x.png";
+  a.doc.quant.bits = 5;
+  a.doc.quant.rounding = core::Rounding::Stochastic;
+  a.doc.quant.seed = 42;
+  a.doc.levelDepths = {7, 5, 3, 2};
+  a.ui.open.histogram = false;
+  a.ui.open.concepts = true;
+  a.ui.presenter = true;
+  a.ui.fontScale = 2;
+  a.ui.recentFiles = {"/tmp/x.png"};
+  AppState b;
+  CHECK(settingsFromJson(settingsToJson(a), b).empty());
+  CHECK(b.doc == a.doc);
+  CHECK(b.ui.open.histogram == false);
+  CHECK(b.ui.open.concepts == true);
+  CHECK(b.ui.presenter);
+  CHECK(b.ui.fontScale == 2);
+  CHECK(b.ui.recentFiles == a.ui.recentFiles);
+
+  AppState c;
+  CHECK(settingsFromJson("{not json", c) == "ignored the settings file: not QuantizationViz settings");
+  CHECK(settingsFromJson("[1,2,3]", c) == "ignored the settings file: not QuantizationViz settings");
+  CHECK(c.doc == Document{});
+  const std::string msg = settingsFromJson(
+      R"({"format":"qviz-settings","bits":99,"rounding":"sideways","seed":-1,"font_scale":"big","gray":true})", c);
+  CHECK(msg == "ignored invalid settings: bits, rounding, seed, font_scale");
+  CHECK(c.doc.quant.bits == Document{}.quant.bits);
+  CHECK(c.doc.quant.gray);
+}
+
+TEST_CASE("offscreen: the image panel shows the exact quantized pixels") {
+  HeadlessUi& ui = headless();
+  INFO("renderer: " << ui.renderer());
+  AppState s;
+  s.ui.synchronous = true;
+  s.doc.imagePath = solidImage("solid.png", 200, 100, 50);
+  s.doc.quant.bits = 1;
+  s.ui.open = PanelOpen{};
+  s.ui.open.metrics = s.ui.open.histogram = false;
+  Commands cmd;
+  const auto shot = ui.run(s, cmd, 3).value();
+  // 1 bit, nearest: 200 -> 255, 100 -> 0, 50 -> 0. Both views are drawn with nearest filtering.
+  CHECK(countColour(shot, 255, 0, 0) > 2000);
+  CHECK(countColour(shot, 200, 100, 50) > 2000);
+  CHECK(s.derived.view.metrics.levelsUsed == 2);
+  // 2 bits: 200 -> 170, 100 -> 85, 50 -> 85.
+  cmd.edit("bits", [](Document& d) { d.quant.bits = 2; });
+  const auto shot2 = ui.run(s, cmd, 2).value();
+  CHECK(countColour(shot2, 170, 85, 85) > 2000);
+  CHECK(countColour(shot2, 255, 0, 0) == 0);
+}
+
+TEST_CASE("offscreen: every panel opens, draws and closes") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  Commands cmd;
+  for (const PanelEntry& p : panelTable()) {
+    s.ui.open = PanelOpen{};
+    s.ui.open.image = false;
+    s.ui.open.metrics = s.ui.open.histogram = false;
+    s.ui.open.*(p.open) = true;
+    const auto shot = ui.run(s, cmd, 2).value();
+    INFO(p.name);
+    const ImGuiWindow* w = ImGui::FindWindowByName(p.title);
+    REQUIRE(w != nullptr);
+    CHECK(w->Active);
+    CHECK(distinctColours(shot) > 20);  // not blank
+    s.ui.open.*(p.open) = false;
+    (void)ui.run(s, cmd, 1).value();
+    CHECK(!ImGui::FindWindowByName(p.title)->Active);
+  }
+}
+
+TEST_CASE("offscreen: a broken image gives a notice and keeps the open one") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  Commands cmd;
+  (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.image.width == 451);
+  const std::string bad = tempDir() + "/broken.png";
+  { std::FILE* f = std::fopen(bad.c_str(), "wb"); std::fputs("\x89PNG\r\n\x1a\nbroken", f); std::fclose(f); }
+  cmd.openImage(bad);
+  (void)ui.run(s, cmd, 2).value();
+  CHECK(s.derived.image.width == 451);
+  CHECK(s.doc.imagePath == std::string(QVIZ_TEST_DATA) + "/chelsea.png");
+  REQUIRE(!s.ui.notices.empty());
+  bool found = false;
+  for (const auto& n : s.ui.notices) found = found || (n.error && n.text.find("could not decode " + bad) != std::string::npos);
+  CHECK(found);
+}
+
+TEST_CASE("offscreen: presenter mode rebuilds the font at twice the size") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  Commands cmd;
+  (void)ui.run(s, cmd, 1).value();
+  const float normal = ImGui::GetFontSize();
+  s.ui.presenter = true;
+  s.ui.fontScale = 2.0f;
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(ImGui::GetFontSize() == Approx(normal * 2));
+  s.ui.fontScale = 1.0f;
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(ImGui::GetFontSize() == Approx(normal));
+}
+
+TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor and shows every tile") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.ui.open = PanelOpen{};
+  s.ui.open.image = s.ui.open.metrics = s.ui.open.histogram = false;
+  s.ui.open.qlora = true;
+  s.doc.lora.basePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.lora.targetPath = std::string(QVIZ_TEST_DATA) + "/astronaut.png";
+  s.ui.loraSteps = 200;
+  Commands cmd;
+  const auto shot = ui.run(s, cmd, 2).value();
+  QloraSession& q = *s.derived.qlora;
+  REQUIRE(q.ready());
+  CHECK(q.steps() == 200);
+  CHECK(q.rows() == 300);
+  CHECK(q.cols() == 451);
+  const auto history = q.lossHistory();
+  REQUIRE(history.size() == 201);
+  CHECK(history.back() < history.front() * 0.5);
+  CHECK(q.loss() >= q.floor());
+  CHECK(core::loraGapPercent(q.loss(), q.floor()) < 5.0);
+  const QloraTiles& t = s.derived.qloraTiles;
+  for (const Texture* tex : {&t.base, &t.frozen, &t.quantError, &t.delta, &t.adapted, &t.target, &t.svd, &t.merged}) {
+    CHECK(tex->valid());
+    CHECK(tex->width() == 451);
+  }
+  CHECK(t.mergedLoss >= t.adaptedLoss);
+  CHECK(distinctColours(shot) > 100);
+  // A new rank recreates the trainer at step 0 without rebuilding the problem.
+  cmd.edit("rank", [](Document& d) { d.lora.rank = 4; });
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(q.rank() == 4);
+  CHECK(q.steps() == 0);
+}
