@@ -131,6 +131,29 @@ struct QuantizedView {
   bool metricsCurrent() const { return metricsGeneration == generation; }
 };
 
+// GPU vs CPU: the same settings on both, timings, mismatches and a difference picture.
+struct CompareResult {
+  std::uint64_t generation = 0;
+  double cpuMs = 0;
+  std::uint64_t mismatches = 0;  // samples that differ
+  std::uint64_t samples = 0;
+  std::string firstMismatch;     // "(x, y) channel c: GPU a, CPU b"
+  core::Image diff;              // RGBA8: matching pixels dimmed, mismatching ones red
+  std::string error;
+};
+struct CompareMailbox {
+  std::mutex mutex;
+  std::optional<CompareResult> result;
+};
+struct CompareView {
+  std::uint64_t generation = 0;  // of the quantized view it compares
+  bool pending = false;
+  double gpuMs = 0;
+  std::string gpuPath;
+  std::optional<CompareResult> result;
+  Texture diff;
+};
+
 struct LevelTile {
   int bits = 0;
   core::ImageMetrics metrics;
@@ -172,6 +195,9 @@ struct Derived {
   std::optional<ViewInputs> levelsInputs;  // quant.bits unused: the depths come from levelDepths
   std::array<int, 4> levelsDepths{};
   WeightsView weights;
+  CompareView compare;
+  std::shared_ptr<CompareMailbox> compareMailbox = std::make_shared<CompareMailbox>();
+  std::unique_ptr<LatestJobWorker> compareWorker = std::make_unique<LatestJobWorker>();
   std::unique_ptr<QloraSession> qlora;  // created when the QLoRA panel first opens
   std::unique_ptr<GpuEngine> gpu;       // set by the shell once a GL context exists
   QloraTiles qloraTiles;

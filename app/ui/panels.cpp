@@ -12,6 +12,7 @@ const std::vector<PanelEntry>& panelTable() {
       {"metrics", "Metrics", &PanelOpen::metrics, drawMetricsPanel},
       {"histogram", "Histograms", &PanelOpen::histogram, drawHistogramPanel},
       {"number-line", "Number line", &PanelOpen::numberLine, drawNumberLinePanel},
+      {"compare", "GPU vs CPU", &PanelOpen::compare, drawComparePanel},
       {"weights", "Weights", &PanelOpen::weights, drawWeightsPanel},
       {"memory", "Memory", &PanelOpen::memory, drawMemoryPanel},
       {"qlora", "QLoRA", &PanelOpen::qlora, drawQloraPanel},

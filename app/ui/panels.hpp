@@ -26,6 +26,7 @@ void drawLevelsPanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawMetricsPanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawHistogramPanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawNumberLinePanel(const AppState& s, UiState& ui, Commands& cmd);
+void drawComparePanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawWeightsPanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawMemoryPanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawQloraPanel(const AppState& s, UiState& ui, Commands& cmd);

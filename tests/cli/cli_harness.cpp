@@ -40,6 +40,12 @@ std::string freshDir(const std::string& name) {
 }
 
 RunResult runQviz(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {QVIZ_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return runProgram(argv, env);
+}
+
+RunResult runProgram(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   static std::atomic<int> counter{0};
   fs::create_directories(QVIZ_WORK_DIR);
   const std::string base = std::string(QVIZ_WORK_DIR) + "/run" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
@@ -49,8 +55,7 @@ RunResult runQviz(const std::vector<std::string>& args, const std::vector<std::s
   posix_spawn_file_actions_addopen(&actions, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<std::string> argvStore = {QVIZ_BIN};
-  argvStore.insert(argvStore.end(), args.begin(), args.end());
+  std::vector<std::string> argvStore = args;
   std::vector<char*> argv;
   for (auto& a : argvStore) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -62,7 +67,7 @@ RunResult runQviz(const std::vector<std::string>& args, const std::vector<std::s
   envp.push_back(nullptr);
   pid_t pid = 0;
   RunResult r;
-  if (posix_spawn(&pid, QVIZ_BIN, &actions, nullptr, argv.data(), envp.data()) == 0) {
+  if (posix_spawnp(&pid, argvStore[0].c_str(), &actions, nullptr, argv.data(), envp.data()) == 0) {
     int status = 0;
     waitpid(pid, &status, 0);
     r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

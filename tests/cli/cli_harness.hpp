@@ -12,6 +12,8 @@ struct RunResult {
 };
 
 RunResult runQviz(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+// Runs any program (argv[0] is looked up in PATH).
+RunResult runProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 // A fresh empty directory under the build tree for one test.
 std::string freshDir(const std::string& name);
 std::string dataPath(const std::string& rel);

@@ -1,6 +1,7 @@
 // The real `qviz` binary: exit codes, messages and JSON fields of the subcommands.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/cli_harness.hpp"
 #include "image/image_io.hpp"
@@ -176,4 +177,33 @@ TEST_CASE("render --labels adds a label strip under unchanged tiles") {
   for (int y = 300; y < fig.height; ++y)
     for (int x = 0; x < fig.width; ++x) white = white || (fig.at(x, y, 0) == 255 && fig.at(x, y, 1) == 255);
   CHECK(white);
+}
+
+TEST_CASE("the explorer opens a real window under Xvfb and saves a screenshot") {
+  const std::string dir = freshDir("xvfb");
+  const std::string shot = dir + "/window.png";
+  const auto r = runProgram({"xvfb-run", "-a", "-s", "-screen 0 1280x800x24", QVIZ_BIN, "--no-settings", "--size", "1200x760",
+                             "--panel", "histogram", "--bits", "2", "--frames", "4", "--screenshot", shot},
+                            {"XDG_CONFIG_HOME=" + dir + "/config", "LIBGL_ALWAYS_SOFTWARE=1"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto img = qviz::core::loadImage(shot).value();
+  CHECK(img.width == 1200);
+  CHECK(img.height == 760);
+  std::set<std::uint32_t> colours;
+  for (std::size_t p = 0; p < img.pixelCount() && colours.size() < 200; p += 7)
+    colours.insert(img.u8[p * 3] << 16 | img.u8[p * 3 + 1] << 8 | img.u8[p * 3 + 2]);
+  CHECK(colours.size() >= 200);  // a drawn UI, not a blank window
+  // Scripted runs never write settings.
+  CHECK(!fileExists(dir + "/config/qviz/settings.json"));
+}
+
+TEST_CASE("explorer usage errors exit 2 with one line") {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--panel", "nope", "--screenshot", "/tmp/x.png"}, {"--bits", "0"}, {"--size", "12"}, {"a.png", "b.png"}}) {
+    const auto r = runQviz(args);
+    INFO(args[0] << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err.rfind("qviz: error: ", 0) == 0);
+  }
 }

@@ -236,3 +236,38 @@ TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor an
   CHECK(q.rank() == 4);
   CHECK(q.steps() == 0);
 }
+
+TEST_CASE("offscreen: GPU vs CPU finds no mismatch, on both GPU paths") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.ui.open = PanelOpen{};
+  s.ui.open.metrics = s.ui.open.histogram = false;
+  s.ui.open.compare = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  Commands cmd;
+  for (ComputePath path : {ComputePath::GpuCompute, ComputePath::GpuFragment})
+    for (auto rounding : {core::Rounding::Nearest, core::Rounding::Stochastic, core::Rounding::Seed}) {
+      cmd.edit("settings", [path, rounding](Document& d) {
+        d.path = path;
+        d.quant.rounding = rounding;
+        d.quant.bits = 3;
+      });
+      (void)ui.run(s, cmd, 2).value();
+      INFO(computePathName(path) << " " << core::roundingName(rounding));
+      REQUIRE(s.derived.view.onGpu);
+      REQUIRE(s.derived.compare.result.has_value());
+      CHECK(s.derived.compare.result->error.empty());
+      CHECK(s.derived.compare.result->samples == 451u * 300u * 3u);
+      CHECK(s.derived.compare.result->mismatches == 0);
+      CHECK(s.derived.compare.diff.valid());
+    }
+  // The GPU metrics equal the CPU metrics of the same quantization.
+  const core::Image ref = s.derived.view.reference;
+  core::UniformSettings q = s.doc.quant;
+  const core::Image cpu = core::quantizeUniform(ref, q).value();
+  const core::ImageMetrics m = core::computeMetrics(ref, ref, cpu, q);
+  CHECK(s.derived.view.metrics.mse == m.mse);
+  CHECK(s.derived.view.metrics.levelsUsed == m.levelsUsed);
+  CHECK(std::abs(*s.derived.view.metrics.ssim - *m.ssim) <= 1e-5);
+}
