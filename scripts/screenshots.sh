@@ -14,6 +14,8 @@ shot panel_histogram --panel histogram --bits 3
 shot panel_number_line --panel number-line
 shot panel_weights --panel weights
 shot panel_memory --panel memory
+shot panel_compare --panel compare --bits 3
+shot panel_qlora --panel qlora --lora-steps 300
 shot panel_concepts --panel concepts
 shot presenter --presenter --bits 2
 "$qviz" render "$here/assets/images/astronaut.png" --bits 8,4,2,1 --labels --out "$out/levels_astronaut.png"
