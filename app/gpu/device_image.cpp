@@ -14,7 +14,8 @@ Status DeviceImage::allocate(int width, int height, int channels, core::SampleTy
   m_height = height;
   m_channels = channels;
   m_type = type;
-  const std::size_t bytes = wordCount() * 4;
+  // Whole 16-byte vectors: kernels may read and write uvec4s; the padding is never downloaded.
+  const std::size_t bytes = (byteSize() + 15) / 16 * 16;
   if (!m_buffer) m_buffer = Buffer::create();
   if (bytes > m_capacity) {
     glBindBuffer(GL_COPY_WRITE_BUFFER, m_buffer.id());

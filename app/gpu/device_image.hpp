@@ -1,5 +1,5 @@
 // DeviceImage: an 8- or 16-bit core::Image living in a GL buffer, its samples packed exactly as in
-// core::Image (interleaved, little-endian, padded to whole 32-bit words). Compute kernels read and
+// core::Image (interleaved, little-endian, padded to whole 16-byte vectors). Compute kernels read and
 // write it as an SSBO; the fragment path turns it into an integer texture through a pixel-unpack
 // buffer and reads its framebuffer back into one. Upload and download are the only CPU copies.
 #pragma once
@@ -41,6 +41,7 @@ public:
   std::size_t sampleCount() const { return pixelCount() * std::size_t(m_channels); }
   std::size_t byteSize() const { return sampleCount() * (m_type == core::SampleType::U16 ? 2u : 1u); }
   std::size_t wordCount() const { return (byteSize() + 3) / 4; }
+  std::size_t vectorCount() const { return (byteSize() + 15) / 16; }  // uvec4s (the buffer holds whole ones)
   bool sameShape(const DeviceImage& o) const {
     return m_width == o.m_width && m_height == o.m_height && m_channels == o.m_channels && m_type == o.m_type;
   }

@@ -138,14 +138,21 @@ Result<std::optional<double>> SsimGpu::run(const DeviceImage& a, const DeviceIma
   const std::uint32_t width = std::uint32_t(a.width()), rows = std::uint32_t(a.height() - 10);
   const std::uint64_t plane = std::uint64_t(width) * rows;
   const std::uint64_t cropped = std::uint64_t(width - 10) * rows;
-  const std::uint32_t hgroups = groupCount(cropped, 256 * 8, std::min<std::uint32_t>(m_env.limits.maxGroups, 4096));
-  reserve(m_vertical, m_verticalCapacity, std::size_t(plane) * 5 * sizeof(float));
+  // Work items match the shaders: columns x bands of 32 rows (vertical), rows x runs of 32 columns
+  // (horizontal), 64 invocations per group.
+  const std::uint64_t vitems = std::uint64_t(width) * ((rows + 31) / 32);
+  const std::uint64_t hitems = std::uint64_t(rows) * ((width - 10 + 31) / 32);
+  const std::uint32_t hgroups = groupCount(hitems, 64, std::min<std::uint32_t>(m_env.limits.maxGroups, 4096));
+  // Pass 1 output: a vec4 (x, y, x^2, y^2) per pixel, then one float (xy) per pixel.
+  const std::size_t vec4Bytes = std::size_t(plane) * 4 * sizeof(float);
   const int cc = a.colorChannels();
-  // Per-channel slices of the partial sums, aligned for glBindBufferRange (256 covers every GPU).
+  // Per-channel slices of the partial sums and the xy plane, aligned for glBindBufferRange.
   GLint align = 256;
   glGetIntegerv(GL_SHADER_STORAGE_BUFFER_OFFSET_ALIGNMENT, &align);
   const std::size_t sliceAlign = std::max<std::size_t>(std::size_t(align), 8);
   const std::size_t slice = (std::size_t(hgroups) * sizeof(double) + sliceAlign - 1) / sliceAlign * sliceAlign;
+  const std::size_t xyOffset = (vec4Bytes + sliceAlign - 1) / sliceAlign * sliceAlign;
+  reserve(m_vertical, m_verticalCapacity, xyOffset + std::size_t(plane) * sizeof(float));
   reserve(m_partials, m_partialCapacity, slice * std::size_t(cc));
 
   double total = 0;
@@ -161,8 +168,10 @@ Result<std::optional<double>> SsimGpu::run(const DeviceImage& a, const DeviceIma
       setUniformArray(vprog, "u_taps", taps.data(), 11);
       glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, a.buffer());
       glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, b.buffer());
-      glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 2, m_vertical.id());
-      glDispatchCompute(groupCount(plane, 256, m_env.limits.maxGroups), 1, 1);
+      glBindBufferRange(GL_SHADER_STORAGE_BUFFER, 2, m_vertical.id(), 0, GLsizeiptr(vec4Bytes));
+      glBindBufferRange(GL_SHADER_STORAGE_BUFFER, 4, m_vertical.id(), GLintptr(xyOffset),
+                        GLsizeiptr(std::size_t(plane) * sizeof(float)));
+      glDispatchCompute(groupCount(vitems, 64, m_env.limits.maxGroups), 1, 1);
       glMemoryBarrier(GL_SHADER_STORAGE_BARRIER_BIT);
 
       glUseProgram(hprog);
@@ -178,7 +187,7 @@ Result<std::optional<double>> SsimGpu::run(const DeviceImage& a, const DeviceIma
       // The next channel's vertical pass overwrites what this pass reads.
       barrierAfterCompute();
     }
-    for (GLuint i = 0; i < 4; ++i) glBindBufferBase(GL_SHADER_STORAGE_BUFFER, i, 0);
+    for (GLuint i = 0; i < 5; ++i) glBindBufferBase(GL_SHADER_STORAGE_BUFFER, i, 0);
   }
   const auto partials = readBack<double>(m_partials, slice / sizeof(double) * std::size_t(cc));
   if (auto st = m_env.context->checkErrors("SSIM"); !st) return core::fail(st.error());

@@ -1,6 +1,8 @@
 // UniformQuantizerGpu: validation, per-channel constants as uniforms, compute and fragment passes.
 #include "gpu/uniform_kernel.hpp"
 
+#include <string>
+
 namespace qviz::gpu {
 namespace {
 
@@ -27,18 +29,38 @@ ChannelConstants constantsFor(const core::UniformSettings& s, int colorChannels,
   return k;
 }
 
-void setCommonUniforms(GLuint prog, const core::UniformSettings& s, const ChannelConstants& k, std::uint32_t vmax,
-                       int colorChannels, bool gray) {
-  setUniform(prog, "u_colorChannels", GLuint(colorChannels));
-  setUniform(prog, "u_gray", GLuint(gray ? 1 : 0));
-  setUniform(prog, "u_rounding", GLuint(s.rounding));
-  setUniform(prog, "u_dither", GLuint(s.dither == core::Dither::Ordered ? 1 : 0));
+// The numbers that vary without a new program (modes and layout are compiled in: variantFor).
+void setConstants(GLuint prog, const core::UniformSettings& s, const ChannelConstants& k, std::uint32_t vmax) {
   setUniform(prog, "u_seed", GLuint(s.seed));
   setUniform(prog, "u_vmax", GLuint(vmax));
   setUniform(prog, "u_seedShift", k.seedShift);
   setUniform(prog, "u_scale", k.scale);
   setUniform(prog, "u_inv", k.inv);
   setUniform(prog, "u_levels", k.levels);
+}
+
+// One specialised program per (depth, layout, mode): branches on them fold at compile time,
+// which is what makes llvmpipe fast. Each variant is built on first use and then cached by name.
+struct Variant {
+  std::string name, prelude;
+};
+Variant variantFor(const DeviceImage& src, const DeviceImage& dst, const core::UniformSettings& s, bool gray) {
+  const bool wide = src.type() == core::SampleType::U16;
+  const bool ordered = s.dither == core::Dither::Ordered;
+  bool same = true;
+  for (int c = 1; c < dst.colorChannels(); ++c) same = same && s.bitsFor(c) == s.bitsFor(0);
+  Variant v;
+  v.name = std::string(wide ? "u16" : "u8") + ".c" + std::to_string(src.channels()) + (gray ? ".gray" : "") + "." +
+           core::roundingName(s.rounding) + (ordered ? ".ordered" : "") + (same ? "" : ".perchannel");
+  v.prelude = std::string("#define SAMPLE_BITS ") + (wide ? "16" : "8") +
+              "\n#define SRC_CHANNELS_N " + std::to_string(src.channels()) +
+              "\n#define DST_CHANNELS_N " + std::to_string(dst.channels()) +
+              "\n#define COLOR_CHANNELS_N " + std::to_string(dst.colorChannels()) +
+              "\n#define GRAY " + (gray ? "1" : "0") +
+              "\n#define ROUNDING_N " + std::to_string(int(s.rounding)) +
+              "\n#define DITHER_N " + (ordered ? "1" : "0") +
+              "\n#define SAME_CHANNELS " + (same ? "1" : "0") + "\n";
+  return v;
 }
 
 }  // namespace
@@ -66,25 +88,21 @@ Status UniformQuantizerGpu::run(const DeviceImage& src, const core::UniformSetti
 
 Status UniformQuantizerGpu::runCompute(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
                                        bool gray) {
-  const bool wide = src.type() == core::SampleType::U16;
-  const ProgramDesc desc{wide ? "quantize_uniform.compute.u16" : "quantize_uniform.compute.u8",
-                         {{ShaderStage::Compute, "quantize_uniform.comp"}},
-                         wide ? "#define SAMPLE_BITS 16\n" : "#define SAMPLE_BITS 8\n"};
+  const Variant v = variantFor(src, dst, s, gray);
+  const ProgramDesc desc{"quantize_uniform.compute." + v.name, {{ShaderStage::Compute, "quantize_uniform.comp"}}, v.prelude};
   if (auto st = m_env.shaders->ensure(desc); !st) return st;
   const GLuint prog = m_env.shaders->program(desc.name);
   GLint previous = 0;
   glGetIntegerv(GL_CURRENT_PROGRAM, &previous);
   glUseProgram(prog);
   const ChannelConstants k = constantsFor(s, dst.colorChannels(), dst.vmax());
-  setCommonUniforms(prog, s, k, dst.vmax(), dst.colorChannels(), gray);
+  setConstants(prog, s, k, dst.vmax());
   setUniform(prog, "u_width", GLuint(src.width()));
-  setUniform(prog, "u_srcChannels", GLuint(src.channels()));
-  setUniform(prog, "u_dstChannels", GLuint(dst.channels()));
-  setUniform(prog, "u_sampleCount", GLuint(dst.sampleCount()));
-  setUniform(prog, "u_wordCount", GLuint(dst.wordCount()));
+  setUniform(prog, "u_pixelCount", GLuint(src.pixelCount()));
+  setUniform(prog, "u_vecCount", GLuint(dst.vectorCount()));
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, src.buffer());
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, dst.buffer());
-  glDispatchCompute(groupCount(dst.wordCount(), 256, m_env.limits.maxGroups), 1, 1);
+  glDispatchCompute(groupCount(dst.vectorCount(), 256, m_env.limits.maxGroups), 1, 1);
   barrierAfterCompute();
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
@@ -94,9 +112,10 @@ Status UniformQuantizerGpu::runCompute(const DeviceImage& src, const core::Unifo
 
 Status UniformQuantizerGpu::runFragment(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
                                         bool gray) {
-  const ProgramDesc desc{"quantize_uniform.fragment",
+  const Variant v = variantFor(src, dst, s, gray);
+  const ProgramDesc desc{"quantize_uniform.fragment." + v.name,
                          {{ShaderStage::Vertex, kFullscreenVertex}, {ShaderStage::Fragment, "quantize_uniform.frag"}},
-                         {}};
+                         v.prelude};
   if (auto st = m_env.shaders->ensure(desc); !st) return st;
   const GLuint prog = m_env.shaders->program(desc.name);
   const int maxSize = m_env.context->caps().maxTextureSize;
@@ -105,7 +124,7 @@ Status UniformQuantizerGpu::runFragment(const DeviceImage& src, const core::Unif
   if (auto st = m_target.ensure(src.width(), src.height(), src.type(), maxSize); !st) return st;
   glUseProgram(prog);
   const ChannelConstants k = constantsFor(s, dst.colorChannels(), dst.vmax());
-  setCommonUniforms(prog, s, k, dst.vmax(), dst.colorChannels(), gray);
+  setConstants(prog, s, k, dst.vmax());
   setUniform(prog, "u_src", GLint(0));
   glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D, m_srcTexture.id());

@@ -5,10 +5,12 @@
 #define SAMPLE_BITS 8
 #endif
 #if SAMPLE_BITS == 8
+#define SAMPLES_PER_WORD_N 4
 #define SAMPLES_PER_WORD 4u
 #define SAMPLE_WORD_SHIFT 2u
 #define SAMPLE_MASK 0xffu
 #elif SAMPLE_BITS == 16
+#define SAMPLES_PER_WORD_N 2
 #define SAMPLES_PER_WORD 2u
 #define SAMPLE_WORD_SHIFT 1u
 #define SAMPLE_MASK 0xffffu
