@@ -1,6 +1,10 @@
 // `qviz render`: quantize an image with the uniform quantizer, write the result (or the
-// original followed by one tile per depth) as PNG, and the metrics as JSON.
+// original followed by one tile per depth) as PNG, and the metrics as JSON. --backend gpu runs the
+// quantizer and the metrics on a headless GL context (qviz_gpu); --check runs the CPU too and
+// fails on any difference.
 #include <chrono>
+#include <cmath>
+#include <memory>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -8,6 +12,9 @@
 
 #include "cli/cli.hpp"
 #include "cli/cli11_util.hpp"
+#include "gpu/metrics_kernels.hpp"
+#include "gpu/session.hpp"
+#include "gpu/uniform_kernel.hpp"
 #include "image/figure.hpp"
 #include "image/image_io.hpp"
 #include "metrics/metrics.hpp"
@@ -30,6 +37,69 @@ bool parseIntList(const std::string& text, std::vector<int>& out) {
   return !out.empty();
 }
 
+// The GPU side of one render: a headless session, the original on the GPU, the kernels.
+struct GpuRender {
+  std::unique_ptr<gpu::GpuSession> session;
+  gpu::GpuPath path = gpu::GpuPath::Compute;
+  std::unique_ptr<gpu::UniformQuantizerGpu> quantizer;
+  std::unique_ptr<gpu::ErrorStatsGpu> errorStats;
+  std::unique_ptr<gpu::SsimGpu> ssim;
+  gpu::DeviceImage original, reference, quantized;
+
+  bool metricsOnGpu() const { return session->context().computeAvailable(); }
+};
+
+// Quantized image, timing and metrics from the GPU; the shader diagnostics (file:line: message)
+// or the kernel's error otherwise.
+struct GpuDepthResult {
+  Image quantized;
+  double ms = 0;
+  ImageMetrics metrics;
+  bool metricsOnGpu = false;
+};
+Result<GpuDepthResult> renderOnGpu(GpuRender& g, const Image& original, const Image& reference,
+                                   const UniformSettings& s) {
+  GpuDepthResult r;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto st = g.quantizer->run(g.original, s, g.quantized, g.path); !st) return fail(st.error());
+  glFinish();
+  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (auto st = g.quantized.download(r.quantized); !st) return fail(st.error());
+  // Metrics: exact error sums and SSIM on the GPU (compute path); the rest is cheap CPU arithmetic.
+  r.metrics.storage = storageInfo(original, reference, s);
+  r.metrics.levelsUsed = levelsUsed(r.quantized);
+  if (g.metricsOnGpu()) {
+    auto stats = g.errorStats->run(g.reference, g.quantized);
+    if (!stats) return fail(stats.error());
+    auto sim = g.ssim->run(g.reference, g.quantized);
+    if (!sim) return fail(sim.error());
+    r.metrics.mse = stats->mse();
+    r.metrics.maxAbsError = stats->maxAbsError;
+    r.metrics.ssim = *sim;
+    r.metricsOnGpu = true;
+  } else {
+    const ImageMetrics m = computeMetrics(original, reference, r.quantized, s);
+    r.metrics.mse = m.mse;
+    r.metrics.maxAbsError = m.maxAbsError;
+    r.metrics.ssim = m.ssim;
+  }
+  r.metrics.psnrDb = psnrFromMse(r.metrics.mse, reference.vmax());
+  return r;
+}
+
+std::size_t countDifferences(const Image& a, const Image& b) {
+  if (!a.sameShape(b)) return std::max(a.sampleCount(), b.sampleCount());
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < a.sampleCount(); ++i) n += a.sample(i) != b.sample(i) ? 1 : 0;
+  return n;
+}
+
+// Prints a multi-line GPU failure (shader diagnostics are one "file:line: error: message" each).
+int gpuFailure(const std::string& what, const std::string& message) {
+  std::fprintf(stderr, "qviz render: error: %s:\n%s\n", what.c_str(), message.c_str());
+  return kExitBadInput;
+}
+
 }  // namespace
 
 int runRender(int argc, char** argv) {
@@ -47,7 +117,12 @@ int runRender(int argc, char** argv) {
   app.add_option("--channel-bits", channelBitsText, "bits per colour channel, e.g. 5,6,5");
   app.add_option("--out", out, "output PNG")->required();
   app.add_option("--metrics", metricsPath, "write the metrics as JSON here");
-  app.add_option("--backend", backend, "cpu");
+  std::string gpuPathText, shaderDir;
+  bool check = false;
+  app.add_option("--backend", backend, "cpu | gpu | auto (auto: the GPU when a GL context can be made)");
+  app.add_option("--gpu-path", gpuPathText, "compute | fragment (default: compute on GL 4.3+, else fragment)");
+  app.add_option("--shader-dir", shaderDir, "load shaders from DIR (default: $QVIZ_SHADER_DIR or the source tree)");
+  app.add_flag("--check", check, "also run the CPU and fail (exit 1) on any difference from the GPU");
   app.add_flag("--labels", labels, "with a list of depths: a label strip under each tile (depth, levels, PSNR, SSIM)");
   if (auto rc = parseArgs(app, argc, argv)) return *rc;
 
@@ -67,7 +142,21 @@ int runRender(int argc, char** argv) {
     for (std::size_t i = 0; i < cb.size(); ++i) s.channelBits[i] = cb[i];
     if (depths.size() > 1) return badInput("render", "--channel-bits cannot be combined with a list of --bits");
   }
-  if (backend != "cpu") return badInput("render", "unknown --backend '" + backend + "' (cpu)");
+  if (backend != "cpu" && backend != "gpu" && backend != "auto")
+    return badInput("render", "unknown --backend '" + backend + "' (cpu, gpu, auto)");
+  gpu::GpuPath gpuPath = gpu::GpuPath::Compute;
+  if (!gpuPathText.empty() && !gpu::parseGpuPath(gpuPathText, gpuPath))
+    return badInput("render", "unknown --gpu-path '" + gpuPathText + "' (compute, fragment)");
+  if (check && backend == "cpu") return badInput("render", "--check compares the GPU with the CPU; use --backend gpu or auto");
+  if (gpu::UniformQuantizerGpu::cpuOnly(s)) {
+    if (backend == "gpu" || check)
+      return badInput("render", "Floyd-Steinberg dithering is serial error diffusion and runs on the CPU only "
+                                "(use --backend cpu or auto)");
+    if (backend == "auto") {
+      std::fprintf(stderr, "qviz render: note: Floyd-Steinberg dithering runs on the CPU only; using the CPU\n");
+      backend = "cpu";
+    }
+  }
   if (samePath(input, out)) return badInput("render", "--out is the input image; refusing to overwrite it");
   if (!metricsPath.empty() && (samePath(input, metricsPath) || samePath(out, metricsPath)))
     return badInput("render", "--metrics must differ from the input and the output");
@@ -84,6 +173,34 @@ int runRender(int argc, char** argv) {
   const Image& original = *loaded;
   const Image reference = quantizerReference(original, s);
 
+  // The GPU: a headless context, or the CPU when auto cannot make one.
+  GpuRender g;
+  if (backend != "cpu") {
+    gpu::SessionOptions so;
+    so.shaderDir = shaderDir;
+    so.debug = check;  // --check also turns GL errors into failures
+    auto session = gpu::GpuSession::openHeadless(so);
+    if (!session) {
+      if (backend == "gpu" || check) return badInput("render", "no GPU context: " + session.error());
+      std::fprintf(stderr, "qviz render: note: no GPU context (%s); using the CPU\n", session.error().c_str());
+      backend = "cpu";
+    } else {
+      g.session = std::move(*session);
+      g.path = gpuPathText.empty() ? g.session->context().defaultPath() : gpuPath;
+      if (auto st = g.session->context().supports(g.path); !st) return badInput("render", st.error());
+      const gpu::GpuEnv env = g.session->env();
+      g.quantizer = std::make_unique<gpu::UniformQuantizerGpu>(env);
+      g.errorStats = std::make_unique<gpu::ErrorStatsGpu>(env);
+      g.ssim = std::make_unique<gpu::SsimGpu>(env);
+      if (auto st = g.original.upload(original); !st) return badInput("render", st.error());
+      if (auto st = g.reference.upload(reference); !st) return badInput("render", st.error());
+      backend = "gpu";
+    }
+  }
+  const std::string renderer = g.session ? g.session->context().caps().renderer : std::string();
+  std::size_t mismatches = 0, compared = 0;
+  std::string firstMismatch;
+
   std::vector<Image> tiles;
   if (depths.size() > 1) tiles.push_back(reference);
   Json metrics = Json::array();
@@ -91,10 +208,37 @@ int runRender(int argc, char** argv) {
     s.bits = bits;
     if (auto st = validateUniform(original, s); !st) return badInput("render", st.error());
     Image quantized;
-    const auto t0 = std::chrono::steady_clock::now();
-    if (auto st = quantizeUniformInto(reference, s, quantized); !st) return badInput("render", st.error());
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    const ImageMetrics m = computeMetrics(original, reference, quantized, s);
+    ImageMetrics m;
+    double ms = 0;
+    if (backend == "gpu") {
+      auto r = renderOnGpu(g, original, reference, s);
+      if (!r) return gpuFailure("the GPU render failed (" + renderer + ")", r.error());
+      quantized = std::move(r->quantized);
+      m = r->metrics;
+      ms = r->ms;
+      if (check) {
+        Image cpu;
+        if (auto st = quantizeUniformInto(reference, s, cpu); !st) return badInput("render", st.error());
+        const ImageMetrics cm = computeMetrics(original, reference, cpu, s);
+        const std::size_t diff = countDifferences(cpu, quantized);
+        compared += cpu.sampleCount();
+        mismatches += diff;
+        std::string why;
+        if (diff) why = std::to_string(diff) + " samples differ";
+        else if (cm.mse != m.mse || cm.maxAbsError != m.maxAbsError) why = "the error sums differ";
+        else if (cm.ssim.has_value() != m.ssim.has_value() ||
+                 (cm.ssim && std::abs(*cm.ssim - *m.ssim) > gpu::kSsimTolerance))
+          why = "SSIM differs beyond " + std::to_string(gpu::kSsimTolerance);
+        if (!why.empty()) {
+          if (firstMismatch.empty()) firstMismatch = std::to_string(bits) + " bits: " + why;
+        }
+      }
+    } else {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (auto st = quantizeUniformInto(reference, s, quantized); !st) return badInput("render", st.error());
+      ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      m = computeMetrics(original, reference, quantized, s);
+    }
     Json j;
     j["width"] = reference.width;
     j["height"] = reference.height;
@@ -116,6 +260,8 @@ int runRender(int argc, char** argv) {
     j["original_bytes"] = m.storage.originalBytes;
     j["compression_ratio"] = m.storage.compressionRatio;
     j["backend"] = backend;
+    j["renderer"] = renderer.empty() ? Json(nullptr) : Json(renderer);
+    if (backend == "gpu") j["gpu_path"] = gpu::gpuPathName(g.path);
     j["elapsed_ms"] = ms;
     metrics.push_back(std::move(j));
     tiles.push_back(std::move(quantized));
@@ -142,6 +288,15 @@ int runRender(int argc, char** argv) {
   if (!metricsPath.empty()) {
     const Json& doc = depths.size() > 1 ? metrics : metrics.front();
     if (auto st = writeFileAtomic(metricsPath, doc.dump(2) + "\n"); !st) return badInput("render", st.error());
+  }
+  if (check) {
+    if (!firstMismatch.empty()) {
+      std::fprintf(stderr, "qviz render: check failed: %zu of %zu samples differ between the GPU (%s, %s path) and the CPU; first: %s\n",
+                   mismatches, compared, renderer.c_str(), gpu::gpuPathName(g.path), firstMismatch.c_str());
+      return kExitCheckFailed;
+    }
+    std::fprintf(stderr, "qviz render: check passed: %zu samples identical on the GPU (%s, %s path) and the CPU\n",
+                 compared, renderer.c_str(), gpu::gpuPathName(g.path));
   }
   return kExitOk;
 }

@@ -21,7 +21,7 @@ bool parseGpuPath(const std::string& s, GpuPath& out) {
 Status checkGlVersion(int major, int minor) {
   if (major > 3 || (major == 3 && minor >= 3)) return {};
   return core::fail("the GL context is version " + std::to_string(major) + "." + std::to_string(minor) +
-                    "; the GPU path needs OpenGL 3.3 core or newer, using the CPU path");
+                    "; the GPU path needs OpenGL 3.3 core or newer");
 }
 
 namespace {
@@ -120,15 +120,15 @@ Status GpuContext::init(GLADloadfunc getProcAddress) {
 
 Result<std::unique_ptr<GpuContext>> GpuContext::createHeadless(const ContextOptions& options) {
   if (const char* no = std::getenv("QVIZ_NO_GPU"); no && *no && std::strcmp(no, "0") != 0)
-    return core::fail("the GPU is disabled by QVIZ_NO_GPU; using the CPU path");
+    return core::fail("the GPU is disabled by QVIZ_NO_GPU");
   // First load: the EGL 1.0 entry points (the library itself, through dlopen). Display-specific
   // 1.5 functions are loaded again once the display is initialised.
   if (!gladLoaderLoadEGL(EGL_NO_DISPLAY) || !glad_eglGetProcAddress || !glad_eglQueryString)
-    return core::fail("could not load libEGL (install libegl1 / libegl-mesa0); using the CPU path");
+    return core::fail("could not load libEGL (install libegl1 / libegl-mesa0)");
   const char* clientExt = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
   if (!hasExtension(clientExt, "EGL_MESA_platform_surfaceless"))
     return core::fail("EGL has no surfaceless platform (EGL_MESA_platform_surfaceless; Mesa's libEGL is "
-                      "needed for headless rendering); using the CPU path");
+                      "needed for headless rendering)");
   auto getPlatformDisplay =
       reinterpret_cast<PFNEGLGETPLATFORMDISPLAYPROC>(eglGetProcAddress("eglGetPlatformDisplay"));
   EGLDisplay display = EGL_NO_DISPLAY;
@@ -140,19 +140,19 @@ Result<std::unique_ptr<GpuContext>> GpuContext::createHeadless(const ContextOpti
     if (getPlatformDisplayExt)
       display = getPlatformDisplayExt(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, nullptr);
   }
-  if (display == EGL_NO_DISPLAY) return core::fail("no EGL surfaceless display; using the CPU path");
+  if (display == EGL_NO_DISPLAY) return core::fail("no EGL surfaceless display");
   EGLint eglMajor = 0, eglMinor = 0;
   if (!eglInitialize(display, &eglMajor, &eglMinor))
-    return core::fail("eglInitialize failed on the surfaceless display; using the CPU path");
+    return core::fail("eglInitialize failed on the surfaceless display");
   if (!gladLoaderLoadEGL(display) || !eglBindAPI(EGL_OPENGL_API))
-    return core::fail("EGL cannot bind the desktop OpenGL API; using the CPU path");
+    return core::fail("EGL cannot bind the desktop OpenGL API");
   const bool noConfig = GLAD_EGL_VERSION_1_5 || GLAD_EGL_KHR_no_config_context;
   EGLConfig config = nullptr;
   if (!noConfig) {
     const EGLint want[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_NONE};
     EGLint count = 0;
     if (!eglChooseConfig(display, want, &config, 1, &count) || count < 1)
-      return core::fail("EGL found no OpenGL config; using the CPU path");
+      return core::fail("EGL found no OpenGL config");
   }
   EGLContext context = EGL_NO_CONTEXT;
   const int versions[][2] = {{4, 6}, {4, 5}, {4, 3}, {4, 1}, {3, 3}};
@@ -164,11 +164,10 @@ Result<std::unique_ptr<GpuContext>> GpuContext::createHeadless(const ContextOpti
     if (context != EGL_NO_CONTEXT) break;
   }
   if (context == EGL_NO_CONTEXT)
-    return core::fail("EGL could not create an OpenGL 3.3+ core context; using the CPU path");
+    return core::fail("EGL could not create an OpenGL 3.3+ core context");
   if (!eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, context)) {
     eglDestroyContext(display, context);
-    return core::fail("eglMakeCurrent failed (surfaceless contexts need EGL_KHR_surfaceless_context); "
-                      "using the CPU path");
+    return core::fail("eglMakeCurrent failed (surfaceless contexts need EGL_KHR_surfaceless_context)");
   }
   std::unique_ptr<GpuContext> ctx(new GpuContext());
   ctx->m_options = options;

@@ -38,7 +38,7 @@ struct Capabilities {
   std::array<int, 3> maxWorkGroupCount{0, 0, 0};  // compute only
 };
 
-// A GL version is usable from 3.3 on; below that the message says why and that the CPU path runs.
+// A GL version is usable from 3.3 on; below that the message says why (callers fall back to the CPU).
 Status checkGlVersion(int major, int minor);
 
 struct DebugMessage {

@@ -50,6 +50,10 @@ std::string normaliseSeverity(std::string_view word) {
 }
 
 void locate(ShaderDiagnostic& d, int source, int line, const std::vector<std::string>& files) {
+  if (line >= kIncludeLineStride) {
+    source = line / kIncludeLineStride;
+    line %= kIncludeLineStride;
+  }
   d.sourceIndex = source;
   d.line = line;
   d.file = source >= 0 && std::size_t(source) < files.size() ? files[std::size_t(source)]

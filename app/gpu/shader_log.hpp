@@ -8,6 +8,11 @@
 
 namespace qviz::gpu {
 
+// Included files get line numbers offset by index * kIncludeLineStride in their #line directives
+// (`#line 100001 1` starts file 1), because Mesa drops the source-string number of #line from many
+// of its messages while always keeping the line. parseShaderLog decodes both forms.
+inline constexpr int kIncludeLineStride = 100000;
+
 struct ShaderDiagnostic {
   std::string file;      // path of the source string (from the #line table); empty when unknown
   int sourceIndex = -1;  // the GLSL source-string number in the log; -1 for unlocated messages
@@ -17,8 +22,9 @@ struct ShaderDiagnostic {
   std::string message;   // the text after the severity, trimmed
 };
 
-// Parses every line of `log`. `files[i]` is the path of source string i; an index outside the table
-// keeps its number and gets file "<string N>". Lines in none of the dialects that still carry text
+// Parses every line of `log`. `files[i]` is the path of source string i; a line number of
+// kIncludeLineStride or more names file line / stride (the source number is then ignored); an index
+// outside the table keeps its number and gets file "<string N>". Lines in none of the dialects that still carry text
 // become unlocated diagnostics (severity from the first word when it is error/warning).
 std::vector<ShaderDiagnostic> parseShaderLog(std::string_view log, const std::vector<std::string>& files);
 

@@ -63,7 +63,9 @@ struct Expander {
     const int index = int(out.files.size());
     out.files.push_back(path);
     const bool top = index == 0;
-    if (!top) out.text += "#line 1 " + std::to_string(index) + "\n";
+    // Line numbers carry the file index too (see kIncludeLineStride): Mesa drops the source number.
+    const int base = index * kIncludeLineStride;
+    if (!top) out.text += "#line " + std::to_string(base + 1) + " " + std::to_string(index) + "\n";
     bool versionSeen = false;
     std::size_t pos = 0;
     int lineNo = 0;
@@ -83,7 +85,7 @@ struct Expander {
         versionSeen = true;
         out.text += std::string(line) + "\n" + prelude;
         if (!prelude.empty() && prelude.back() != '\n') out.text += "\n";
-        out.text += "#line " + std::to_string(lineNo + 1) + " " + std::to_string(index) + "\n";
+        out.text += "#line " + std::to_string(base + lineNo + 1) + " " + std::to_string(index) + "\n";
         continue;
       }
       if (auto name = includeName(line, malformed)) {
@@ -106,7 +108,7 @@ struct Expander {
           continue;
         }
         emit(*resolved, body, depth + 1);
-        out.text += "#line " + std::to_string(lineNo + 1) + " " + std::to_string(index) + "\n";
+        out.text += "#line " + std::to_string(base + lineNo + 1) + " " + std::to_string(index) + "\n";
         continue;
       }
       if (malformed) {

@@ -1,6 +1,7 @@
 // Pure GLSL source assembly: `#include "file"` expansion with `#line` directives, so compiler
 // errors name the user's file and line. GLSL's `#line L S` takes a source-string number S, so the
-// result carries the table S -> file path used to map logs back. No GL and no file system here:
+// result carries the table S -> file path used to map logs back (and, because Mesa drops S from
+// many messages, included files' line numbers are offset by S * kIncludeLineStride). No GL and no file system here:
 // files come through a callback (the ShaderLibrary reads them; tests pass a map).
 #pragma once
 #include <functional>
