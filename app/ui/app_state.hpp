@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -126,6 +127,8 @@ struct QuantizedView {
   std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
   std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
   bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
+  bool ssimPending = false;  // GPU path: SSIM waits until the settings rest (it is the costly one)
+  std::chrono::steady_clock::time_point changedAt;
   std::string computedOn;  // "GPU compute", "GPU fragment", "CPU"
   double elapsedMs = 0;
   bool metricsCurrent() const { return metricsGeneration == generation; }

@@ -132,6 +132,8 @@ void quantizeView(AppState& s) {
         if (m) {
           v.metrics = *m;
           v.metricsGeneration = v.generation;
+          v.ssimPending = true;
+          v.changedAt = std::chrono::steady_clock::now();
           return;
         }
         postNotice(s.ui, "GPU metrics failed, computing them on the CPU: " + m.error(), true);
@@ -155,6 +157,18 @@ void quantizeView(AppState& s) {
   v.result.upload(v.quantized);
   ++v.generation;
   submitMetrics(s);
+}
+
+// SSIM on the GPU path once the settings have rested for 200 ms (at once in scripted runs):
+// dragging a slider updates MSE, PSNR and the histograms every frame, SSIM when it stops.
+void deferredSsim(AppState& s) {
+  QuantizedView& v = s.derived.view;
+  if (!v.ssimPending || !v.onGpu || !s.derived.gpu) return;
+  if (!s.ui.synchronous && std::chrono::steady_clock::now() - v.changedAt < std::chrono::milliseconds(200)) return;
+  v.ssimPending = false;
+  auto r = s.derived.gpu->ssim();
+  if (r) v.metrics.ssim = *r;
+  else postNotice(s.ui, "GPU SSIM failed: " + r.error(), true);
 }
 
 // The error picture is made only while the error view is shown.
@@ -294,6 +308,7 @@ void updateDerived(AppState& s) {
   loadIfNeeded(s);
   quantizeView(s);
   takeMetrics(s);
+  deferredSsim(s);
   errorView(s);
   compareView(s);
   levelTiles(s);

@@ -269,7 +269,8 @@ int runExplorer(const ExplorerOptions& o) {
   while (!glfwWindowShouldClose(sh.window)) {
     // Idle costs nothing: block until input unless something animates or a scripted run is going.
     const bool training = s.derived.qlora && (s.derived.qlora->running() || s.derived.qlora->busy());
-    const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty() || training;
+    const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty() || training ||
+                           s.derived.view.ssimPending;
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
       else glfwWaitEventsTimeout(0.5);

@@ -37,6 +37,7 @@ std::unique_ptr<GpuEngine> GpuEngine::borrow(gpu::GpuContext& ctx, gpu::ShaderLi
 
 Status GpuEngine::setImage(const Image& original, const Image& reference) {
   m_gray = reference.channels != original.channels;
+  m_histBefore.clear();
   if (auto st = m_original.upload(original); !st) return st;
   if (auto st = m_reference.upload(reference); !st) return st;
   const gpu::GpuPath path = m_env.context->defaultPath();
@@ -60,18 +61,18 @@ Status GpuEngine::errorMap(const gpu::ErrorMapSettings& s, gpu::GpuPath path) {
 
 Result<ImageMetrics> GpuEngine::metrics(const Image& original, const UniformSettings& s, std::vector<Histogram>& before,
                                         std::vector<Histogram>& after) {
-  auto hb = m_histogram->run(m_reference);
-  if (!hb) return fail(hb.error());
+  if (m_histBefore.empty()) {
+    auto hb = m_histogram->run(m_reference);
+    if (!hb) return fail(hb.error());
+    m_histBefore = std::move(*hb);
+  }
   auto ha = m_histogram->run(m_quantized);
   if (!ha) return fail(ha.error());
   auto es = m_errorStats->run(m_reference, m_quantized);
   if (!es) return fail(es.error());
-  auto ss = m_ssim->run(m_reference, m_quantized);
-  if (!ss) return fail(ss.error());
   ImageMetrics m;
   m.mse = es->mse();
   m.psnrDb = psnrFromMse(m.mse, m_reference.vmax());
-  m.ssim = *ss;
   m.maxAbsError = es->maxAbsError;
   // Distinct output values: exact from the 256-bin histograms for 8-bit images; for 16-bit
   // images this counts occupied bins (value / 256).
@@ -81,9 +82,11 @@ Result<ImageMetrics> GpuEngine::metrics(const Image& original, const UniformSett
   m.levelsUsed = std::uint32_t(std::count(used.begin(), used.end(), true));
   const Image refShape = m_reference.shape();
   m.storage = storageInfo(original, refShape, s);
-  before = std::move(*hb);
+  before = m_histBefore;
   after = std::move(*ha);
   return m;
 }
+
+Result<std::optional<double>> GpuEngine::ssim() { return m_ssim->run(m_reference, m_quantized); }
 
 }  // namespace qviz::ui

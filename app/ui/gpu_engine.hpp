@@ -35,9 +35,12 @@ public:
   // Quantizes on the GPU and refreshes the result texture.
   core::Result<GpuViewResult> quantize(const core::UniformSettings& s, gpu::GpuPath path);
   core::Status errorMap(const gpu::ErrorMapSettings& s, gpu::GpuPath path);
-  // Metrics by GPU reductions (compute path only).
+  // Metrics by GPU reductions (compute path only), except SSIM: histograms of the source (cached
+  // per image) and of the result, exact error sums, levels, storage.
   core::Result<core::ImageMetrics> metrics(const core::Image& original, const core::UniformSettings& s,
                                            std::vector<core::Histogram>& before, std::vector<core::Histogram>& after);
+  // SSIM of the current result (the costliest reduction: the explorer defers it while a slider moves).
+  core::Result<std::optional<double>> ssim();
   core::Result<core::Image> downloadQuantized() const { return m_quantized.download(); }
 
   const gpu::RgbaTexture& originalTexture() const { return m_originalTex; }
@@ -58,6 +61,7 @@ private:
   gpu::DeviceImage m_original, m_reference, m_quantized;
   gpu::RgbaTexture m_originalTex, m_resultTex, m_errorTex;
   bool m_gray = false;
+  std::vector<core::Histogram> m_histBefore;  // of the current source
 };
 
 }  // namespace qviz::ui
