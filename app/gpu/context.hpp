@@ -45,7 +45,12 @@ struct DebugMessage {
   GLenum source = 0, type = 0, severity = 0;
   GLuint id = 0;
   std::string text;
-  bool isError() const { return type == GL_DEBUG_TYPE_ERROR || type == GL_DEBUG_TYPE_UNDEFINED_BEHAVIOR; }
+  // Shader compile/link logs are the ShaderLibrary's business (parsed, kept, last good program
+  // used), not GL errors: they do not count.
+  bool isError() const {
+    return (type == GL_DEBUG_TYPE_ERROR || type == GL_DEBUG_TYPE_UNDEFINED_BEHAVIOR) &&
+           source != GL_DEBUG_SOURCE_SHADER_COMPILER;
+  }
   std::string describe() const;  // "[error, high] text"
 };
 

@@ -111,6 +111,8 @@ struct ShaderLibrary::Build {
 
 Status ShaderLibrary::build(ShaderEntry& e) {
   namespace fs = std::filesystem;
+  // Building needs a current context with GL loaded (a GpuContext made first); say so, not crash.
+  if (!glCreateShader || !glCreateProgram) return core::fail("no GL context: create a GpuContext before building shaders");
   Build b;
   // The reader stamps each file before reading it, so an edit landing mid-read shows up next poll.
   const SourceReader reader = [&b](const std::string& path) -> std::optional<std::string> {

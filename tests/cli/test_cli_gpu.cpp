@@ -1,0 +1,211 @@
+// The real `qviz` binary on the GPU (llvmpipe through EGL surfaceless): render --backend gpu/auto,
+// --check, the Floyd-Steinberg rule, shader errors as file:line, selftest exit codes, and the GPU
+// benchmarks, including what happens without any GL context (QVIZ_NO_GPU=1).
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_harness.hpp"
+
+using namespace qviz::test;
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+std::vector<std::string> gpuEnv() {
+  return {"LIBGL_ALWAYS_SOFTWARE=1", "GALLIUM_DRIVER=llvmpipe",
+          std::string("MESA_SHADER_CACHE_DIR=") + QVIZ_WORK_DIR + "/mesa_cache"};
+}
+const std::vector<std::string> kNoGpu = {"QVIZ_NO_GPU=1"};
+
+// A copy of the shader tree with `from` replaced by `to` in one file; returns the directory.
+std::string editedShaders(const std::string& name, const std::string& file, const std::string& from, const std::string& to) {
+  const std::string dir = freshDir(name) + "/shaders";
+  fs::copy(std::string(QVIZ_SOURCE_DIR) + "/shaders", dir, fs::copy_options::recursive);
+  std::string text = readText(dir + "/" + file);
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  text.replace(at, from.size(), to);
+  writeBytes(dir + "/" + file, text);
+  return dir;
+}
+int lineOf(const std::string& path, const std::string& needle) {
+  std::ifstream in(path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n)
+    if (line.find(needle) != std::string::npos) return n;
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("render --backend gpu: same image and metrics as the CPU, backend and renderer recorded") {
+  const std::string dir = freshDir("gpu_render");
+  const auto cpu = runQviz({"render", dataPath("astronaut.png"), "--bits", "3", "--out", dir + "/c.png", "--metrics", dir + "/c.json"});
+  REQUIRE(cpu.exitCode == 0);
+  const auto r = runQviz({"render", dataPath("astronaut.png"), "--bits", "3", "--backend", "gpu", "--out", dir + "/g.png",
+                          "--metrics", dir + "/g.json"},
+                         gpuEnv());
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK(readText(dir + "/g.png") == readText(dir + "/c.png"));
+  const auto g = Json::parse(readText(dir + "/g.json")), c = Json::parse(readText(dir + "/c.json"));
+  CHECK(g["backend"] == "gpu");
+  CHECK(g["gpu_path"] == "compute");
+  CHECK(std::string(g["renderer"]).find("llvmpipe") != std::string::npos);
+  CHECK(c["backend"] == "cpu");
+  CHECK(c["renderer"].is_null());
+  CHECK(g["mse"] == c["mse"]);  // exact integer sums on both sides
+  CHECK(g["max_abs_error"] == c["max_abs_error"]);
+  CHECK(double(g["ssim"]) == Approx(double(c["ssim"])).margin(1e-5));
+}
+
+TEST_CASE("render --check passes on both GPU paths for every mode") {
+  const std::string dir = freshDir("gpu_check");
+  const std::vector<std::vector<std::string>> modes = {
+      {"--bits", "8,4,2,1"},
+      {"--rounding", "stochastic", "--seed", "9", "--bits", "2"},
+      {"--rounding", "truncate", "--bits", "3"},
+      {"--rounding", "seed", "--bits", "5"},
+      {"--dither", "ordered", "--bits", "1"},
+      {"--gray", "--bits", "3"},
+      {"--channel-bits", "5,6,5"},
+  };
+  for (const char* path : {"compute", "fragment"})
+    for (const auto& mode : modes) {
+      std::vector<std::string> args = {"render", dataPath("chelsea.png"), "--backend", "gpu", "--gpu-path", path, "--check",
+                                       "--out", dir + "/o.png"};
+      args.insert(args.end(), mode.begin(), mode.end());
+      const auto r = runQviz(args, gpuEnv());
+      INFO(path << " " << mode[0] << ": " << r.err);
+      CHECK(r.exitCode == 0);
+      CHECK(r.err.find("check passed") != std::string::npos);
+    }
+}
+
+TEST_CASE("render --check fails with exit 1 and the count when the GPU disagrees") {
+  // A wrong shader: truncation instead of round-half-even for nearest.
+  const std::string shaders = editedShaders("gpu_check_bad", "common/quant.glsl",
+                                            "if (rounding == ROUND_NEAREST) return clampCode(roundEven(s), levels);",
+                                            "if (rounding == ROUND_NEAREST) return clampCode(floor(s), levels);");
+  const auto r = runQviz({"render", dataPath("chelsea.png"), "--backend", "gpu", "--check", "--shader-dir", shaders,
+                          "--out", freshDir("gpu_check_bad_out") + "/o.png"},
+                         gpuEnv());
+  INFO(r.err);
+  CHECK(r.exitCode == 1);
+  CHECK(r.err.find("check failed: ") != std::string::npos);
+  CHECK(r.err.find(" samples differ") != std::string::npos);
+}
+
+TEST_CASE("Floyd-Steinberg: --backend gpu is an error, auto falls back to the CPU") {
+  const std::string dir = freshDir("gpu_fs");
+  const auto gpu = runQviz({"render", dataPath("chelsea.png"), "--dither", "floyd-steinberg", "--backend", "gpu", "--out", dir + "/o.png"}, gpuEnv());
+  CHECK(gpu.exitCode == 2);
+  CHECK(gpu.err.rfind("qviz render: error: ", 0) == 0);
+  CHECK(gpu.err.find("CPU only") != std::string::npos);
+  CHECK(!fileExists(dir + "/o.png"));
+  const auto autoRun = runQviz({"render", dataPath("chelsea.png"), "--dither", "floyd-steinberg", "--backend", "auto", "--out",
+                                dir + "/o.png", "--metrics", dir + "/m.json"},
+                               gpuEnv());
+  INFO(autoRun.err);
+  CHECK(autoRun.exitCode == 0);
+  CHECK(Json::parse(readText(dir + "/m.json"))["backend"] == "cpu");
+}
+
+TEST_CASE("without a GL context: auto uses the CPU, gpu and --check exit 2, selftest exits 2") {
+  const std::string dir = freshDir("gpu_none");
+  const auto a = runQviz({"render", dataPath("chelsea.png"), "--backend", "auto", "--out", dir + "/o.png", "--metrics", dir + "/m.json"}, kNoGpu);
+  CHECK(a.exitCode == 0);
+  CHECK(a.err.find("no GPU context") != std::string::npos);
+  CHECK(Json::parse(readText(dir + "/m.json"))["backend"] == "cpu");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"render", dataPath("chelsea.png"), "--backend", "gpu", "--out", dir + "/p.png"},
+        std::vector<std::string>{"render", dataPath("chelsea.png"), "--backend", "auto", "--check", "--out", dir + "/p.png"}}) {
+    const auto r = runQviz(args, kNoGpu);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err.find("no GPU context") != std::string::npos);
+  }
+  const auto s = runQviz({"selftest"}, kNoGpu);
+  CHECK(s.exitCode == 2);
+  CHECK(s.err.find("no GPU context") != std::string::npos);
+}
+
+TEST_CASE("usage errors of the GPU options exit 2 with one line") {
+  const std::string dir = freshDir("gpu_usage");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"render", dataPath("chelsea.png"), "--backend", "gpu", "--gpu-path", "vertex", "--out", dir + "/o.png"},
+        std::vector<std::string>{"render", dataPath("chelsea.png"), "--check", "--out", dir + "/o.png"},
+        std::vector<std::string>{"render", dataPath("chelsea.png"), "--backend", "gpu", "--shader-dir", dir + "/none", "--out", dir + "/o.png"},
+        std::vector<std::string>{"selftest", "--gpu-path", "sideways"}}) {
+    const auto r = runQviz(args, gpuEnv());
+    INFO(args[1] << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("a shader compile error prints file:line of the user's file and exits 2") {
+  const std::string shaders = editedShaders("gpu_shader_error", "common/quant.glsl", "  x ^= x >> 15;\n",
+                                            "  x ^= x >> 15;\n  x += undefined_thing;\n");
+  const int line = lineOf(shaders + "/common/quant.glsl", "undefined_thing");
+  REQUIRE(line > 0);
+  const std::string want = shaders + "/common/quant.glsl:" + std::to_string(line) + ": error: ";
+  for (const char* path : {"compute", "fragment"}) {
+    const auto r = runQviz({"render", dataPath("chelsea.png"), "--backend", "gpu", "--gpu-path", path, "--shader-dir", shaders,
+                            "--out", freshDir("gpu_shader_error_out") + "/o.png"},
+                           gpuEnv());
+    INFO(path << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err.find(want) != std::string::npos);
+  }
+  // QVIZ_SHADER_DIR does the same as --shader-dir.
+  auto env = gpuEnv();
+  env.push_back("QVIZ_SHADER_DIR=" + shaders);
+  const auto r = runQviz({"render", dataPath("chelsea.png"), "--backend", "gpu", "--out", freshDir("gpu_shader_env") + "/o.png"}, env);
+  CHECK(r.exitCode == 2);
+  CHECK(r.err.find(want) != std::string::npos);
+}
+
+TEST_CASE("selftest: every kernel agrees with the CPU, with the renderer in the table") {
+  const auto r = runQviz({"selftest"}, gpuEnv());
+  INFO(r.out << r.err);
+  CHECK(r.exitCode == 0);
+  CHECK(r.out.find("renderer: llvmpipe") != std::string::npos);
+  CHECK(r.out.find("FAIL") == std::string::npos);
+  for (const char* kernel : {"uniform quantizer", "error map", "histogram", "error stats", "SSIM"}) CHECK(r.out.find(kernel) != std::string::npos);
+  for (const char* path : {" compute ", " fragment "}) CHECK(r.out.find(path) != std::string::npos);
+  const auto frag = runQviz({"selftest", "--gpu-path", "fragment"}, gpuEnv());
+  CHECK(frag.exitCode == 0);
+  CHECK(frag.out.find("skip") != std::string::npos);
+}
+
+TEST_CASE("selftest exits 1 when a kernel disagrees") {
+  const std::string shaders = editedShaders("gpu_selftest_bad", "common/error_map.glsl", "min(255u, (uint(abs(e)) * gain) >> shift)",
+                                            "min(254u, (uint(abs(e)) * gain) >> shift)");
+  const auto r = runQviz({"selftest", "--shader-dir", shaders}, gpuEnv());
+  INFO(r.out << r.err);
+  CHECK(r.exitCode == 1);
+  CHECK(r.out.find("FAIL") != std::string::npos);
+  CHECK(r.err.find("disagree") != std::string::npos);
+}
+
+TEST_CASE("bench: the GPU suite reports its results and renderer, and skips without a context") {
+  const std::string dir = freshDir("gpu_bench");
+  const auto r = runQviz({"bench", "--quick", "--filter", "_4k", "--bandwidth", "20", "--json", dir + "/b.json"}, gpuEnv());
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto j = Json::parse(readText(dir + "/b.json"));
+  CHECK(std::string(j["renderer"]).find("llvmpipe") != std::string::npos);
+  std::vector<std::string> names;
+  for (const auto& e : j["results"]) {
+    names.push_back(e["name"]);
+    CHECK(double(e["ms"]) > 0);
+    CHECK(e.contains("bandwidth_fraction"));
+  }
+  for (const char* want : {"uniform_gpu_4k", "uniform_gpu_fragment_4k", "uniform_gpu_naive_4k", "upload_4k", "readback_4k"})
+    CHECK(std::find(names.begin(), names.end(), want) != names.end());
+  const auto none = runQviz({"bench", "--quick", "--filter", "gpu", "--json", dir + "/n.json"}, kNoGpu);
+  CHECK(none.exitCode == 0);
+  CHECK(none.err.find("GPU benchmarks skipped") != std::string::npos);
+  CHECK(Json::parse(readText(dir + "/n.json"))["results"].empty());
+}
