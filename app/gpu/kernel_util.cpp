@@ -29,6 +29,35 @@ void setUniformArray(GLuint program, const char* name, const float* v, int count
   glUniform1fv(glGetUniformLocation(program, name), count, v);
 }
 
+void reserveBuffer(Buffer& buf, std::size_t& capacity, std::size_t bytes) {
+  if (!buf) {
+    buf = Buffer::create();
+    capacity = 0;
+  }
+  if (bytes <= capacity) return;
+  glBindBuffer(GL_COPY_WRITE_BUFFER, buf.id());
+  glBufferData(GL_COPY_WRITE_BUFFER, GLsizeiptr(bytes), nullptr, GL_DYNAMIC_COPY);
+  glBindBuffer(GL_COPY_WRITE_BUFFER, 0);
+  capacity = bytes;
+}
+
+void writeBuffer(const Buffer& buf, const void* data, std::size_t bytes, std::size_t offset) {
+  glBindBuffer(GL_COPY_WRITE_BUFFER, buf.id());
+  glBufferSubData(GL_COPY_WRITE_BUFFER, GLintptr(offset), GLsizeiptr(bytes), data);
+  glBindBuffer(GL_COPY_WRITE_BUFFER, 0);
+}
+
+void zeroBuffer(const Buffer& buf, std::size_t bytes) {
+  const std::vector<std::uint8_t> zeros(bytes, 0);
+  writeBuffer(buf, zeros.data(), bytes);
+}
+
+void readBuffer(const Buffer& buf, void* out, std::size_t bytes, std::size_t offset) {
+  glBindBuffer(GL_COPY_READ_BUFFER, buf.id());
+  glGetBufferSubData(GL_COPY_READ_BUFFER, GLintptr(offset), GLsizeiptr(bytes), out);
+  glBindBuffer(GL_COPY_READ_BUFFER, 0);
+}
+
 GlStateGuard::GlStateGuard() {
   glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &m_drawFbo);
   glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &m_readFbo);

@@ -4,7 +4,9 @@
 // DeviceImage and an RGBA8 texture target. No kernel logic here.
 #pragma once
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "gpu/context.hpp"
 #include "gpu/device_image.hpp"
@@ -40,6 +42,31 @@ void setUniform(GLuint program, const char* name, float v);
 void setUniform(GLuint program, const char* name, const std::array<float, 4>& v);
 void setUniform(GLuint program, const char* name, const std::array<GLuint, 4>& v);
 void setUniformArray(GLuint program, const char* name, const float* v, int count);
+
+// Plain GL buffers for kernel inputs and outputs that are not images (bins, partial sums, tensor
+// values): grow (contents undefined), fill, zero and read back. All bind GL_COPY_*_BUFFER only.
+void reserveBuffer(Buffer& buf, std::size_t& capacity, std::size_t bytes);
+void writeBuffer(const Buffer& buf, const void* data, std::size_t bytes, std::size_t offset = 0);
+void zeroBuffer(const Buffer& buf, std::size_t bytes);
+void readBuffer(const Buffer& buf, void* out, std::size_t bytes, std::size_t offset = 0);
+template <class T>
+std::vector<T> readBuffer(const Buffer& buf, std::size_t count) {
+  std::vector<T> out(count);
+  readBuffer(buf, out.data(), count * sizeof(T));
+  return out;
+}
+
+// Restores the current program after a compute pass (the explorer draws right after).
+class ProgramGuard {
+public:
+  ProgramGuard() { glGetIntegerv(GL_CURRENT_PROGRAM, &m_program); }
+  ~ProgramGuard() { glUseProgram(GLuint(m_program)); }
+  ProgramGuard(const ProgramGuard&) = delete;
+  ProgramGuard& operator=(const ProgramGuard&) = delete;
+
+private:
+  GLint m_program = 0;
+};
 
 // Saves and restores the GL state a kernel pass touches (framebuffers, viewport, program, vertex
 // array, texture unit 0-1 bindings, pixel store, buffer bindings, enables), so running a kernel

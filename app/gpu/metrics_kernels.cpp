@@ -11,40 +11,6 @@ const char* samplePrelude(const DeviceImage& img) {
 std::string variant(const char* base, const DeviceImage& img) {
   return std::string(base) + (img.type() == core::SampleType::U16 ? ".u16" : ".u8");
 }
-// Grows `buf` to at least `bytes` (contents undefined).
-void reserve(Buffer& buf, std::size_t& capacity, std::size_t bytes) {
-  if (!buf) buf = Buffer::create();
-  if (bytes <= capacity) return;
-  glBindBuffer(GL_COPY_WRITE_BUFFER, buf.id());
-  glBufferData(GL_COPY_WRITE_BUFFER, GLsizeiptr(bytes), nullptr, GL_DYNAMIC_COPY);
-  glBindBuffer(GL_COPY_WRITE_BUFFER, 0);
-  capacity = bytes;
-}
-void zero(Buffer& buf, std::size_t bytes) {
-  const std::vector<std::uint8_t> zeros(bytes, 0);
-  glBindBuffer(GL_COPY_WRITE_BUFFER, buf.id());
-  glBufferSubData(GL_COPY_WRITE_BUFFER, 0, GLsizeiptr(bytes), zeros.data());
-  glBindBuffer(GL_COPY_WRITE_BUFFER, 0);
-}
-template <class T>
-std::vector<T> readBack(const Buffer& buf, std::size_t count) {
-  std::vector<T> out(count);
-  glBindBuffer(GL_COPY_READ_BUFFER, buf.id());
-  glGetBufferSubData(GL_COPY_READ_BUFFER, 0, GLsizeiptr(count * sizeof(T)), out.data());
-  glBindBuffer(GL_COPY_READ_BUFFER, 0);
-  return out;
-}
-// Restores the program binding after a compute pass (the explorer draws right after).
-class ProgramGuard {
-public:
-  ProgramGuard() { glGetIntegerv(GL_CURRENT_PROGRAM, &m_program); }
-  ~ProgramGuard() { glUseProgram(GLuint(m_program)); }
-  ProgramGuard(const ProgramGuard&) = delete;
-  ProgramGuard& operator=(const ProgramGuard&) = delete;
-
-private:
-  GLint m_program = 0;
-};
 }  // namespace
 
 Status requireCompute(const GpuContext& ctx, const char* what) {
@@ -59,8 +25,8 @@ Result<std::vector<core::Histogram>> HistogramGpu::run(const DeviceImage& img) {
   const ProgramDesc desc{variant("histogram", img), {{ShaderStage::Compute, "histogram.comp"}}, samplePrelude(img)};
   if (auto st = m_env.shaders->ensure(desc); !st) return core::fail(st.error());
   const GLuint prog = m_env.shaders->program(desc.name);
-  reserve(m_bins, m_binsCapacity, 3 * 256 * 4);
-  zero(m_bins, 3 * 256 * 4);
+  reserveBuffer(m_bins, m_binsCapacity, 3 * 256 * 4);
+  zeroBuffer(m_bins, 3 * 256 * 4);
   {
     ProgramGuard keep;
     glUseProgram(prog);
@@ -74,7 +40,7 @@ Result<std::vector<core::Histogram>> HistogramGpu::run(const DeviceImage& img) {
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
   }
-  const auto bins = readBack<std::uint32_t>(m_bins, 3 * 256);
+  const auto bins = readBuffer<std::uint32_t>(m_bins, 3 * 256);
   if (auto st = m_env.context->checkErrors("histogram"); !st) return core::fail(st.error());
   std::vector<core::Histogram> out(std::size_t(img.colorChannels()), core::Histogram{});
   for (std::size_t c = 0; c < out.size(); ++c)
@@ -93,8 +59,8 @@ Result<ErrorStats> ErrorStatsGpu::run(const DeviceImage& reference, const Device
   // Few groups (each loops over many pixels): the CPU adds one partial per group.
   const std::uint32_t groups = groupCount(reference.pixelCount(), 256 * 16, std::min<std::uint32_t>(m_env.limits.maxGroups, 1024));
   const std::size_t words = 2 + 2 * std::size_t(groups);
-  reserve(m_stats, m_capacity, words * 4);
-  zero(m_stats, 8);  // the max and its padding word; partials are all written
+  reserveBuffer(m_stats, m_capacity, words * 4);
+  zeroBuffer(m_stats, 8);  // the max and its padding word; partials are all written
   {
     ProgramGuard keep;
     glUseProgram(prog);
@@ -108,7 +74,7 @@ Result<ErrorStats> ErrorStatsGpu::run(const DeviceImage& reference, const Device
     barrierAfterCompute();
     for (GLuint i = 0; i < 3; ++i) glBindBufferBase(GL_SHADER_STORAGE_BUFFER, i, 0);
   }
-  const auto stats = readBack<std::uint32_t>(m_stats, words);
+  const auto stats = readBuffer<std::uint32_t>(m_stats, words);
   if (auto st = m_env.context->checkErrors("error statistics"); !st) return core::fail(st.error());
   ErrorStats out;
   out.maxAbsError = stats[0];
@@ -152,8 +118,8 @@ Result<std::optional<double>> SsimGpu::run(const DeviceImage& a, const DeviceIma
   const std::size_t sliceAlign = std::max<std::size_t>(std::size_t(align), 8);
   const std::size_t slice = (std::size_t(hgroups) * sizeof(double) + sliceAlign - 1) / sliceAlign * sliceAlign;
   const std::size_t xyOffset = (vec4Bytes + sliceAlign - 1) / sliceAlign * sliceAlign;
-  reserve(m_vertical, m_verticalCapacity, xyOffset + std::size_t(plane) * sizeof(float));
-  reserve(m_partials, m_partialCapacity, slice * std::size_t(cc));
+  reserveBuffer(m_vertical, m_verticalCapacity, xyOffset + std::size_t(plane) * sizeof(float));
+  reserveBuffer(m_partials, m_partialCapacity, slice * std::size_t(cc));
 
   double total = 0;
   {
@@ -189,7 +155,7 @@ Result<std::optional<double>> SsimGpu::run(const DeviceImage& a, const DeviceIma
     }
     for (GLuint i = 0; i < 5; ++i) glBindBufferBase(GL_SHADER_STORAGE_BUFFER, i, 0);
   }
-  const auto partials = readBack<double>(m_partials, slice / sizeof(double) * std::size_t(cc));
+  const auto partials = readBuffer<double>(m_partials, slice / sizeof(double) * std::size_t(cc));
   if (auto st = m_env.context->checkErrors("SSIM"); !st) return core::fail(st.error());
   for (int c = 0; c < cc; ++c) {
     double s = 0;
