@@ -13,26 +13,24 @@ core::Result<std::unique_ptr<GpuEngine>> GpuEngine::forCurrentContext(GLADloadfu
   std::unique_ptr<GpuEngine> e(new GpuEngine());
   e->m_ownedContext = std::move(*ctx);
   e->m_ownedShaders = std::make_unique<gpu::ShaderLibrary>();
-  e->m_env = gpu::GpuEnv{e->m_ownedContext.get(), e->m_ownedShaders.get(), {}};
-  e->m_quantizer = std::make_unique<gpu::UniformQuantizerGpu>(e->m_env);
-  e->m_display = std::make_unique<gpu::DisplayGpu>(e->m_env);
-  e->m_errorMap = std::make_unique<gpu::ErrorMapGpu>(e->m_env);
-  e->m_histogram = std::make_unique<gpu::HistogramGpu>(e->m_env);
-  e->m_errorStats = std::make_unique<gpu::ErrorStatsGpu>(e->m_env);
-  e->m_ssim = std::make_unique<gpu::SsimGpu>(e->m_env);
+  e->makeKernels(gpu::GpuEnv{e->m_ownedContext.get(), e->m_ownedShaders.get(), {}});
   return e;
 }
 
 std::unique_ptr<GpuEngine> GpuEngine::borrow(gpu::GpuContext& ctx, gpu::ShaderLibrary& shaders) {
   std::unique_ptr<GpuEngine> e(new GpuEngine());
-  e->m_env = gpu::GpuEnv{&ctx, &shaders, {}};
-  e->m_quantizer = std::make_unique<gpu::UniformQuantizerGpu>(e->m_env);
-  e->m_display = std::make_unique<gpu::DisplayGpu>(e->m_env);
-  e->m_errorMap = std::make_unique<gpu::ErrorMapGpu>(e->m_env);
-  e->m_histogram = std::make_unique<gpu::HistogramGpu>(e->m_env);
-  e->m_errorStats = std::make_unique<gpu::ErrorStatsGpu>(e->m_env);
-  e->m_ssim = std::make_unique<gpu::SsimGpu>(e->m_env);
+  e->makeKernels(gpu::GpuEnv{&ctx, &shaders, {}});
   return e;
+}
+
+void GpuEngine::makeKernels(gpu::GpuEnv env) {
+  m_env = env;
+  m_quantizer = std::make_unique<gpu::UniformQuantizerGpu>(env);
+  m_display = std::make_unique<gpu::DisplayGpu>(env);
+  m_errorMap = std::make_unique<gpu::ErrorMapGpu>(env);
+  m_histogram = std::make_unique<gpu::HistogramGpu>(env);
+  m_errorStats = std::make_unique<gpu::ErrorStatsGpu>(env);
+  m_ssim = std::make_unique<gpu::SsimGpu>(env);
 }
 
 Status GpuEngine::setImage(const Image& original, const Image& reference) {

@@ -49,6 +49,7 @@ public:
 
 private:
   GpuEngine() = default;
+  void makeKernels(gpu::GpuEnv env);
   std::unique_ptr<gpu::GpuContext> m_ownedContext;
   std::unique_ptr<gpu::ShaderLibrary> m_ownedShaders;
   gpu::GpuEnv m_env;
