@@ -237,6 +237,8 @@ struct UiState {
   std::string pendingScreenshot;  // export the window at the end of this frame
   bool synchronous = false;       // wait for background work each frame (screenshots, tests)
   int loraSteps = 0;              // scripted runs: train this many steps before drawing
+  bool qloraHovered = false;      // the QLoRA panel was under the mouse last frame (drops go to it)
+  std::string loraDrop;           // an image dropped on the QLoRA panel, waiting for "base or target"
   std::string browserDir;         // in-app file browser: current folder
   std::string exportWhat;         // non-empty: the export dialog is open for this view
   std::string exportPath;

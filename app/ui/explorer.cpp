@@ -286,10 +286,16 @@ int runExplorer(const ExplorerOptions& o) {
     }
     {
       std::lock_guard lock(sh.mailbox->mutex);
-      for (auto& p : sh.mailbox->paths) cmd.openFile(p);
+      for (auto& p : sh.mailbox->paths) {
+        const std::string ext = std::filesystem::path(p).extension().string();
+        // An image dropped on the QLoRA panel is offered as its base or target.
+        if (s.ui.qloraHovered && ext != ".npy" && ext != ".safetensors") s.ui.loraDrop = p;
+        else cmd.openFile(p);
+      }
       sh.mailbox->paths.clear();
     }
     const auto t0 = std::chrono::steady_clock::now();
+    if (o.benchUi && frame == 1 && s.derived.qlora) s.derived.qlora->start();  // measure while training
     if (o.benchUi) {
       // Drag the bits slider through its range and pan the zoomed view.
       const int maxBits = s.derived.image.empty() ? 8 : s.derived.image.bitDepth();

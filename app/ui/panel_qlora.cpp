@@ -222,7 +222,26 @@ void countsTable(const LoraCounts& c, int rows, int cols, int rank) {
 }
 }  // namespace
 
-void drawQloraPanel(const AppState& s, UiState&, Commands& cmd) {
+void drawQloraPanel(const AppState& s, UiState& ui, Commands& cmd) {
+  ui.qloraHovered = ImGui::IsWindowHovered(ImGuiHoveredFlags_ChildWindows);
+  if (!ui.loraDrop.empty()) {
+    ImGui::TextColored(ImVec4(1, 0.85f, 0.4f, 1), "dropped %s:", ui.loraDrop.c_str());
+    ImGui::SameLine();
+    const std::string path = ui.loraDrop;
+    if (ImGui::SmallButton("use as the pre-trained base")) {
+      cmd.edit("lora base", [path](Document& d) { d.lora.basePath = path; });
+      ui.loraDrop.clear();
+    }
+    ImGui::SameLine();
+    if (ImGui::SmallButton("use as the new data")) {
+      cmd.edit("lora target", [path](Document& d) { d.lora.targetPath = path; });
+      ui.loraDrop.clear();
+    }
+    ImGui::SameLine();
+    if (ImGui::SmallButton("cancel")) ui.loraDrop.clear();
+  } else {
+    ImGui::TextDisabled("drop an image here to use it as the base or the new data");
+  }
   QloraSession* q = s.derived.qlora.get();
   if (!q) {
     ImGui::TextDisabled("starting...");
