@@ -127,7 +127,8 @@ struct QuantizedView {
   std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
   std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
   bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
-  bool ssimPending = false;  // GPU path: SSIM waits until the settings rest (it is the costly one)
+  bool gpuMetricsPending = false;  // GPU path: metrics wait until the settings rest
+  bool ssimPending = false;        // then SSIM, the costliest, on the frame after
   std::chrono::steady_clock::time_point changedAt;
   std::string computedOn;  // "GPU compute", "GPU fragment", "CPU"
   double elapsedMs = 0;

@@ -128,15 +128,11 @@ void quantizeView(AppState& s) {
       v.computedOn = r->path;
       ++v.generation;
       if (d.gpu->supports(gpu::GpuPath::Compute)) {
-        auto m = d.gpu->metrics(d.image, q, v.histBefore, v.histAfter);
-        if (m) {
-          v.metrics = *m;
-          v.metricsGeneration = v.generation;
-          v.ssimPending = true;
-          v.changedAt = std::chrono::steady_clock::now();
-          return;
-        }
-        postNotice(s.ui, "GPU metrics failed, computing them on the CPU: " + m.error(), true);
+        // The reductions run once the settings rest (deferredGpuMetrics): dragging a slider
+        // re-quantizes every frame, the numbers follow when it stops.
+        v.gpuMetricsPending = true;
+        v.changedAt = std::chrono::steady_clock::now();
+        return;
       }
       // No compute shaders (GL < 4.3): one read-back per change for the CPU metrics.
       if (auto img = d.gpu->downloadQuantized()) {
@@ -159,12 +155,25 @@ void quantizeView(AppState& s) {
   submitMetrics(s);
 }
 
-// SSIM on the GPU path once the settings have rested for 200 ms (at once in scripted runs):
-// dragging a slider updates MSE, PSNR and the histograms every frame, SSIM when it stops.
-void deferredSsim(AppState& s) {
+// GPU-path metrics once the settings have rested for 150 ms (at once in scripted runs): first the
+// cheap reductions (histograms, exact error sums), then SSIM, the costly one, on a later frame.
+void deferredGpuMetrics(AppState& s) {
   QuantizedView& v = s.derived.view;
-  if (!v.ssimPending || !v.onGpu || !s.derived.gpu) return;
-  if (!s.ui.synchronous && std::chrono::steady_clock::now() - v.changedAt < std::chrono::milliseconds(200)) return;
+  if (!v.onGpu || !s.derived.gpu || !(v.gpuMetricsPending || v.ssimPending)) return;
+  const auto rest = std::chrono::steady_clock::now() - v.changedAt;
+  if (!s.ui.synchronous && rest < std::chrono::milliseconds(150)) return;
+  if (v.gpuMetricsPending) {
+    v.gpuMetricsPending = false;
+    auto m = s.derived.gpu->metrics(s.derived.image, s.doc.quant, v.histBefore, v.histAfter);
+    if (!m) {
+      postNotice(s.ui, "GPU metrics failed: " + m.error(), true);
+      return;
+    }
+    v.metrics = *m;
+    v.metricsGeneration = v.generation;
+    v.ssimPending = true;
+    if (!s.ui.synchronous) return;  // SSIM on the next frame, so this one stays short
+  }
   v.ssimPending = false;
   auto r = s.derived.gpu->ssim();
   if (r) v.metrics.ssim = *r;
@@ -308,7 +317,7 @@ void updateDerived(AppState& s) {
   loadIfNeeded(s);
   quantizeView(s);
   takeMetrics(s);
-  deferredSsim(s);
+  deferredGpuMetrics(s);
   errorView(s);
   compareView(s);
   levelTiles(s);

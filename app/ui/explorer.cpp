@@ -155,6 +155,7 @@ int runExplorer(const ExplorerOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   AppState s;
   Commands cmd;
+  const bool savedSettings = !o.ignoreSettings && std::filesystem::exists(configDir() + "/settings.json");
   if (!o.ignoreSettings)
     if (std::string msg = loadSettings(s); !msg.empty()) postNotice(s.ui, msg, true);
   std::error_code ec;
@@ -245,6 +246,15 @@ int runExplorer(const ExplorerOptions& o) {
   // The GPU engine shares the window's context; without it (GL < 3.3) everything runs on the CPU.
   if (auto engine = GpuEngine::forCurrentContext(glfwGetProcAddress)) s.derived.gpu = std::move(*engine);
   else postNotice(s.ui, "GPU path unavailable, using the CPU reference: " + engine.error(), true);
+  // A software rasterizer (llvmpipe) runs "GPU" kernels on the CPU, slower than the vectorized CPU
+  // reference: start on the CPU path there unless the user chose a path before.
+  if (s.derived.gpu && !savedSettings) {
+    const std::string& r = s.derived.gpu->context().caps().renderer;
+    if (r.find("llvmpipe") != std::string::npos || r.find("softpipe") != std::string::npos) {
+      s.doc.path = ComputePath::Cpu;
+      postNotice(s.ui, "software OpenGL (" + r + "): starting on the CPU path; the GPU paths are in the path menu", false);
+    }
+  }
   ImGui_ImplGlfw_InitForOpenGL(sh.window, true);
   ImGui_ImplOpenGL3_Init("#version 330 core");
   float appliedScale = -1;
@@ -270,7 +280,7 @@ int runExplorer(const ExplorerOptions& o) {
     // Idle costs nothing: block until input unless something animates or a scripted run is going.
     const bool training = s.derived.qlora && (s.derived.qlora->running() || s.derived.qlora->busy());
     const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty() || training ||
-                           s.derived.view.ssimPending;
+                           s.derived.view.ssimPending || s.derived.view.gpuMetricsPending;
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
       else glfwWaitEventsTimeout(0.5);
