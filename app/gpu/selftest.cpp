@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "gpu/error_map.hpp"
 #include "gpu/metrics_kernels.hpp"
+#include "gpu/tensor_kernels.hpp"
 #include "gpu/uniform_kernel.hpp"
 #include "metrics/metrics.hpp"
 
@@ -236,6 +238,56 @@ void runSsim(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
   }
 }
 
+// Block-wise tensor formats (nf4/fp4, with and without double quantization) on awkward lengths:
+// every field of core::quantizeBlockwise equal, dequantized floats bit-identical.
+void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
+  BlockwiseQuantizerGpu kernel(env);
+  for (std::size_t n : {std::size_t(1), std::size_t(4097), std::size_t(64 * 1000 + 33)}) {
+    std::vector<float> x(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t h = mix(std::uint32_t(i) * 2654435761u ^ 0x7e45u);
+      x[i] = (i % 97 == 5) ? 0.0f : (float(h >> 8) / 16777216.0f - 0.5f) * float(1 + (h & 7u));
+    }
+    for (core::TensorFormat f : {core::TensorFormat::NF4, core::TensorFormat::FP4}) {
+      SelftestRow row{std::string("blockwise ") + core::tensorFormatName(f), BlockwiseQuantizerGpu::kReference,
+                      "compute", std::to_string(n) + " float32", 0, true, {}};
+      for (int bs : {32, 64, 4096})
+        for (bool dq : {false, true}) {
+          if (!row.detail.empty()) break;
+          core::BlockwiseSettings s;
+          s.format = f;
+          s.blocksize = bs;
+          s.doubleQuant = dq;
+          ++row.cases;
+          const std::string what = "bs " + std::to_string(bs) + (dq ? " dq" : "") + ": ";
+          auto cpu = core::quantizeBlockwise(x.data(), n, s);
+          auto gpu = kernel.quantize(x.data(), n, s);
+          if (!cpu || !gpu) {
+            row.detail = what + (cpu ? gpu.error() : cpu.error());
+            break;
+          }
+          std::size_t diffs = 0;
+          for (std::size_t i = 0; i < n; ++i) diffs += cpu->codes[i] != gpu->codes[i];
+          if (diffs || cpu->packed != gpu->packed || cpu->absmax != gpu->absmax || cpu->qabsmax != gpu->qabsmax ||
+              cpu->absmaxDq != gpu->absmaxDq || cpu->absmax2 != gpu->absmax2 || cpu->offset != gpu->offset) {
+            row.detail = what + std::to_string(diffs) + " codes differ (or packed/absmax/double-quant fields)";
+            break;
+          }
+          std::vector<float> want(n), got(n);
+          core::dequantizeBlockwise(*cpu, want.data());
+          if (auto st = kernel.dequantize(*cpu, got.data()); !st) {
+            row.detail = what + st.error();
+            break;
+          }
+          if (std::memcmp(want.data(), got.data(), n * sizeof(float)) != 0)
+            row.detail = what + "dequantized values differ (" + BlockwiseQuantizerGpu::kDequantReference + ")";
+        }
+      row.pass = row.detail.empty();
+      rows.push_back(std::move(row));
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<SelftestCase>& selftestCases() {
@@ -245,6 +297,7 @@ const std::vector<SelftestCase>& selftestCases() {
       {"histogram", HistogramGpu::kReference, false, runHistogram},
       {"error stats (MSE)", ErrorStatsGpu::kReference, false, runErrorStats},
       {"SSIM", SsimGpu::kReference, false, runSsim},
+      {"blockwise tensor formats", BlockwiseQuantizerGpu::kReference, false, runBlockwise},
   };
   return table;
 }
