@@ -127,6 +127,7 @@ struct QuantizedView {
   std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
   std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
   bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
+  bool cpuMetricsPending = false;  // CPU path: the worker starts once the settings rest
   bool gpuMetricsPending = false;  // GPU path: metrics wait until the settings rest
   bool ssimPending = false;        // then SSIM, the costliest, on the frame after
   std::chrono::steady_clock::time_point changedAt;

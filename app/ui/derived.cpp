@@ -128,7 +128,7 @@ void quantizeView(AppState& s) {
       v.computedOn = r->path;
       ++v.generation;
       if (d.gpu->supports(gpu::GpuPath::Compute)) {
-        // The reductions run once the settings rest (deferredGpuMetrics): dragging a slider
+        // The reductions run once the settings rest (deferredMetrics): dragging a slider
         // re-quantizes every frame, the numbers follow when it stops.
         v.gpuMetricsPending = true;
         v.changedAt = std::chrono::steady_clock::now();
@@ -152,13 +152,22 @@ void quantizeView(AppState& s) {
   v.computedOn = "CPU";
   v.result.upload(v.quantized);
   ++v.generation;
-  submitMetrics(s);
+  // Metrics follow on the worker once the settings rest, so a dragged slider keeps both cores for
+  // re-quantizing and drawing.
+  v.cpuMetricsPending = true;
+  v.changedAt = std::chrono::steady_clock::now();
 }
 
-// GPU-path metrics once the settings have rested for 150 ms (at once in scripted runs): first the
+// Metrics once the settings have rested for 150 ms (at once in scripted runs). CPU path: the worker
+// starts. GPU path: first the
 // cheap reductions (histograms, exact error sums), then SSIM, the costly one, on a later frame.
-void deferredGpuMetrics(AppState& s) {
+void deferredMetrics(AppState& s) {
   QuantizedView& v = s.derived.view;
+  if (v.cpuMetricsPending && (s.ui.synchronous || std::chrono::steady_clock::now() - v.changedAt >= std::chrono::milliseconds(150))) {
+    v.cpuMetricsPending = false;
+    submitMetrics(s);
+    if (s.ui.synchronous) takeMetrics(s);
+  }
   if (!v.onGpu || !s.derived.gpu || !(v.gpuMetricsPending || v.ssimPending)) return;
   const auto rest = std::chrono::steady_clock::now() - v.changedAt;
   if (!s.ui.synchronous && rest < std::chrono::milliseconds(150)) return;
@@ -317,7 +326,7 @@ void updateDerived(AppState& s) {
   loadIfNeeded(s);
   quantizeView(s);
   takeMetrics(s);
-  deferredGpuMetrics(s);
+  deferredMetrics(s);
   errorView(s);
   compareView(s);
   levelTiles(s);
