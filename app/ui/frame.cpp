@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <cstring>
 #include <filesystem>
 
@@ -52,6 +53,17 @@ void exportView(AppState& s, const std::string& what, const std::string& path) {
              !st);
 }
 
+std::string screenshotName() {
+  // A new name each time: a screenshot never replaces an earlier one.
+  const std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "qviz-screenshot-%Y%m%d-%H%M%S.png", std::localtime(&t));
+  std::string name = buf;
+  std::error_code ec;
+  for (int i = 2; fs::exists(name, ec); ++i) name = std::string(buf).insert(std::strlen(buf) - 4, "-" + std::to_string(i));
+  return name;
+}
+
 namespace {
 bool isOpenable(const fs::path& p) {
   std::string ext = p.extension().string();
@@ -73,7 +85,7 @@ void drawMenu(AppState& s, UiState& ui, Commands& cmd, const FrameHooks& hooks) 
       ImGui::EndMenu();
     }
     ImGui::Separator();
-    if (ImGui::MenuItem("Save screenshot", "Ctrl+S")) ui.pendingScreenshot = "qviz-screenshot.png";
+    if (ImGui::MenuItem("Save screenshot", "Ctrl+S")) ui.pendingScreenshot = screenshotName();
     for (const char* what : {"quantized", "original", "error", "levels"}) {
       const std::string label = std::string("Export ") + what + (std::string(what) == "levels" ? " grid" : " image") + "...";
       if (ImGui::MenuItem(label.c_str(), std::string(what) == "quantized" ? "Ctrl+E" : nullptr)) {
@@ -210,7 +222,10 @@ void drawExportDialog(UiState& ui, Commands& cmd) {
     std::snprintf(buf, sizeof buf, "%s", ui.exportPath.c_str());
     ImGui::SetNextItemWidth(-1);
     if (ImGui::InputText("##path", buf, sizeof buf)) ui.exportPath = buf;
-    if (ImGui::Button("Save")) {
+    std::error_code ec;
+    const bool exists = fs::exists(ui.exportPath, ec);
+    if (exists) ImGui::TextColored(ImVec4(1, 0.75f, 0.3f, 1), "%s exists: saving replaces it", ui.exportPath.c_str());
+    if (ImGui::Button(exists ? "Replace" : "Save")) {
       const std::string what = ui.exportWhat, path = ui.exportPath;
       cmd.action("export", [what, path](AppState& st) { exportView(st, what, path); });
       open = false;

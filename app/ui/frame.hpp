@@ -23,6 +23,9 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks);
 // saved copy. Call between frames (not inside NewFrame/Render).
 void applyFontScale(const UiState& ui, const ImGuiStyle& baseStyle);
 
+// "qviz-screenshot-YYYYmmdd-HHMMSS.png", unused in the working folder.
+std::string screenshotName();
+
 // Exports at native resolution. `what` is "quantized", "original", "error" or "levels".
 void exportView(AppState& s, const std::string& what, const std::string& path);
 

@@ -1,5 +1,6 @@
 // Shortcut table and handler. Key indices are GLFW key codes, as ImGui 1.86's GLFW backend uses.
 #include "ui/keys.hpp"
+#include "ui/frame.hpp"
 
 #include <GLFW/glfw3.h>
 #include <imgui.h>
@@ -32,7 +33,7 @@ void handleShortcuts(const AppState& s, UiState& ui, Commands& cmd) {
   const bool ctrl = io.KeyCtrl;
   auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
   if (ctrl && pressed(GLFW_KEY_O)) ui.showFileBrowser = true;
-  if (ctrl && pressed(GLFW_KEY_S)) ui.pendingScreenshot = "qviz-screenshot.png";
+  if (ctrl && pressed(GLFW_KEY_S)) ui.pendingScreenshot = screenshotName();
   if (ctrl && pressed(GLFW_KEY_E)) {
     ui.exportWhat = "quantized";
     ui.exportPath = "qviz-quantized.png";
