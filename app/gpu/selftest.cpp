@@ -238,7 +238,7 @@ void runSsim(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
   }
 }
 
-// Block-wise tensor formats (nf4/fp4, with and without double quantization) on awkward lengths:
+// Block-wise tensor formats (every core::TensorFormat; nf4/fp4 also with double quantization) on awkward lengths:
 // every field of core::quantizeBlockwise equal, dequantized floats bit-identical.
 void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
   BlockwiseQuantizerGpu kernel(env);
@@ -248,12 +248,14 @@ void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
       const std::uint32_t h = mix(std::uint32_t(i) * 2654435761u ^ 0x7e45u);
       x[i] = (i % 97 == 5) ? 0.0f : (float(h >> 8) / 16777216.0f - 0.5f) * float(1 + (h & 7u));
     }
-    for (core::TensorFormat f : {core::TensorFormat::NF4, core::TensorFormat::FP4}) {
+    for (int fi = 0; fi <= int(core::TensorFormat::Q4_0); ++fi) {
+      const auto f = core::TensorFormat(fi);
+      const bool table4 = f == core::TensorFormat::NF4 || f == core::TensorFormat::FP4;
       SelftestRow row{std::string("blockwise ") + core::tensorFormatName(f), BlockwiseQuantizerGpu::kReference,
                       "compute", std::to_string(n) + " float32", 0, true, {}};
       for (int bs : {32, 64, 4096})
         for (bool dq : {false, true}) {
-          if (!row.detail.empty()) break;
+          if (!row.detail.empty() || (dq && !table4)) break;
           core::BlockwiseSettings s;
           s.format = f;
           s.blocksize = bs;
@@ -269,6 +271,7 @@ void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
           std::size_t diffs = 0;
           for (std::size_t i = 0; i < n; ++i) diffs += cpu->codes[i] != gpu->codes[i];
           if (diffs || cpu->packed != gpu->packed || cpu->absmax != gpu->absmax || cpu->qabsmax != gpu->qabsmax ||
+              cpu->zeroPoint != gpu->zeroPoint ||
               cpu->absmaxDq != gpu->absmaxDq || cpu->absmax2 != gpu->absmax2 || cpu->offset != gpu->offset) {
             row.detail = what + std::to_string(diffs) + " codes differ (or packed/absmax/double-quant fields)";
             break;

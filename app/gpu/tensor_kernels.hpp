@@ -1,5 +1,6 @@
 // Block-wise tensor quantization on the GPU: shaders/quantize_blockwise.comp and
-// dequantize_blockwise.comp (NF4 / FP4, with double quantization of the absmax). References:
+// dequantize_blockwise.comp (NF4 / FP4, with double quantization of the absmax), and
+// *_blockwise_formats.comp (int8/4/2, uint8/4, FP8 E4M3/E5M2, ggml Q8_0/Q4_0). References:
 // core::quantizeBlockwise (codes, packed, absmax, qabsmax, absmax2, absmaxDq equal) and
 // core::dequantizeBlockwise (bit-identical floats).
 #pragma once
@@ -18,7 +19,7 @@ public:
 
   explicit BlockwiseQuantizerGpu(GpuEnv env) : m_env(env) {}
 
-  // Ok when the GPU driver handles these settings (nf4 and fp4 for now; others run on the CPU).
+  // Ok when the settings are valid (every core::TensorFormat runs on the GPU).
   static Status supports(const core::BlockwiseSettings& s);
 
   // Upload, quantize, read back: the same QuantizedTensor as core::quantizeBlockwise(x, n, s).
@@ -37,12 +38,18 @@ public:
 
 private:
   Status ensurePrograms(const core::BlockwiseSettings& s);
+  Status ensureFormatPrograms(core::TensorFormat f);
+  Status runQuantizeFormats(std::size_t n, const core::BlockwiseSettings& s);
+  Status dequantizeFormats(const core::QuantizedTensor& q, float* out);
   void dispatch(GLuint prog, std::size_t items);
 
   GpuEnv m_env;
   Buffer m_x, m_absmax, m_inv, m_codes, m_packed, m_absmax2, m_inv2, m_qabsmax, m_absmaxDq, m_out;
   std::size_t m_xCap = 0, m_absmaxCap = 0, m_invCap = 0, m_codesCap = 0, m_packedCap = 0, m_absmax2Cap = 0,
               m_inv2Cap = 0, m_qabsmaxCap = 0, m_absmaxDqCap = 0, m_outCap = 0;
+  Buffer m_stats, m_consts;
+  std::size_t m_statsCap = 0, m_constsCap = 0;
+  std::vector<float> m_hostZeroPoint;
   std::vector<float> m_hostAbsmax, m_hostInv, m_hostAbsmax2, m_hostInv2;
   float m_offset = 0.0f;
 };

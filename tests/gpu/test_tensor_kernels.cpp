@@ -3,7 +3,9 @@
 // double-quantization fields, bit-identical dequantized floats; odd lengths, partial blocks, every
 // blocksize, all-zero blocks, the bitsandbytes reference vectors and tiny dispatch grids.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -64,6 +66,7 @@ void checkParity(BlockwiseQuantizerGpu& k, const std::vector<float>& x, const Bl
   CHECK(floatDiffs(gpu->absmaxDq, cpu->absmaxDq) == 0);
   CHECK(bits(gpu->offset) == bits(cpu->offset));
   checkDequant(k, *cpu);
+  if (core::formatCodeBits(s.format) != 4) return;  // only 4-bit formats have packed nibbles
   QuantizedTensor packedOnly = *cpu;
   packedOnly.codes.clear();
   checkDequant(k, packedOnly);
@@ -173,7 +176,48 @@ TEST_CASE("blockwise gpu: bitsandbytes reference vectors exactly", "[gpu][tensor
   }
 }
 
-TEST_CASE("blockwise gpu: refuses NaN and formats it does not handle", "[gpu][tensor]") {
+TEST_CASE("blockwise gpu: int, uint, fp8 and ggml formats equal the CPU", "[gpu][tensor]") {
+  GpuFixture fx;
+  using F = TensorFormat;
+  for (std::uint32_t groups : {65535u, 1u, 3u}) {
+    GpuEnv env = fx.env();
+    env.limits.maxGroups = groups;
+    BlockwiseQuantizerGpu k(env);
+    INFO("maxGroups " << groups);
+    for (F f : {F::Int8, F::Int4, F::Int2, F::UInt8, F::UInt4, F::FP8E4M3, F::FP8E5M2, F::Q8_0, F::Q4_0})
+      for (int bs : {32, 64, 4096}) {
+        if ((f == F::Q8_0 || f == F::Q4_0) && bs != 32) continue;
+        BlockwiseSettings s;
+        s.format = f;
+        s.blocksize = bs;
+        for (std::size_t n : {std::size_t(1), std::size_t(33), std::size_t(4097), std::size_t(32 * 211 + 7)}) {
+          auto x = randomTensor(n, std::uint32_t(n) + unsigned(f) * 7u, 2.0f);
+          // An all-zero block, an all-positive one and a value exactly halfway (ggml, int rounding).
+          for (std::size_t i = 0; i < std::min<std::size_t>(n, 32); ++i) x[i] = 0.0f;
+          if (n > 64)
+            for (std::size_t i = 32; i < 64; ++i) x[i] = std::fabs(x[i]) + 0.25f;
+          checkParity(k, x, s);
+        }
+      }
+  }
+  fx.checkClean("formats");
+}
+
+TEST_CASE("blockwise gpu: ggml fp16 scale overflow is an error like the CPU", "[gpu][tensor]") {
+  GpuFixture fx;
+  BlockwiseQuantizerGpu k(fx.env());
+  std::vector<float> x(40, 1.0f);
+  x[35] = 1e10f;
+  BlockwiseSettings s;
+  s.format = TensorFormat::Q8_0;
+  auto cpu = core::quantizeBlockwise(x.data(), x.size(), s);
+  auto gpu = k.quantize(x.data(), x.size(), s);
+  REQUIRE_FALSE(cpu.ok());
+  REQUIRE_FALSE(gpu.ok());
+  CHECK(gpu.error() == cpu.error());
+}
+
+TEST_CASE("blockwise gpu: refuses NaN and bad settings", "[gpu][tensor]") {
   GpuFixture fx;
   BlockwiseQuantizerGpu k(fx.env());
   std::vector<float> x(10, 1.0f);
@@ -182,4 +226,7 @@ TEST_CASE("blockwise gpu: refuses NaN and formats it does not handle", "[gpu][te
   auto q = k.quantize(x.data(), x.size(), s);
   REQUIRE_FALSE(q.ok());
   CHECK(q.error().find("value 4") != std::string::npos);
+  s.blocksize = 48;
+  x[4] = 0.0f;
+  CHECK_FALSE(k.quantize(x.data(), x.size(), s).ok());
 }
