@@ -1,13 +1,19 @@
 // `qviz quantize-tensor`: quantize one tensor from a .npy or .safetensors file with a block-wise
 // format and write codes, packed nibbles, per-block constants, the dequantized tensor and a JSON
 // summary into a folder (atomically, never over existing files without --force, never the input).
+// --backend gpu runs the block-wise kernels on a headless GL context; --check compares with the CPU.
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
 #include "cli/cli11_util.hpp"
+#include "gpu/session.hpp"
+#include "gpu/tensor_kernels.hpp"
 #include "quant/blockwise.hpp"
 #include "tensor/npy.hpp"
 #include "tensor/safetensors.hpp"
@@ -45,6 +51,42 @@ Result<Tensor> loadInput(const std::string& path, const std::string& tensorName,
 }
 
 Json jsonNumber(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+// Differences between the CPU and GPU results: every code, packed byte, per-block constant (bit
+// patterns) and dequantized value; `first` names the first.
+std::size_t countMismatches(const QuantizedTensor& cpu, const std::vector<float>& cpuDeq, const QuantizedTensor& gpu,
+                            const std::vector<float>& gpuDeq, std::string& first) {
+  std::size_t diffs = 0;
+  auto bytes = [&](const char* what, const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
+    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
+      if (i >= a.size() || i >= b.size() || a[i] != b[i]) {
+        if (diffs++ == 0)
+          first = std::string(what) + "[" + std::to_string(i) + "]: cpu " + (i < a.size() ? std::to_string(a[i]) : "-") +
+                  ", gpu " + (i < b.size() ? std::to_string(b[i]) : "-");
+      }
+  };
+  auto floats = [&](const char* what, const std::vector<float>& a, const std::vector<float>& b) {
+    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
+      if (i >= a.size() || i >= b.size() || std::memcmp(&a[i], &b[i], sizeof(float)) != 0) {
+        if (diffs++ == 0) {
+          char buf[160];
+          std::snprintf(buf, sizeof buf, "%s[%zu]: cpu %.9g, gpu %.9g", what, i, i < a.size() ? double(a[i]) : 0.0,
+                        i < b.size() ? double(b[i]) : 0.0);
+          first = buf;
+        }
+      }
+  };
+  bytes("codes", cpu.codes, gpu.codes);
+  bytes("packed", cpu.packed, gpu.packed);
+  floats("absmax", cpu.absmax, gpu.absmax);
+  floats("zero_point", cpu.zeroPoint, gpu.zeroPoint);
+  bytes("qabsmax", cpu.qabsmax, gpu.qabsmax);
+  floats("absmax2", cpu.absmax2, gpu.absmax2);
+  floats("absmax_dq", cpu.absmaxDq, gpu.absmaxDq);
+  floats("offset", {cpu.offset}, {gpu.offset});
+  floats("dequant", cpuDeq, gpuDeq);
+  return diffs;
+}
 }  // namespace
 
 int runQuantizeTensor(int argc, char** argv) {
@@ -61,7 +103,11 @@ int runQuantizeTensor(int argc, char** argv) {
   auto* bsOpt = app.add_option("--blocksize", blocksize, "values per block: a power of two 32..4096 (q8_0/q4_0: 32)");
   app.add_flag("--double-quant", doubleQuant, "nf4/fp4: quantize the absmax to 8 bits (blocks of 256)");
   app.add_option("--out-dir", outDir, "output folder (created)")->required();
-  app.add_option("--backend", backend, "cpu");
+  std::string shaderDir;
+  bool check = false;
+  app.add_option("--backend", backend, "cpu | gpu | auto (auto: the GPU when a GL context can be made)");
+  app.add_option("--shader-dir", shaderDir, "load shaders from DIR (default: $QVIZ_SHADER_DIR or the source tree)");
+  app.add_flag("--check", check, "also run the CPU and fail (exit 1) on any difference from the GPU");
   app.add_flag("--force", force, "overwrite existing output files");
   if (auto rc = parseArgs(app, argc, argv)) return *rc;
 
@@ -76,7 +122,9 @@ int runQuantizeTensor(int argc, char** argv) {
   s.blocksize = ggml ? 32 : blocksize;
   s.doubleQuant = doubleQuant;
   if (auto st = validateBlockwise(s); !st) return badInput(kSub, st.error());
-  if (backend != "cpu") return badInput(kSub, "unknown --backend '" + backend + "' (cpu)");
+  if (backend != "cpu" && backend != "gpu" && backend != "auto")
+    return badInput(kSub, "unknown --backend '" + backend + "' (cpu, gpu, auto)");
+  if (check && backend == "cpu") return badInput(kSub, "--check compares the GPU with the CPU; use --backend gpu or auto");
 
   // Output files, checked before anything is read or written.
   namespace fs = std::filesystem;
@@ -104,13 +152,58 @@ int runQuantizeTensor(int argc, char** argv) {
   const std::vector<float> x = toFloat32(*tensor);
   const std::size_t n = x.size();
 
+  // The GPU: a headless context, or the CPU when auto cannot make one.
+  std::unique_ptr<gpu::GpuSession> session;
+  if (backend != "cpu") {
+    gpu::SessionOptions so;
+    so.shaderDir = shaderDir;
+    so.debug = check;  // --check also turns GL errors into failures
+    auto opened = gpu::GpuSession::openHeadless(so);
+    if (!opened) {
+      if (backend == "gpu" || check) return badInput(kSub, "no GPU context: " + opened.error());
+      std::fprintf(stderr, "qviz %s: note: no GPU context (%s); using the CPU\n", kSub, opened.error().c_str());
+      backend = "cpu";
+    } else {
+      session = std::move(*opened);
+      if (auto st = session->context().supports(gpu::GpuPath::Compute); !st) {
+        if (backend == "gpu" || check) return badInput(kSub, st.error());
+        std::fprintf(stderr, "qviz %s: note: %s; using the CPU\n", kSub, st.error().c_str());
+        session.reset();
+        backend = "cpu";
+      } else {
+        backend = "gpu";
+      }
+    }
+  }
+  const std::string renderer = session ? session->context().caps().renderer : std::string();
+  const std::string what = input + (chosen.empty() ? "" : " tensor '" + chosen + "'") + ": ";
+
   const auto t0 = std::chrono::steady_clock::now();
-  auto quantized = quantizeBlockwise(x.data(), n, s);
-  if (!quantized) return badInput(kSub, input + (chosen.empty() ? "" : " tensor '" + chosen + "'") + ": " + quantized.error());
-  const QuantizedTensor& q = *quantized;
+  QuantizedTensor q;
   std::vector<float> deq(n);
-  dequantizeBlockwise(q, deq.data());
+  std::unique_ptr<gpu::BlockwiseQuantizerGpu> kernel;
+  if (session) {
+    kernel = std::make_unique<gpu::BlockwiseQuantizerGpu>(session->env());
+    auto r = kernel->quantize(x.data(), n, s);
+    if (!r) return badInput(kSub, what + r.error());
+    q = std::move(*r);
+    if (auto st = kernel->dequantize(q, deq.data()); !st) return badInput(kSub, what + st.error());
+  } else {
+    auto quantized = quantizeBlockwise(x.data(), n, s);
+    if (!quantized) return badInput(kSub, what + quantized.error());
+    q = std::move(*quantized);
+    dequantizeBlockwise(q, deq.data());
+  }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::size_t mismatches = 0;
+  std::string firstMismatch;
+  if (check) {
+    auto cpu = quantizeBlockwise(x.data(), n, s);
+    if (!cpu) return badInput(kSub, what + cpu.error());
+    std::vector<float> cpuDeq(n);
+    dequantizeBlockwise(*cpu, cpuDeq.data());
+    mismatches = countMismatches(*cpu, cpuDeq, q, deq, firstMismatch);
+  }
   const FormatStats stats = formatStats(x.data(), deq.data(), n, s);
 
   if (!fs::is_directory(outDir, ec) && !fs::create_directories(outDir, ec) && !fs::is_directory(outDir, ec))
@@ -150,6 +243,8 @@ int runQuantizeTensor(int argc, char** argv) {
   j["max_abs_error"] = stats.maxAbsError;
   j["sqnr_db"] = jsonNumber(stats.sqnrDb);  // null when the tensor is reproduced exactly
   j["backend"] = backend;
+  j["renderer"] = renderer.empty() ? Json(nullptr) : Json(renderer);
+  if (check) j["check_mismatches"] = mismatches;
   j["elapsed_ms"] = ms;
   j["input"] = input;
   j["tensor"] = chosen.empty() ? Json(nullptr) : Json(chosen);
@@ -157,6 +252,15 @@ int runQuantizeTensor(int argc, char** argv) {
   j["blocks"] = q.absmax.size();
   j["files"] = names;
   if (auto st = writeFileAtomic(pathOf("summary.json"), j.dump(2) + "\n"); !st) return badInput(kSub, st.error());
+  if (check) {
+    if (mismatches) {
+      std::fprintf(stderr, "qviz %s: check failed: %zu mismatches between the GPU (%s) and the CPU; first: %s\n", kSub,
+                   mismatches, renderer.c_str(), firstMismatch.c_str());
+      return kExitCheckFailed;
+    }
+    std::fprintf(stderr, "qviz %s: check passed: %zu values, codes and constants identical on the GPU (%s) and the CPU\n",
+                 kSub, n, renderer.c_str());
+  }
   return kExitOk;
 }
 

@@ -209,3 +209,61 @@ TEST_CASE("bench: the GPU suite reports its results and renderer, and skips with
   CHECK(none.err.find("GPU benchmarks skipped") != std::string::npos);
   CHECK(Json::parse(readText(dir + "/n.json"))["results"].empty());
 }
+
+TEST_CASE("quantize-tensor --backend gpu: the same files as the CPU, backend and renderer recorded") {
+  const std::string dir = freshDir("gpu_tensor");
+  for (const char* fmt : {"nf4", "q4_0", "uint4"}) {
+    INFO(fmt);
+    std::vector<std::string> base = {"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", fmt};
+    if (std::string(fmt) == "nf4") base.push_back("--double-quant");
+    auto cpuArgs = base, gpuArgs = base;
+    cpuArgs.insert(cpuArgs.end(), {"--out-dir", dir + "/cpu_" + fmt});
+    gpuArgs.insert(gpuArgs.end(), {"--backend", "gpu", "--check", "--out-dir", dir + "/gpu_" + fmt});
+    REQUIRE(runQviz(cpuArgs).exitCode == 0);
+    const auto r = runQviz(gpuArgs, gpuEnv());
+    INFO(r.err);
+    REQUIRE(r.exitCode == 0);
+    CHECK(r.err.find("check passed") != std::string::npos);
+    const auto g = Json::parse(readText(dir + "/gpu_" + fmt + "/summary.json"));
+    const auto c = Json::parse(readText(dir + "/cpu_" + fmt + "/summary.json"));
+    CHECK(g["backend"] == "gpu");
+    CHECK(std::string(g["renderer"]).find("llvmpipe") != std::string::npos);
+    CHECK(g["check_mismatches"] == 0);
+    CHECK(c["backend"] == "cpu");
+    CHECK(c["renderer"].is_null());
+    for (const auto& name : c["files"]) {
+      if (name == "summary.json") continue;
+      INFO(std::string(name));
+      CHECK(readText(dir + "/gpu_" + fmt + "/" + std::string(name)) == readText(dir + "/cpu_" + fmt + "/" + std::string(name)));
+    }
+  }
+}
+
+TEST_CASE("quantize-tensor --check fails with exit 1 and the count when the GPU disagrees") {
+  const std::string shaders = editedShaders("gpu_tensor_bad", "quantize_blockwise.comp", "uint code = u_map[c];",
+                                            "uint code = u_map[min(c + 1u, 15u)];");
+  const auto r = runQviz({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "nf4", "--backend", "gpu",
+                          "--check", "--shader-dir", shaders, "--out-dir", freshDir("gpu_tensor_bad_out") + "/o"},
+                         gpuEnv());
+  INFO(r.err);
+  CHECK(r.exitCode == 1);
+  CHECK(r.err.find("check failed: ") != std::string::npos);
+  CHECK(r.err.find(" mismatches") != std::string::npos);
+}
+
+TEST_CASE("quantize-tensor without a GL context: auto uses the CPU, gpu and --check exit 2") {
+  const std::string dir = freshDir("gpu_tensor_none");
+  const auto a = runQviz({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "fp4", "--backend", "auto",
+                          "--out-dir", dir + "/a"},
+                         kNoGpu);
+  CHECK(a.exitCode == 0);
+  CHECK(a.err.find("no GPU context") != std::string::npos);
+  CHECK(Json::parse(readText(dir + "/a/summary.json"))["backend"] == "cpu");
+  const auto g = runQviz({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "fp4", "--backend", "gpu",
+                          "--out-dir", dir + "/g"},
+                         kNoGpu);
+  CHECK(g.exitCode == 2);
+  const auto c = runQviz({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "fp4", "--check", "--out-dir",
+                          dir + "/c"});
+  CHECK(c.exitCode == 2);  // --check needs --backend gpu or auto
+}

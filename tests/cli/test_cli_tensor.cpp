@@ -137,7 +137,7 @@ TEST_CASE("quantize-tensor: safetensors input and bad input exit 2 with one line
   check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "nf4", "--blocksize", "48", "--out-dir", dir + "/o5"}, "power of two");
   check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "q8_0", "--blocksize", "64", "--out-dir", dir + "/o5"}, "blocks of 32");
   check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "int8", "--double-quant", "--out-dir", dir + "/o5"}, "double quantization");
-  check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "nf4", "--backend", "gpu", "--out-dir", dir + "/o5"}, "--backend");
+  check2({"quantize-tensor", dataPath("vectors/normal_4096.npy"), "--format", "nf4", "--backend", "cuda", "--out-dir", dir + "/o5"}, "--backend");
   check2({"quantize-tensor", dir + "/missing.npy", "--format", "nf4", "--out-dir", dir + "/o5"}, "missing.npy");
   CHECK_FALSE(fileExists(dir + "/o5"));
 }
