@@ -41,7 +41,7 @@ void exportLevelsFigure(AppState& s, const std::string& path) {
   postNotice(s.ui, st ? "exported the levels grid to " + path : st.error(), !st);
 }
 
-void drawLevelsPanel(const AppState& s, UiState&, Commands& cmd) {
+void drawLevelsPanel(const AppState& s, UiState& ui, Commands& cmd) {
   const Derived& d = s.derived;
   if (d.image.empty()) {
     ImGui::TextDisabled("no image");
@@ -60,12 +60,10 @@ void drawLevelsPanel(const AppState& s, UiState&, Commands& cmd) {
     ImGui::PopID();
   }
   ImGui::SameLine();
-  if (ImGui::Button("Export PNG")) {
-    const std::string path = "qviz-levels.png";
-    cmd.action("export levels", [path](AppState& st) { exportLevelsFigure(st, path); });
+  if (ImGui::Button("Export PNG...")) {
+    ui.exportWhat = "levels";
+    ui.exportPath = "qviz-levels.png";
   }
-  ImGui::SameLine();
-  ImGui::TextDisabled("(writes qviz-levels.png in the working folder)");
   const float n = float(d.levels.size() + 1);
   const float spacing = ImGui::GetStyle().ItemSpacing.x;
   const float tileW = (ImGui::GetContentRegionAvail().x - spacing * (n - 1)) / n;
