@@ -10,6 +10,7 @@
 
 #include "image/image_io.hpp"
 #include "ui/commands.hpp"
+#include "ui/frame.hpp"
 #include "ui/headless.hpp"
 #include "ui/panels.hpp"
 #include "ui/qlora_session.hpp"
@@ -270,4 +271,38 @@ TEST_CASE("offscreen: GPU vs CPU finds no mismatch, on both GPU paths") {
   CHECK(s.derived.view.metrics.mse == m.mse);
   CHECK(s.derived.view.metrics.levelsUsed == m.levelsUsed);
   CHECK(std::abs(*s.derived.view.metrics.ssim - *m.ssim) <= 1e-5);
+}
+
+TEST_CASE("offscreen: exports at native resolution equal the CPU reference and never replace the input") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.ui.open.levels = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.quant.bits = 2;
+  Commands cmd;
+  (void)ui.run(s, cmd, 2).value();
+  const std::string dir = tempDir();
+  const core::Image original = core::loadImage(s.doc.imagePath).value();
+  const core::Image expect = core::quantizeUniform(original, s.doc.quant).value();
+  for (ComputePath path : {ComputePath::GpuCompute, ComputePath::Cpu}) {
+    cmd.edit("path", [path](Document& d) { d.path = path; });
+    (void)ui.run(s, cmd, 1).value();
+    const std::string out = dir + "/q_" + computePathName(path) + ".png";
+    exportView(s, "quantized", out);
+    CHECK(core::loadImage(out).value() == expect);
+  }
+  exportView(s, "levels", dir + "/levels.png");
+  const core::Image levels = core::loadImage(dir + "/levels.png").value();
+  CHECK(levels.width == 451 * 5);
+  CHECK(levels.height > 300);
+  exportView(s, "error", dir + "/error.png");
+  CHECK(core::loadImage(dir + "/error.png").value().width == 451);
+  // The input is refused as an output, with a notice.
+  const auto before = s.ui.notices.size();
+  exportView(s, "quantized", s.doc.imagePath);
+  CHECK(core::loadImage(s.doc.imagePath).value() == original);
+  REQUIRE(s.ui.notices.size() > before - (before == 6 ? 1 : 0));
+  CHECK(s.ui.notices.back().error);
+  CHECK(s.ui.notices.back().text.find("refusing to overwrite") != std::string::npos);
 }
