@@ -39,5 +39,6 @@ void benchImageCpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchImageGpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchLoraCpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchTensorCpu(BenchContext& ctx, std::vector<BenchResult>& out);
+void benchTensorGpu(BenchContext& ctx, std::vector<BenchResult>& out);
 
 }  // namespace qviz::cli

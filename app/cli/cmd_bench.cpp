@@ -53,7 +53,7 @@ std::string cpuModel() {
 }
 
 const std::vector<BenchSuite>& suites() {
-  static const std::vector<BenchSuite> list = {benchImageCpu, benchLoraCpu, benchTensorCpu, benchImageGpu};
+  static const std::vector<BenchSuite> list = {benchImageCpu, benchLoraCpu, benchTensorCpu, benchImageGpu, benchTensorGpu};
   return list;
 }
 }  // namespace

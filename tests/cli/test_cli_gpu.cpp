@@ -267,3 +267,23 @@ TEST_CASE("quantize-tensor without a GL context: auto uses the CPU, gpu and --ch
                           dir + "/c"});
   CHECK(c.exitCode == 2);  // --check needs --backend gpu or auto
 }
+
+TEST_CASE("bench: the GPU nf4 tensor results, with bytes and bandwidth fraction") {
+  const std::string dir = freshDir("gpu_bench_nf4");
+  const auto r = runQviz({"bench", "--quick", "--filter", "nf4_", "--bandwidth", "20", "--json", dir + "/b.json"}, gpuEnv());
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto j = Json::parse(readText(dir + "/b.json"));
+  std::vector<std::string> names;
+  for (const auto& e : j["results"]) {
+    names.push_back(e["name"]);
+    CHECK(double(e["ms"]) > 0);
+    CHECK(e.contains("bandwidth_fraction"));
+  }
+  for (const char* want : {"nf4_quantize_gpu_16m", "nf4_dequantize_gpu_16m"})
+    CHECK(std::find(names.begin(), names.end(), want) != names.end());
+  const auto none = runQviz({"bench", "--quick", "--filter", "nf4_quantize_gpu", "--json", dir + "/n.json"}, kNoGpu);
+  CHECK(none.exitCode == 0);
+  CHECK(none.err.find("GPU tensor benchmarks skipped") != std::string::npos);
+  CHECK(Json::parse(readText(dir + "/n.json"))["results"].empty());
+}
