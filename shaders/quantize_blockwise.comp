@@ -45,7 +45,9 @@ void work(uint w) {
   for (uint k = 0u; k < 8u; ++k) {
     uint i = i0 + k;
     float x = i < u_n ? s_x[i] : 0.0;  // odd length: the pad value 0.0
-    // Full blocks: x * (1/absmax); the partial last block: x / absmax, as the CPU reference.
+    // Full blocks: x * (1/absmax); the partial last block: x / absmax, as the CPU reference (this
+    // needs a correctly rounded '/': llvmpipe's is; GLSL allows 2.5 ulp, which the parity test
+    // "partial last block divides exactly" would catch on another driver).
     precise float s = partial ? x / a : x * inv;
     uint c = 0u;
     for (int m = 0; m < 15; ++m) c += s > u_mids[m] ? 1u : 0u;  // a midpoint goes to the lower code

@@ -58,6 +58,9 @@ void checkParity(BlockwiseQuantizerGpu& k, const std::vector<float>& x, const Bl
   auto gpu = k.quantize(x.data(), x.size(), s);
   INFO(gpu.error());
   REQUIRE(gpu.ok());
+  std::size_t firstCode = 0;
+  while (firstCode < x.size() && gpu->codes[firstCode] == cpu->codes[firstCode]) ++firstCode;
+  INFO("first differing code at " << firstCode << " of x = " << (firstCode < x.size() ? x[firstCode] : 0.0f));
   CHECK(gpu->codes == cpu->codes);
   CHECK(gpu->packed == cpu->packed);
   CHECK(floatDiffs(gpu->absmax, cpu->absmax) == 0);
@@ -131,6 +134,45 @@ TEST_CASE("blockwise gpu: all-zero blocks and exact midpoints", "[gpu][tensor]")
       checkParity(k, x, s);
       checkParity(k, std::vector<float>(100, 0.0f), s);
     }
+}
+
+TEST_CASE("blockwise gpu: the partial last block divides exactly (values near midpoints)", "[gpu][tensor]") {
+  GpuFixture fx;
+  BlockwiseQuantizerGpu k(fx.env());
+  for (TensorFormat f : {TensorFormat::NF4, TensorFormat::FP4}) {
+    std::vector<float> sorted(f == TensorFormat::NF4 ? core::nf4Table() : core::fp4Table());
+    std::sort(sorted.begin(), sorted.end());
+    // Absmax values for which x * (1/a) and x / a fall on different sides of a midpoint for some x:
+    // a GPU that multiplies instead of dividing in the partial block codes those differently.
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> pick(0.5f, 4.0f);
+    int found = 0;
+    for (int trial = 0; trial < 400 && found < 6; ++trial) {
+      const float a = pick(rng), inv = 1.0f / a;
+      std::vector<float> x(512 + 64, 0.25f);  // one full block (blocksize 512), then the partial one
+      x.push_back(a);
+      bool differs = false;
+      for (std::size_t i = 0; i + 1 < sorted.size(); ++i) {
+        const float mid = float((double(sorted[i]) + double(sorted[i + 1])) * 0.5);
+        float v = mid * a;
+        for (int step = 0; step < 8; ++step) v = std::nextafter(v, -1e30f);
+        for (int step = 0; step < 17; ++step, v = std::nextafter(v, 1e30f)) {
+          x.push_back(v);
+          differs = differs || ((v * inv > mid) != (v / a > mid));
+        }
+      }
+      if (!differs) continue;
+      ++found;
+      for (bool dq : {false, true}) {
+        BlockwiseSettings s;
+        s.format = f;
+        s.blocksize = 512;
+        s.doubleQuant = dq;
+        checkParity(k, x, s);
+      }
+    }
+    CHECK(found > 0);
+  }
 }
 
 TEST_CASE("blockwise gpu: tiny dispatch grids (grid-stride loops)", "[gpu][tensor]") {
