@@ -9,6 +9,36 @@ layout(local_size_x = 64) in;
 #define STAGE 0
 #endif
 
+// x / a correctly rounded without a GPU division (GLSL allows 2.5 ulp for '/', and fma() is not
+// fused everywhere): inv is the CPU's correctly rounded 1/a, q0 = x * inv is within an ulp of x/a,
+// the residual x - q0 * a is exact with Dekker's product (Veltkamp split), and q0 + r * inv rounds
+// to x / a. Absmax values above 2^100 are scaled by 2^-64 first so the split cannot overflow.
+// Below 2^-100 (|x| <= absmax: tiny absmax, subnormal quotients) Dekker's product underflows and
+// plain '/' is used; GPUs that flush subnormals differ from the CPU there anyway.
+float splitHi(float v) {
+  precise float c = 4097.0 * v;
+  precise float hi = c - (c - v);
+  return hi;
+}
+float exactDiv(float x, float a, float inv) {
+  if (abs(x) < 7.888609e-31) return x / a;  // 2^-100
+  if (a > 1.2676506e30) {  // 2^100
+    x = ldexp(x, -64);
+    a = ldexp(a, -64);
+    inv = ldexp(inv, 64);
+  }
+  precise float q0 = x * inv;
+  precise float ah = splitHi(a);
+  precise float al = a - ah;
+  precise float qh = splitHi(q0);
+  precise float ql = q0 - qh;
+  precise float p = q0 * a;
+  precise float e = ((qh * ah - p) + qh * al + ql * ah) + ql * al;  // q0 * a = p + e exactly
+  precise float r = (x - p) - e;                                     // exact: x - q0 * a
+  precise float q = q0 + r * inv;
+  return q;
+}
+
 uniform uint u_n;          // values (stage 0/1) or blocks (stage 2/3)
 uniform uint u_count;      // work items of this stage
 uniform uint u_blockShift; // log2(blocksize) (stage 0/1)
@@ -45,10 +75,8 @@ void work(uint w) {
   for (uint k = 0u; k < 8u; ++k) {
     uint i = i0 + k;
     float x = i < u_n ? s_x[i] : 0.0;  // odd length: the pad value 0.0
-    // Full blocks: x * (1/absmax); the partial last block: x / absmax, as the CPU reference (this
-    // needs a correctly rounded '/': llvmpipe's is; GLSL allows 2.5 ulp, which the parity test
-    // "partial last block divides exactly" would catch on another driver).
-    precise float s = partial ? x / a : x * inv;
+    // Full blocks: x * (1/absmax); the partial last block: x / absmax, as the CPU reference.
+    precise float s = partial ? exactDiv(x, a, inv) : x * inv;
     uint c = 0u;
     for (int m = 0; m < 15; ++m) c += s > u_mids[m] ? 1u : 0u;  // a midpoint goes to the lower code
     uint code = u_map[c];
@@ -87,7 +115,7 @@ void work(uint b) {
   uint b2 = b >> 8u;
   float a2 = s_absmax2[b2];
   precise float v = s_absmax[b] - u_offset;
-  precise float s = b2 < u_fullBlocks ? v * s_inv2[b2] : v / a2;  // partial: division, as the CPU
+  precise float s = b2 < u_fullBlocks ? v * s_inv2[b2] : exactDiv(v, a2, s_inv2[b2]);  // partial: v / a2, as the CPU
   uint lo = 0u, hi = 255u;  // count of midpoints strictly below s (lower_bound)
   while (lo < hi) {
     uint mid = (lo + hi) >> 1u;
