@@ -96,6 +96,11 @@ void BlockwiseQuantizerGpu::dispatch(GLuint prog, std::size_t items) {
 
 Status BlockwiseQuantizerGpu::upload(const float* x, std::size_t n) {
   if (n > (std::size_t(1) << 31)) return core::fail("tensor too large for the GPU kernels (2^31 values at most)");
+  GLint64 maxBlock = 0;
+  glGetInteger64v(GL_MAX_SHADER_STORAGE_BLOCK_SIZE, &maxBlock);
+  if (maxBlock > 0 && double(n) * 4.0 > double(maxBlock))
+    return core::fail("tensor of " + std::to_string(n) + " values exceeds this GPU's storage-buffer limit of " +
+                      std::to_string(maxBlock / 4) + " float32 values; use the CPU backend");
   reserveBuffer(m_x, m_xCap, std::max<std::size_t>(4, n * 4));
   if (n) writeBuffer(m_x, x, n * 4);
   return {};
