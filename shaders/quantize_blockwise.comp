@@ -46,16 +46,25 @@ uniform uint u_fullBlocks; // blocks (stage 1) / 256-blocks (stage 3) that are f
 
 #if STAGE == 0
 layout(std430, binding = 0) readonly restrict buffer Src { float s_x[]; };
+layout(std430, binding = 0) readonly restrict buffer SrcVec { vec4 s_xVec[]; };
 layout(std430, binding = 1) writeonly restrict buffer Absmax { float s_absmax[]; };
 void work(uint b) {
   uint first = b << u_blockShift;
   uint end = min(u_n, first + (1u << u_blockShift));
   float a = 0.0;
-  for (uint i = first; i < end; ++i) a = max(a, abs(s_x[i]));
+  uint i = first;
+  if (end - first == (1u << u_blockShift)) {  // full block: vec4 loads (blocks start on 16 bytes)
+    vec4 m = vec4(0.0);
+    for (uint v = first >> 2u; v < (end >> 2u); ++v) m = max(m, abs(s_xVec[v]));
+    a = max(max(m.x, m.y), max(m.z, m.w));
+    i = end;
+  }
+  for (; i < end; ++i) a = max(a, abs(s_x[i]));
   s_absmax[b] = a;  // the CPU clamps it below at 1e-38 (a subnormal the GPU may flush)
 }
 #elif STAGE == 1
 layout(std430, binding = 0) readonly restrict buffer Src { float s_x[]; };
+layout(std430, binding = 0) readonly restrict buffer SrcVec { vec4 s_xVec[]; };
 layout(std430, binding = 1) readonly restrict buffer Absmax { float s_absmax[]; };
 layout(std430, binding = 2) readonly restrict buffer Inv { float s_inv[]; };
 layout(std430, binding = 3) writeonly restrict buffer Codes { uint s_codes[]; };
@@ -72,9 +81,15 @@ void work(uint w) {
   float inv = s_inv[b];
   uint pk = 0u;
   uint cw0 = 0u, cw1 = 0u;
+  float xs[8];
+  if (i0 + 8u <= u_n) {  // two vec4 loads
+    vec4 lo = s_xVec[2u * w], hi = s_xVec[2u * w + 1u];
+    xs = float[8](lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+  } else {
+    for (uint k = 0u; k < 8u; ++k) xs[k] = i0 + k < u_n ? s_x[i0 + k] : 0.0;  // odd length: the pad value 0.0
+  }
   for (uint k = 0u; k < 8u; ++k) {
-    uint i = i0 + k;
-    float x = i < u_n ? s_x[i] : 0.0;  // odd length: the pad value 0.0
+    float x = xs[k];
     // Full blocks: x * (1/absmax); the partial last block: x / absmax, as the CPU reference.
     precise float s = partial ? exactDiv(x, a, inv) : x * inv;
     uint c = 0u;
