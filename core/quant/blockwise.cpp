@@ -752,6 +752,14 @@ void dequantizeBlockwise(const QuantizedTensor& q, float* out) {
   if (n == 0 || bs == 0) return;
   const std::size_t nb = (n + bs - 1) / bs;
   const bool fromCodes = q.codes.size() == n;
+  // Without n codes only 4-bit packed bytes can be read; anything else is a malformed tensor:
+  // zeros rather than reading past the buffers.
+  const bool packedOk = formatCodeBits(q.format) == 4 && q.packed.size() >= (n + 1) / 2;
+  const bool scalesOk = q.absmax.size() >= nb && (!q.doubleQuant || q.absmaxDq.size() >= nb || q.absmaxDq.empty());
+  if ((!fromCodes && !packedOk) || !scalesOk) {
+    std::fill(out, out + n, 0.0f);
+    return;
+  }
   if (isFourBitTable(q.format)) {
     const std::vector<float>& scales = q.doubleQuant && q.absmaxDq.size() == nb ? q.absmaxDq : q.absmax;
     const float* table = q.format == TensorFormat::NF4 ? nf4Table().data() : fp4Table().data();

@@ -47,7 +47,8 @@ struct QuantizedTensor {
 Status validateBlockwise(const BlockwiseSettings& s);
 // Quantizes n float32 values (finite; NaN/Inf are refused with the index of the first one).
 Result<QuantizedTensor> quantizeBlockwise(const float* x, std::size_t n, const BlockwiseSettings& s);
-// Dequantizes into out[0..q.n).
+// Dequantizes into out[0..q.n). A malformed tensor (neither n codes nor, for 4-bit formats,
+// ceil(n/2) packed bytes; or too few block constants) gives zeros instead of reading past its buffers.
 void dequantizeBlockwise(const QuantizedTensor& q, float* out);
 
 // The 16 NF4 / FP4 code values (index = code), the 256-entry signed dynamic map.

@@ -465,3 +465,23 @@ TEST_CASE("nf4/fp4 fast path equals a direct midpoint search of the contract", "
     }
   }
 }
+
+TEST_CASE("dequantizing a malformed tensor gives zeros, never reads past its buffers") {
+  QuantizedTensor q;
+  q.format = TensorFormat::Int8;
+  q.blocksize = 64;
+  q.n = 100;
+  q.absmax = {1.0f, 1.0f};
+  std::vector<float> out(100, 7.0f);
+  dequantizeBlockwise(q, out.data());  // no codes, and 8-bit formats have no packed form
+  CHECK(std::all_of(out.begin(), out.end(), [](float v) { return v == 0.0f; }));
+  q.format = TensorFormat::NF4;
+  q.packed.assign(10, 0x77);  // needs 50 bytes
+  std::fill(out.begin(), out.end(), 7.0f);
+  dequantizeBlockwise(q, out.data());
+  CHECK(std::all_of(out.begin(), out.end(), [](float v) { return v == 0.0f; }));
+  q.packed.assign(50, 0x77);  // code 7 of NF4 is 0.0 in every nibble
+  q.absmax = {2.0f};          // one constant for two blocks
+  dequantizeBlockwise(q, out.data());
+  CHECK(std::all_of(out.begin(), out.end(), [](float v) { return v == 0.0f; }));
+}
