@@ -44,17 +44,6 @@ const Codebook& dynamicCodebook() {
   return cb;
 }
 
-// core's float32 pairwise sum (sequential below 8 values), the offset of double quantization.
-float pairwiseSum(const float* x, std::size_t n) {
-  if (n <= 8) {
-    float s = 0.0f;
-    for (std::size_t i = 0; i < n; ++i) s += x[i];
-    return s;
-  }
-  const std::size_t h = n / 2;
-  return pairwiseSum(x, h) + pairwiseSum(x + h, n - h);
-}
-
 std::string programName(int stage) { return "quantize_blockwise.stage" + std::to_string(stage); }
 constexpr const char* kDequantProgram = "dequantize_blockwise";
 
@@ -149,7 +138,7 @@ Status BlockwiseQuantizerGpu::runQuantize(std::size_t n, const core::BlockwiseSe
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 4, m_packed.id());
   dispatch(prog, words);
   if (s.doubleQuant) {
-    m_offset = pairwiseSum(m_hostAbsmax.data(), nb) / float(nb);
+    m_offset = core::doubleQuantOffset(m_hostAbsmax.data(), nb);
     const std::size_t nb2 = (nb + 255) / 256;
     reserveBuffer(m_absmax2, m_absmax2Cap, nb2 * 4);
     reserveBuffer(m_inv2, m_inv2Cap, nb2 * 4);

@@ -536,7 +536,7 @@ inline float decodeOther(TensorFormat f, std::uint8_t code, float scale, float z
 void doubleQuantize(QuantizedTensor& q) {
   const std::size_t nb = q.absmax.size();
   const Codebook& cb = dynamicCodebook();
-  q.offset = nb ? pairwiseSum(q.absmax.data(), nb) / float(nb) : 0.0f;
+  q.offset = doubleQuantOffset(q.absmax.data(), nb);
   const std::size_t nb2 = (nb + 255) / 256;
   q.qabsmax.assign(nb, 0);
   q.absmax2.assign(nb2, 0.0f);
@@ -784,6 +784,10 @@ void dequantizeBlockwise(const QuantizedTensor& q, float* out) {
       }
     }
   });
+}
+
+float doubleQuantOffset(const float* absmax, std::size_t blocks) {
+  return blocks ? pairwiseSum(absmax, blocks) / float(blocks) : 0.0f;
 }
 
 double bitsPerParam(const BlockwiseSettings& s, std::size_t n) {

@@ -51,6 +51,10 @@ Result<QuantizedTensor> quantizeBlockwise(const float* x, std::size_t n, const B
 // ceil(n/2) packed bytes; or too few block constants) gives zeros instead of reading past its buffers.
 void dequantizeBlockwise(const QuantizedTensor& q, float* out);
 
+// The offset of double quantization: the float32 pairwise mean of the absmax (sequential below 8
+// values), which reproduces torch's float32 mean on the reference vectors. The GPU driver uses it too.
+float doubleQuantOffset(const float* absmax, std::size_t blocks);
+
 // The 16 NF4 / FP4 code values (index = code), the 256-entry signed dynamic map.
 const std::vector<float>& nf4Table();
 const std::vector<float>& fp4Table();
