@@ -2,6 +2,9 @@
 #include "gpu/shader_library.hpp"
 
 #include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <filesystem>
@@ -133,7 +136,10 @@ Status ShaderLibrary::build(ShaderEntry& e) {
   bool failed = false;
   for (const auto& stage : e.desc.stages) {
     const std::string path = fs::path(stage.file).is_absolute() ? stage.file : (fs::path(m_dir) / stage.file).string();
-    ExpandedSource src = expandIncludes(path, m_dir, reader, e.desc.prelude);
+    IncludeMap includeAs;
+    for (const auto& [name, file] : e.desc.includeAs)
+      includeAs[name] = fs::path(file).is_absolute() ? file : (fs::path(m_dir) / file).string();
+    ExpandedSource src = expandIncludes(path, m_dir, reader, e.desc.prelude, includeAs);
     if (b.sawEmptyFile) break;
     if (!src.ok()) {
       diags.insert(diags.end(), src.errors.begin(), src.errors.end());
@@ -204,12 +210,45 @@ Status ShaderLibrary::build(ShaderEntry& e) {
   return {};
 }
 
+namespace {
+std::int64_t clockNs(clockid_t id) {
+  timespec ts{};
+  ::clock_gettime(id, &ts);
+  return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+}  // namespace
+
 ShaderLibrary::ReloadReport ShaderLibrary::reloadIfChanged() {
   ReloadReport report;
   for (auto& [name, e] : m_entries) {
     bool changed = e.files.empty();
-    for (const auto& f : e.files) changed = changed || !(stampFile(f.path) == f);
-    if (!changed) continue;
+    std::vector<FileStamp> now;
+    now.reserve(e.files.size());
+    for (const auto& f : e.files) {
+      now.push_back(stampFile(f.path));
+      changed = changed || !(now.back() == f);
+    }
+    if (!changed) {
+      e.pending.clear();
+      continue;
+    }
+    if (m_debounceNs > 0 && !e.files.empty()) {
+      const std::int64_t steady = clockNs(CLOCK_MONOTONIC);
+      if (now != e.pending) {
+        e.pending = now;
+        e.pendingSinceNs = steady;
+      }
+      bool present = true;
+      std::int64_t newest = 0;
+      for (const auto& f : now) {
+        present = present && f.mtimeNs >= 0;
+        newest = std::max(newest, f.mtimeNs);
+      }
+      const bool settled = present && clockNs(CLOCK_REALTIME) - newest >= m_debounceNs;
+      const bool stable = steady - e.pendingSinceNs >= m_debounceNs;
+      if (!settled && !stable) continue;
+    }
+    e.pending.clear();
     const std::uint64_t before = e.generation;
     const std::uint64_t failedBefore = e.failedBuilds;
     (void)build(e);

@@ -28,6 +28,7 @@ struct ProgramDesc {
   };
   std::vector<Stage> stages;
   std::string prelude;  // injected after #version, e.g. "#define SAMPLE_BITS 16\n"
+  std::map<std::string, std::string> includeAs = {};  // include name -> the file used for it (absolute or library-relative)
 };
 
 struct FileStamp {
@@ -46,6 +47,8 @@ struct ShaderEntry {
   std::string lastError;         // formatted diagnostics of the last build, empty when it linked
   std::vector<ShaderDiagnostic> diagnostics;  // of the last build (warnings too)
   std::string rawLog;            // compiler + linker logs of the last build, unparsed
+  std::vector<FileStamp> pending;  // changed stamps waiting out the debounce
+  std::int64_t pendingSinceNs = 0; // steady clock, when `pending` was first seen
 };
 
 class ShaderLibrary {
@@ -76,14 +79,18 @@ public:
     std::vector<std::string> failed;   // changed but did not build (previous program kept)
   };
   // Rebuilds every entry whose files changed (mtime in ns or size). A changed file that reads back
-  // empty (an editor mid-save) is skipped until a later poll sees content.
+  // empty (an editor mid-save) is skipped until a later poll sees content. With a debounce, a
+  // change is built once its files are at least that old, or have looked the same for that long
+  // (a file briefly missing during a save-by-rename waits too).
   ReloadReport reloadIfChanged();
+  void setDebounceMs(int ms) { m_debounceNs = std::int64_t(ms) * 1000000; }
 
 private:
   struct Build;  // one attempt: sources, logs, the new program
   Status build(ShaderEntry& e);
 
   std::string m_dir;
+  std::int64_t m_debounceNs = 0;
   std::map<std::string, ShaderEntry> m_entries;  // node-based: entry pointers stay valid
 };
 

@@ -10,6 +10,7 @@ struct Expander {
   const std::string& rootDir;
   const SourceReader& read;
   const std::string& prelude;
+  const IncludeMap& includeAs;
   ExpandedSource out;
 
   static std::string_view trimLeft(std::string_view s) {
@@ -47,6 +48,14 @@ struct Expander {
 
   std::optional<std::string> resolve(const std::string& from, const std::string& name, std::string& text) {
     namespace fs = std::filesystem;
+    if (auto it = includeAs.find(name); it != includeAs.end()) {
+      const std::string path = fs::path(it->second).lexically_normal().string();
+      if (auto t = read(path)) {
+        text = std::move(*t);
+        return path;
+      }
+      return std::nullopt;
+    }
     const fs::path local = fs::path(from).parent_path() / name;
     const fs::path rooted = fs::path(rootDir) / name;
     for (const fs::path& p : {local, rooted}) {
@@ -126,8 +135,8 @@ struct Expander {
 }  // namespace
 
 ExpandedSource expandIncludes(const std::string& topPath, const std::string& rootDir, const SourceReader& read,
-                              const std::string& prelude) {
-  Expander e{rootDir, read, prelude, {}};
+                              const std::string& prelude, const IncludeMap& includeAs) {
+  Expander e{rootDir, read, prelude, includeAs, {}};
   auto text = read(topPath);
   if (!text) {
     e.out.files.push_back(topPath);

@@ -5,6 +5,7 @@
 // files come through a callback (the ShaderLibrary reads them; tests pass a map).
 #pragma once
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,8 +28,10 @@ using SourceReader = std::function<std::optional<std::string>(const std::string&
 // Each file is included at most once per program (as with #pragma once), so diamonds are fine and
 // cycles end. `#version` must be the first directive of the top file and appear nowhere else;
 // `prelude` (e.g. "#define SAMPLE_BITS 16\n") goes right after it, followed by a #line that
-// restores the numbering.
+// restores the numbering. `includeAs` maps an include name to the file that stands in for it
+// (e.g. "user/quantizer.glsl" -> an exercise file), looked up before the usual places.
+using IncludeMap = std::map<std::string, std::string>;
 ExpandedSource expandIncludes(const std::string& topPath, const std::string& rootDir, const SourceReader& read,
-                              const std::string& prelude = {});
+                              const std::string& prelude = {}, const IncludeMap& includeAs = {});
 
 }  // namespace qviz::gpu

@@ -1,6 +1,11 @@
 // UniformQuantizerGpu: validation, per-channel constants as uniforms, compute and fragment passes.
 #include "gpu/uniform_kernel.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace qviz::gpu {
@@ -63,7 +68,35 @@ Variant variantFor(const DeviceImage& src, const DeviceImage& dst, const core::U
   return v;
 }
 
+// Sets the annotated uniforms of the user file: the chosen value, else the annotation's default.
+void setUserUniforms(GLuint prog, const AnnotationSet& controls, const UserShader& user) {
+  for (const UniformControl& c : controls.controls) {
+    auto it = user.values.find(c.name);
+    double v = it != user.values.end() && std::isfinite(it->second) ? it->second : c.value;
+    v = std::clamp(v, c.min, c.max);
+    const GLint loc = glGetUniformLocation(prog, c.name.c_str());
+    if (loc < 0) continue;  // declared but unused: the compiler removed it
+    if (c.type == "float") glUniform1f(loc, float(v));
+    else if (c.type == "uint") glUniform1ui(loc, GLuint(std::llround(v)));
+    else glUniform1i(loc, GLint(std::llround(v)));  // int and bool
+  }
+}
+
 }  // namespace
+
+std::string resolveShaderPath(const ShaderLibrary& lib, const std::string& file) {
+  namespace fs = std::filesystem;
+  return fs::path(file).is_absolute() ? file : (fs::path(lib.dir()) / file).lexically_normal().string();
+}
+
+Result<AnnotationSet> readUserControls(const ShaderLibrary& lib, const std::string& file) {
+  const std::string path = resolveShaderPath(lib, file);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return core::fail("cannot read the user shader " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseAnnotations(ss.str(), path);
+}
 
 Status UniformQuantizerGpu::supports(const core::UniformSettings& s) {
   if (cpuOnly(s))
@@ -81,7 +114,9 @@ Status UniformQuantizerGpu::run(const DeviceImage& src, const core::UniformSetti
   const int outChannels = gray ? (src.channels() == 4 ? 2 : 1) : src.channels();
   if (&dst == &src) return core::fail("the quantizer cannot write over its input");
   if (auto st = dst.allocate(src.width(), src.height(), outChannels, src.type()); !st) return st;
-  Status st = path == GpuPath::Compute ? runCompute(src, s, dst, gray) : runFragment(src, s, dst, gray);
+  Status st = s.rounding == core::Rounding::User ? runUser(src, s, dst, gray, path)
+              : path == GpuPath::Compute        ? runCompute(src, s, dst, gray)
+                                                : runFragment(src, s, dst, gray);
   if (!st) return st;
   return m_env.context->checkErrors("uniform quantizer");
 }
@@ -125,6 +160,75 @@ Status UniformQuantizerGpu::runFragment(const DeviceImage& src, const core::Unif
   glUseProgram(prog);
   const ChannelConstants k = constantsFor(s, dst.colorChannels(), dst.vmax());
   setConstants(prog, s, k, dst.vmax());
+  setUniform(prog, "u_src", GLint(0));
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D, m_srcTexture.id());
+  m_target.bind();
+  m_target.draw();
+  m_target.readInto(dst);
+  return {};
+}
+
+Status UniformQuantizerGpu::runUser(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
+                                    bool gray, GpuPath path) {
+  const bool wide = src.type() == core::SampleType::U16;
+  const bool compute = path == GpuPath::Compute;
+  const std::string layout = std::string(wide ? "u16" : "u8") + ".c" + std::to_string(src.channels()) + (gray ? ".gray" : "");
+  const std::string prelude = std::string("#define SAMPLE_BITS ") + (wide ? "16" : "8") +
+                              "\n#define SRC_CHANNELS_N " + std::to_string(src.channels()) +
+                              "\n#define DST_CHANNELS_N " + std::to_string(dst.channels()) +
+                              "\n#define COLOR_CHANNELS_N " + std::to_string(dst.colorChannels()) +
+                              "\n#define GRAY " + (gray ? "1" : "0") + "\n";
+  // One library entry per user file and layout, so every file hot-reloads on its own.
+  ProgramDesc desc;
+  desc.name = std::string("quantize_user.") + (compute ? "compute." : "fragment.") + layout + " [" + m_user.file + "]";
+  if (compute) desc.stages = {{ShaderStage::Compute, "quantize_user.comp"}};
+  else desc.stages = {{ShaderStage::Vertex, kFullscreenVertex}, {ShaderStage::Fragment, "quantize_user.frag"}};
+  desc.prelude = prelude;
+  if (m_user.file != kUserQuantizerFile) desc.includeAs[kUserQuantizerFile] = m_user.file;
+  m_lastUserProgram = desc.name;
+  // ensure() keeps the last program that linked when the file is broken now (hot reload).
+  if (auto st = m_env.shaders->ensure(desc); !st) return st;
+  const GLuint prog = m_env.shaders->program(desc.name);
+  auto controls = readUserControls(*m_env.shaders, m_user.file);
+  const AnnotationSet none;
+  const AnnotationSet& ann = controls ? *controls : none;
+
+  std::array<GLint, 4> bits{1, 1, 1, 1};
+  for (int c = 0; c < dst.colorChannels(); ++c) bits[std::size_t(c)] = s.bitsFor(c);
+  const std::uint32_t vmax = dst.vmax();
+  const float invVmax = float(1.0 / double(vmax));
+  auto common = [&] {
+    setUniform(prog, "u_seed", GLuint(s.seed));
+    setUniform(prog, "u_qvVmax", GLuint(vmax));
+    setUniform(prog, "u_qvInvVmax", invVmax);
+    if (const GLint loc = glGetUniformLocation(prog, "u_qvBits"); loc >= 0) glUniform4iv(loc, 1, bits.data());
+    setUserUniforms(prog, ann, m_user);
+  };
+  if (compute) {
+    GLint previous = 0;
+    glGetIntegerv(GL_CURRENT_PROGRAM, &previous);
+    glUseProgram(prog);
+    common();
+    const std::uint64_t words = std::uint64_t(dst.vectorCount()) * 4;
+    setUniform(prog, "u_qvWidth", GLuint(src.width()));
+    setUniform(prog, "u_qvPixelCount", GLuint(src.pixelCount()));
+    setUniform(prog, "u_qvWordCount", GLuint(words));
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, src.buffer());
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, dst.buffer());
+    glDispatchCompute(groupCount(words, 256, m_env.limits.maxGroups), 1, 1);
+    barrierAfterCompute();
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
+    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
+    glUseProgram(GLuint(previous));
+    return {};
+  }
+  const int maxSize = m_env.context->caps().maxTextureSize;
+  GlStateGuard guard;
+  if (auto st = m_srcTexture.assign(src, maxSize); !st) return st;
+  if (auto st = m_target.ensure(src.width(), src.height(), src.type(), maxSize); !st) return st;
+  glUseProgram(prog);
+  common();
   setUniform(prog, "u_src", GLint(0));
   glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D, m_srcTexture.id());

@@ -18,6 +18,7 @@ const char* roundingName(Rounding r) {
     case Rounding::Truncate: return "truncate";
     case Rounding::Stochastic: return "stochastic";
     case Rounding::Seed: return "seed";
+    case Rounding::User: return "user";
   }
   return "?";
 }
@@ -30,7 +31,7 @@ const char* ditherName(Dither d) {
   return "?";
 }
 bool parseRounding(const std::string& s, Rounding& out) {
-  for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Stochastic, Rounding::Seed})
+  for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Stochastic, Rounding::Seed, Rounding::User})
     if (s == roundingName(r)) return out = r, true;
   return false;
 }
@@ -92,7 +93,8 @@ std::uint32_t quantizeCode(std::uint32_t v, const UniformConstants& k, Rounding 
     case Rounding::Nearest: return clampCode(std::nearbyint(s), k.levels);
     case Rounding::Truncate: return clampCode(std::floor(s), k.levels);
     case Rounding::Stochastic: return clampCode(std::floor(s + stochasticOffset(x, y, c, seed)), k.levels);
-    case Rounding::Seed: break;
+    case Rounding::Seed:
+    case Rounding::User: break;  // the user shader has no CPU version: quantizeUniform refuses it
   }
   return 0;
 }
@@ -271,7 +273,14 @@ void quantizeTyped(const std::vector<T>& in, std::vector<T>& out, const Image& r
 }
 }  // namespace
 
+Status cpuCanRun(const UniformSettings& s) {
+  if (s.rounding == Rounding::User)
+    return fail("the user shader rounding runs GLSL and needs the GPU (use --backend gpu)");
+  return {};
+}
+
 Status quantizeUniformInto(const Image& ref, const UniformSettings& s, Image& out) {
+  if (auto st = cpuCanRun(s); !st) return st;
   if (auto st = validateUniform(ref, s); !st) return st;
   if (!out.sameShape(ref)) out = Image::make(ref.width, ref.height, ref.channels, ref.type);
   if (ref.type == SampleType::U8) quantizeTyped(ref.u8, out.u8, ref, s);
@@ -280,6 +289,7 @@ Status quantizeUniformInto(const Image& ref, const UniformSettings& s, Image& ou
 }
 
 Result<Image> quantizeUniform(const Image& src, const UniformSettings& s) {
+  if (auto st = cpuCanRun(s); !st) return fail(st.error());
   if (auto st = validateUniform(src, s); !st) return fail(st.error());
   const Image ref = quantizerReference(src, s);
   Image out;

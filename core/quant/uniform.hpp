@@ -17,6 +17,7 @@ enum class Rounding : std::uint8_t {
   Truncate,    // floor: always darker, mean error about half a step
   Stochastic,  // floor(v*scale + u), u from a counter-based hash of (x, y, channel, seed)
   Seed,        // the original app's formula floor(x/256*(2^b-1))/(2^b-1)*255, kept for comparison
+  User,        // the workshop shader shaders/user/quantizer.glsl: GPU only, the CPU refuses it
 };
 enum class Dither : std::uint8_t {
   None,
@@ -24,7 +25,7 @@ enum class Dither : std::uint8_t {
   FloydSteinberg,  // serial error diffusion, CPU only
 };
 
-const char* roundingName(Rounding r);  // "nearest", "truncate", "stochastic", "seed"
+const char* roundingName(Rounding r);  // "nearest", "truncate", "stochastic", "seed", "user"
 const char* ditherName(Dither d);      // "none", "ordered", "floyd-steinberg"
 bool parseRounding(const std::string& s, Rounding& out);
 bool parseDither(const std::string& s, Dither& out);
@@ -74,7 +75,10 @@ Status validateUniform(const Image& src, const UniformSettings& s);
 // The image the quantizer compares against: the source, or its integer luma with --gray.
 Image quantizerReference(const Image& src, const UniformSettings& s);
 
-// Quantizes (grayscale first if asked); alpha passes through untouched.
+// Ok unless the settings name a GPU-only mode (the user shader), which the CPU cannot run.
+Status cpuCanRun(const UniformSettings& s);
+
+// Quantizes (grayscale first if asked); alpha passes through untouched. Fails for the user shader.
 Result<Image> quantizeUniform(const Image& src, const UniformSettings& s);
 // Same into a preallocated image of the reference's shape (no allocation on the hot path).
 Status quantizeUniformInto(const Image& reference, const UniformSettings& s, Image& out);
