@@ -1,0 +1,31 @@
+// libFuzzer harness for the .npy reader (core::parseNpy): header dict, dtype, shape and data size.
+// A parsed tensor must hold exactly count * itemsize bytes and survive an encode/parse round trip.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "fuzz_check.hpp"
+#include "tensor/npy.hpp"
+
+using namespace qviz::core;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto t = parseNpy(data, size, "fuzz");
+  if (!t) {
+    FUZZ_CHECK(!t.error().empty());
+    return 0;
+  }
+  FUZZ_CHECK(t->dtype != DType::BF16);  // numpy has no bfloat16
+  FUZZ_CHECK(t->shape.size() <= 64);
+  const std::size_t count = t->count();
+  FUZZ_CHECK(t->bytes.size() == count * dtypeSize(t->dtype));
+  FUZZ_CHECK(t->bytes.size() <= size);
+  FUZZ_CHECK(toFloat32(*t).size() == count);
+
+  auto encoded = encodeNpy(*t);
+  FUZZ_CHECK(encoded.ok());
+  auto again = parseNpy(encoded->data(), encoded->size(), "round trip");
+  FUZZ_CHECK(again.ok());
+  FUZZ_CHECK(again->dtype == t->dtype && again->shape == t->shape && again->bytes == t->bytes);
+  return 0;
+}
