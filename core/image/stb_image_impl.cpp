@@ -1,5 +1,6 @@
 // The one translation unit that compiles stb_image (static, PNG/JPEG/BMP/TGA only) with its
 // allocations routed through the decode budget in image_io.cpp.
+#include <climits>
 #include <cstddef>
 
 namespace qviz::core::detail {
@@ -37,13 +38,63 @@ void budgetFree(void* p);
 #endif
 
 namespace qviz::core::detail {
+namespace {
+
+// stb_image 2.27 (Debian's) trusts the 16 code counts of a JPEG DHT table: when they add up to more
+// than 256 symbols it writes past its 257-entry size list and its 256 symbol values, into the rest
+// of the decoder state and beyond (found by fuzzing; upstream checks this since 2.28). Before stb
+// sees a JPEG, walk it the way stb does (marker segments skipped by their lengths, entropy-coded
+// data byte by byte, bytes past the end reading as 0 like stbi__get8) and refuse such a table.
+bool jpegHuffmanTablesFit(const unsigned char* d, std::size_t n) {
+  auto at = [&](std::size_t i) -> std::size_t { return i < n ? d[i] : 0; };
+  std::size_t i = 0;
+  while (i < n) {
+    if (d[i] != 0xFF) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < n && d[j] == 0xFF) ++j;  // fill bytes
+    if (j >= n) break;
+    const std::size_t m = d[j];
+    // Stuffed zero, RSTn, SOI, EOI, TEM: no length follows.
+    if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD9)) {
+      i = j + 1;
+      continue;
+    }
+    const std::size_t len = at(j + 1) << 8 | at(j + 2);
+    if (m == 0xC4) {
+      // Tables follow each other until len - 2 bytes are used: class/id, 16 counts, the symbols.
+      for (std::size_t p = j + 3; p < j + 1 + len;) {
+        std::size_t symbols = 0;
+        for (std::size_t k = 1; k <= 16; ++k) symbols += at(p + k);
+        if (symbols > 256) return false;
+        p += 17 + symbols;
+      }
+    }
+    // A segment too short to hold its own length is an error for stb; scan on byte by byte.
+    i = len >= 2 ? j + 1 + len : j + 1;
+  }
+  return true;
+}
+
+bool isJpeg(const unsigned char* data, int size) { return size >= 2 && data[0] == 0xFF && data[1] == 0xD8; }
+
+}  // namespace
 
 int stbInfo(const unsigned char* data, int size, int* w, int* h, int* comp, int* is16) {
+  *is16 = 0;
+  if (isJpeg(data, size) && !jpegHuffmanTablesFit(data, std::size_t(size))) return stbi__err("bad DHT header", "Corrupt JPEG");
   *is16 = stbi_is_16_bit_from_memory(data, size);
-  return stbi_info_from_memory(data, size, w, h, comp);
+  const int ok = stbi_info_from_memory(data, size, w, h, comp);
+  // A negative BMP height means rows stored top-down: stb's loader decodes |height| rows, but its
+  // info call passes the sign through, which made every top-down BMP look damaged.
+  if (ok && size >= 2 && data[0] == 'B' && data[1] == 'M' && *h < 0 && *h != INT_MIN) *h = -*h;
+  return ok;
 }
 
 void* stbLoad(const unsigned char* data, int size, int* w, int* h, int* comp, bool sixteen) {
+  if (isJpeg(data, size) && !jpegHuffmanTablesFit(data, std::size_t(size))) return stbi__errpuc("bad DHT header", "Corrupt JPEG");
   if (sixteen) return stbi_load_16_from_memory(data, size, w, h, comp, 0);
   return stbi_load_from_memory(data, size, w, h, comp, 0);
 }

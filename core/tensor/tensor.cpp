@@ -125,7 +125,9 @@ std::vector<float> toFloat32(const Tensor& t) {
   std::vector<float> out(n);
   const std::uint8_t* p = t.bytes.data();
   switch (t.dtype) {
-    case DType::F32: std::memcpy(out.data(), p, n * 4); break;
+    case DType::F32:
+      if (n) std::memcpy(out.data(), p, n * 4);  // an empty tensor has no buffer: memcpy(_, null, 0) is UB
+      break;
     case DType::F16:
       for (std::size_t i = 0; i < n; ++i) out[i] = halfToFloat(std::uint16_t(p[2 * i] | (p[2 * i + 1] << 8)));
       break;
