@@ -11,7 +11,7 @@
 namespace {
 void printUsage() {
   std::puts("usage: qviz [IMAGE] [--panel NAME] [--bits B] [--presenter] [--screenshot OUT.png] [--frames N]");
-  std::puts("            [--bench-ui] [--json OUT] [--size WxH] [--no-settings]");
+  std::puts("            [--bench-ui] [--json OUT] [--size WxH] [--no-settings] [--shader-dir DIR] [--rounding MODE]");
   std::puts("       qviz SUBCOMMAND [...]   headless tools; `qviz SUBCOMMAND --help` for options\n");
   std::puts("explorer options:");
   std::puts("  IMAGE               open this image (default: assets/images/astronaut.png)");
@@ -25,6 +25,8 @@ void printUsage() {
   std::puts("  --json OUT          with --bench-ui: write the frame times as JSON");
   std::puts("  --size WxH          window size (default 1600x1000)");
   std::puts("  --lora-steps N      with --panel qlora: train N steps before drawing (figures)");
+  std::puts("  --shader-dir DIR    load shaders from DIR (e.g. a `qviz workshop init` folder); edits reload live");
+  std::puts("  --rounding MODE     nearest, truncate, stochastic, seed, or user (the user shader)");
   std::puts("  --no-settings       start from defaults and save nothing\n");
   std::puts("subcommands:");
   for (const auto& s : qviz::cli::subcommands()) std::printf("  %-16s %s\n", s.name, s.summary);
@@ -66,6 +68,8 @@ int main(int argc, char** argv) {
     } else if (a == "--bench-ui") o.benchUi = true;
     else if (a == "--json" && hasValue) o.benchJson = argv[++i];
     else if (a == "--no-settings") o.ignoreSettings = true;
+    else if (a == "--shader-dir" && hasValue) o.shaderDir = argv[++i];
+    else if (a == "--rounding" && hasValue) o.rounding = argv[++i];
     else if (a == "--lora-steps" && hasValue) {
       if (!parsePositive(argv[++i], o.loraSteps)) return usageError("--lora-steps takes a positive number");
     }

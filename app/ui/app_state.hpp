@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <chrono>
 #include <deque>
+#include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <tuple>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/shader_annotations.hpp"
 #include "image/image.hpp"
 #include "metrics/metrics.hpp"
 #include "memory/memory.hpp"
@@ -90,6 +93,10 @@ struct Document {
   MemoryDoc memory;
   WeightsDoc weights;
   LoraDoc lora;
+  // Workshop: the file that implements userQuantize (library-relative or absolute) and the values
+  // of its annotated uniforms (kept across reloads; a missing one uses its annotation default).
+  std::string userShaderFile = "user/quantizer.glsl";
+  std::map<std::string, double> userUniforms = {};
   bool operator==(const Document&) const = default;
 };
 
@@ -99,6 +106,9 @@ struct ViewInputs {
   std::string imagePath;
   core::UniformSettings quant;
   ComputePath path = ComputePath::GpuCompute;
+  std::uint64_t shaderGeneration = 0;  // bumped when any shader reloads
+  std::string userShaderFile = {};     // with the user rounding only
+  std::map<std::string, double> userUniforms = {};
   bool operator==(const ViewInputs&) const = default;
 };
 
@@ -127,6 +137,7 @@ struct QuantizedView {
   std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
   std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
   bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
+  bool fallback = false;   // the result texture is the magenta "shader never compiled" picture
   bool cpuMetricsPending = false;  // CPU path: the worker starts once the settings rest
   bool gpuMetricsPending = false;  // GPU path: metrics wait until the settings rest
   bool ssimPending = false;        // then SSIM, the costliest, on the frame after
@@ -191,6 +202,18 @@ struct WeightsView {
   double elapsedMs = 0;
 };
 
+// Hot reload of the shaders in use: the library is polled every ~100 ms on the main thread.
+struct ShaderWatch {
+  std::chrono::steady_clock::time_point lastPoll{};
+  std::uint64_t generation = 0;  // +1 whenever a program is rebuilt (views re-run)
+  std::uint64_t reloads = 0, failures = 0;
+  // The user file's annotations, re-read when its stamp changes.
+  std::string controlsPath;
+  std::int64_t controlsMtime = -2, controlsSize = -2;
+  gpu::AnnotationSet controls;
+  std::string controlsError;  // the file cannot be read
+};
+
 struct Derived {
   std::uint64_t imageRevision = ~0ull;  // revision of the loaded image
   std::string loadedPath;
@@ -205,6 +228,7 @@ struct Derived {
   std::unique_ptr<LatestJobWorker> compareWorker = std::make_unique<LatestJobWorker>();
   std::unique_ptr<QloraSession> qlora;  // created when the QLoRA panel first opens
   std::unique_ptr<GpuEngine> gpu;       // set by the shell once a GL context exists
+  ShaderWatch shaders;
   QloraTiles qloraTiles;
   // Metrics run on a worker; declared last so it stops before the data it reads goes away.
   std::shared_ptr<MetricsMailbox> metricsMailbox = std::make_shared<MetricsMailbox>();
@@ -220,11 +244,22 @@ struct Notice {
 
 struct PanelOpen {
   bool image = true, levels = false, metrics = true, histogram = true, numberLine = false, compare = false,
-       weights = false, memory = false, qlora = false, concepts = false;
+       weights = false, memory = false, qlora = false, concepts = false, shaders = false;
+};
+
+// The shaders panel's editor of the user file: its own buffer, saved atomically on request.
+struct ShaderEditor {
+  std::string path;        // absolute path of the file in the buffer (empty: not loaded yet)
+  std::string text;        // the buffer
+  std::string savedText;   // what the file held when loaded or last saved
+  std::int64_t diskMtime = -1, diskSize = -1;  // stamp at load/save, to notice outside edits
+  bool changedOnDisk = false;
+  std::set<std::string> rawLogOpen;  // programs whose raw driver log is unfolded
 };
 
 struct UiState {
   PanelOpen open;
+  ShaderEditor editor;
   float zoom = 0.0f;  // 0: fit to the view
   float panX = 0, panY = 0;
   float splitPos = 0.5f;

@@ -13,6 +13,7 @@
 #include "ui/explorer.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/qlora_session.hpp"
+#include "ui/shader_watch.hpp"
 #include "ui/weights_model.hpp"
 
 namespace qviz::ui {
@@ -95,12 +96,43 @@ void takeMetrics(AppState& s) {
   r.reset();
 }
 
+// The user shader never compiled (or there is no GL): a magenta picture says so plainly; the
+// error is in the notice and in the shaders panel, and the CPU modes stay one click away.
+void userFallback(AppState& s, const std::string& why) {
+  QuantizedView& v = s.derived.view;
+  postNotice(s.ui, why, true);
+  Image magenta = Image::make(v.reference.width, v.reference.height, 4, SampleType::U8);
+  for (std::size_t p = 0; p < magenta.pixelCount(); ++p) {
+    std::uint8_t* o = magenta.u8.data() + p * 4;
+    const bool stripe = ((p % std::size_t(magenta.width)) / 16 + (p / std::size_t(magenta.width)) / 16) % 2 == 0;
+    o[0] = 255;
+    o[1] = 0;
+    o[2] = stripe ? 255 : 200;
+    o[3] = 255;
+  }
+  v.onGpu = false;
+  v.fallback = true;
+  v.quantized = Image{};
+  v.result.upload(magenta);
+  v.computedOn = "nothing: the user shader does not compile";
+  v.elapsedMs = 0;
+  ++v.generation;
+  v.metrics = {};
+  v.histAfter.clear();
+  v.metricsGeneration = v.generation;
+}
+
 void quantizeView(AppState& s) {
   Derived& d = s.derived;
   QuantizedView& v = d.view;
   if (v.revision == s.revision || d.image.empty()) return;
   v.revision = s.revision;
-  const ViewInputs inputs{d.loadedPath, s.doc.quant, s.doc.path};
+  const bool user = s.doc.quant.rounding == Rounding::User;
+  ViewInputs inputs{d.loadedPath, s.doc.quant, s.doc.path, d.shaders.generation, {}, {}};
+  if (user) {
+    inputs.userShaderFile = s.doc.userShaderFile;
+    inputs.userUniforms = s.doc.userUniforms;
+  }
   if (v.inputs == inputs) return;
   v.inputs = inputs;
   const UniformSettings& q = s.doc.quant;
@@ -116,8 +148,12 @@ void quantizeView(AppState& s) {
     v.originalKey = std::make_pair(d.loadedPath, q.gray);
   }
   // The GPU path: quantize, display and measure on the GPU; Floyd-Steinberg is serial (CPU).
-  const gpu::GpuPath gpath = s.doc.path == ComputePath::GpuFragment ? gpu::GpuPath::Fragment : gpu::GpuPath::Compute;
-  if (d.gpu && s.doc.path != ComputePath::Cpu && !gpu::UniformQuantizerGpu::cpuOnly(q) && d.gpu->supports(gpath)) {
+  // The user shader has no CPU version: it runs on the GPU whatever the path says.
+  gpu::GpuPath gpath = s.doc.path == ComputePath::GpuFragment ? gpu::GpuPath::Fragment : gpu::GpuPath::Compute;
+  if (user && d.gpu && !d.gpu->supports(gpath)) gpath = gpu::GpuPath::Fragment;
+  v.fallback = false;
+  if (d.gpu && (s.doc.path != ComputePath::Cpu || user) && !gpu::UniformQuantizerGpu::cpuOnly(q) && d.gpu->supports(gpath)) {
+    if (user) d.gpu->setUserShader(gpu::UserShader{s.doc.userShaderFile, s.doc.userUniforms});
     Status st;
     if (newSource || !v.onGpu) st = d.gpu->setImage(d.image, v.reference);
     auto r = st ? d.gpu->quantize(q, gpath) : Result<GpuViewResult>(fail(st.error()));
@@ -141,7 +177,15 @@ void quantizeView(AppState& s) {
       }
       return;
     }
+    if (user) {
+      userFallback(s, "the user shader has never compiled: " + r.error());
+      return;
+    }
     postNotice(s.ui, "the GPU path failed, using the CPU: " + r.error(), true);
+  }
+  if (user) {
+    userFallback(s, "the user shader needs OpenGL, and no GPU context is available");
+    return;
   }
   v.onGpu = false;
   if (auto st = quantizeUniformInto(v.reference, q, v.quantized); !st) {
@@ -323,6 +367,8 @@ void compareView(AppState& s) {
 }
 
 void updateDerived(AppState& s) {
+  // A reloaded shader re-runs the views (their inputs carry the shader generation).
+  if (pollShaders(s)) s.derived.view.revision = ~0ull;
   loadIfNeeded(s);
   quantizeView(s);
   takeMetrics(s);

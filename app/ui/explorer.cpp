@@ -15,6 +15,7 @@
 #include <memory>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,7 @@
 #include "ui/panels.hpp"
 #include "ui/qlora_session.hpp"
 #include "ui/settings.hpp"
+#include "ui/shader_watch.hpp"
 #include "util/fs.hpp"
 
 #ifndef QVIZ_SOURCE_DIR
@@ -162,6 +164,22 @@ int runExplorer(const ExplorerOptions& o) {
   if (!o.imagePath.empty()) s.doc.imagePath = o.imagePath;
   else if (s.doc.imagePath.empty() || !fs::exists(s.doc.imagePath, ec)) s.doc.imagePath = defaultImagePath();
   if (o.bits > 0) s.doc.quant.bits = o.bits;
+  if (!o.rounding.empty()) {
+    if (!core::parseRounding(o.rounding, s.doc.quant.rounding)) {
+      std::fprintf(stderr, "qviz: error: unknown rounding '%s' (nearest, truncate, stochastic, seed, user)\n",
+                   o.rounding.c_str());
+      return 2;
+    }
+    if (s.doc.quant.rounding != core::Rounding::Nearest) s.doc.quant.dither = core::Dither::None;
+  }
+  if (!o.shaderDir.empty()) {
+    if (!std::filesystem::is_directory(o.shaderDir, ec)) {
+      std::fprintf(stderr, "qviz: error: --shader-dir %s is not a directory\n", o.shaderDir.c_str());
+      return 2;
+    }
+    // The library reads $QVIZ_SHADER_DIR when the engine is made (after the window exists).
+    ::setenv("QVIZ_SHADER_DIR", o.shaderDir.c_str(), 1);
+  }
   if (!o.panel.empty()) {
     const PanelEntry* p = findPanel(o.panel.c_str());
     if (!p) {
@@ -284,9 +302,14 @@ int runExplorer(const ExplorerOptions& o) {
                            s.derived.view.cpuMetricsPending;
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
-      else glfwWaitEventsTimeout(0.5);
+      else glfwWaitEventsTimeout(0.1);  // wakes to poll the shader files (a few stat calls, no frame)
       if (sh.eventSeen || sh.workDone.exchange(false)) extraFrames = std::max(extraFrames, 2);
       sh.eventSeen = false;
+      // Live coding: a saved shader file re-runs the views without any input.
+      if (pollShaders(s)) {
+        s.derived.view.revision = ~0ull;
+        extraFrames = std::max(extraFrames, 2);
+      }
       if (extraFrames <= 0 && !animating) {
         std::lock_guard lock(sh.mailbox->mutex);
         if (sh.mailbox->paths.empty()) continue;

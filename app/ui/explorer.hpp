@@ -16,6 +16,8 @@ struct ExplorerOptions {
   int width = 1600, height = 1000;
   bool ignoreSettings = false;  // --no-settings: start from defaults, save nothing
   int loraSteps = 0;            // --lora-steps N: train the QLoRA panel N steps before drawing
+  std::string shaderDir;        // --shader-dir DIR: shaders (and the user quantizer) from DIR
+  std::string rounding;         // --rounding MODE (e.g. user)
 };
 
 // Runs the explorer; returns the process exit code (0, or 2 with a message on stderr).

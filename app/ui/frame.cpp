@@ -296,6 +296,9 @@ void applyFontScale(const UiState& ui, const ImGuiStyle& baseStyle) {
     cfg.SizePixels = 13.0f * ui.fontScale;
     io.Fonts->AddFontDefault(&cfg);
   }
+  // Font 1: monospace for the shader editor and logs (the default font when DejaVu is missing).
+  const char* mono = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+  if (fs::exists(mono, ec)) io.Fonts->AddFontFromFileTTF(mono, size * 0.93f);
   io.Fonts->Build();
   ImGui_ImplOpenGL3_DestroyFontsTexture();
   ImGui_ImplOpenGL3_CreateFontsTexture();

@@ -13,6 +13,7 @@ core::Result<std::unique_ptr<GpuEngine>> GpuEngine::forCurrentContext(GLADloadfu
   std::unique_ptr<GpuEngine> e(new GpuEngine());
   e->m_ownedContext = std::move(*ctx);
   e->m_ownedShaders = std::make_unique<gpu::ShaderLibrary>();
+  e->m_ownedShaders->setDebounceMs(50);  // editors write in several steps; build once they settle
   e->makeKernels(gpu::GpuEnv{e->m_ownedContext.get(), e->m_ownedShaders.get(), {}});
   return e;
 }
@@ -86,5 +87,27 @@ Result<ImageMetrics> GpuEngine::metrics(const Image& original, const UniformSett
 }
 
 Result<std::optional<double>> GpuEngine::ssim() { return m_ssim->run(m_reference, m_quantized); }
+
+}  // namespace qviz::ui
+
+namespace qviz::ui {
+
+core::Result<std::vector<std::uint32_t>> GpuEngine::quantizedPixel(int x, int y) const {
+  const gpu::DeviceImage& q = m_quantized;
+  if (q.empty() || x < 0 || y < 0 || x >= q.width() || y >= q.height()) return fail("no such pixel");
+  const std::size_t bytes = q.type() == SampleType::U16 ? 2 : 1;
+  const std::size_t ch = std::size_t(q.channels());
+  const std::size_t offset = (std::size_t(y) * std::size_t(q.width()) + std::size_t(x)) * ch * bytes;
+  std::vector<std::uint8_t> raw(ch * bytes);
+  GLint previous = 0;
+  glGetIntegerv(GL_COPY_READ_BUFFER_BINDING, &previous);
+  glBindBuffer(GL_COPY_READ_BUFFER, q.buffer());
+  glGetBufferSubData(GL_COPY_READ_BUFFER, GLintptr(offset), GLsizeiptr(raw.size()), raw.data());
+  glBindBuffer(GL_COPY_READ_BUFFER, GLuint(previous));
+  std::vector<std::uint32_t> out(ch);
+  for (std::size_t c = 0; c < ch; ++c)
+    out[c] = bytes == 2 ? std::uint32_t(raw[c * 2]) | std::uint32_t(raw[c * 2 + 1]) << 8 : raw[c];
+  return out;
+}
 
 }  // namespace qviz::ui

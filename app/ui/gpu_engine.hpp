@@ -28,6 +28,12 @@ public:
 
   const gpu::GpuContext& context() const { return *m_env.context; }
   gpu::ShaderLibrary& shaders() { return *m_env.shaders; }
+  const gpu::ShaderLibrary& shaders() const { return *m_env.shaders; }
+  // The workshop quantizer used with core::Rounding::User.
+  void setUserShader(const gpu::UserShader& u) { m_quantizer->setUserShader(u); }
+  const std::string& lastUserProgram() const { return m_quantizer->lastUserProgram(); }
+  // The quantized samples of one pixel (a few bytes read back, for the pixel inspector).
+  core::Result<std::vector<std::uint32_t>> quantizedPixel(int x, int y) const;
   bool supports(gpu::GpuPath path) const { return bool(m_env.context->supports(path)); }
 
   // New source image (the quantizer's input and the original for display).

@@ -7,6 +7,7 @@
 
 #include "ui/gpu_engine.hpp"
 #include "ui/panels.hpp"
+#include "ui/shader_watch.hpp"
 #include "ui/widgets.hpp"
 
 namespace qviz::ui {
@@ -14,7 +15,7 @@ using namespace qviz::core;
 
 namespace {
 const char* kRoundingLabels[] = {"nearest (round half to even)", "truncate (floor)", "stochastic (hash of x, y, c, seed)",
-                                 "seed: the original app's formula"};
+                                 "seed: the original app's formula", "user shader (shaders/user/quantizer.glsl, GPU)"};
 const char* kDitherLabels[] = {"none", "ordered (Bayer 8x8)", "Floyd-Steinberg (CPU only)"};
 const char* kPathLabels[] = {"GPU compute", "GPU fragment", "CPU reference"};
 const char* kChannelLabels[] = {"R bits", "G bits", "B bits"};
@@ -43,7 +44,7 @@ void controls(const AppState& s, Commands& cmd) {
                                        : std::array<int, 3>{0, 0, 0};
     });
   int rounding = int(q.rounding);
-  if (ImGui::Combo("rounding", &rounding, kRoundingLabels, 4))
+  if (ImGui::Combo("rounding", &rounding, kRoundingLabels, 5))
     cmd.edit("set rounding", [rounding](Document& d) {
       d.quant.rounding = Rounding(rounding);
       if (d.quant.rounding != Rounding::Nearest) d.quant.dither = Dither::None;
@@ -69,6 +70,13 @@ void controls(const AppState& s, Commands& cmd) {
     ImGui::TextColored(ImVec4(1, 0.75f, 0.3f, 1),
                        "The original app's formula floor(x/256*(2^b-1))/(2^b-1)*255: it never reaches white, "
                        "8 bits is not the identity, and 1 bit is all black.");
+  if (q.rounding == Rounding::User) {
+    ImGui::TextColored(ImVec4(0.6f, 0.8f, 1, 1), "userQuantize(x, bits) from %s runs on the GPU; edit it in the "
+                                                 "Shaders panel or any editor, the image follows on save.",
+                       s.doc.userShaderFile.c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Shaders panel")) cmd.action("open shaders panel", [](AppState& st) { st.ui.open.shaders = true; });
+  }
   if (q.dither == Dither::FloydSteinberg)
     ImGui::TextColored(ImVec4(0.6f, 0.8f, 1, 1), "Floyd-Steinberg diffuses each error to later pixels: it is serial, so "
                                                  "it runs on the CPU whatever the path.");
@@ -100,6 +108,19 @@ void inspector(const AppState& s, ImVec2 px) {
   ImGui::BeginTooltip();
   ImGui::Text("pixel (%d, %d)", x, y);
   const char* names = v.reference.colorChannels() == 1 ? "Y" : "RGB";
+  if (s.doc.quant.rounding == Rounding::User) {
+    // No CPU formula for the user shader: read the few quantized bytes back from the GPU.
+    const auto gpuPx = v.onGpu && s.derived.gpu ? s.derived.gpu->quantizedPixel(x, y) : core::Result<std::vector<std::uint32_t>>(fail("no result"));
+    for (int c = 0; c < v.reference.colorChannels(); ++c) {
+      const std::uint32_t o = v.reference.at(x, y, c);
+      if (gpuPx && std::size_t(c) < gpuPx->size())
+        ImGui::Text("%c  original %5u   user shader %5u   error %+d", names[c], o, (*gpuPx)[std::size_t(c)],
+                    int((*gpuPx)[std::size_t(c)]) - int(o));
+      else ImGui::Text("%c  original %5u   (no user shader result)", names[c], o);
+    }
+    ImGui::EndTooltip();
+    return;
+  }
   for (int c = 0; c < v.reference.colorChannels(); ++c) {
     const std::uint32_t o = v.reference.at(x, y, c);
     const auto k = uniformConstants(s.doc.quant.bitsFor(c), v.reference.vmax());
@@ -130,6 +151,14 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
   if (ImGui::SmallButton("1:1")) {
     ui.zoom = 1;
     ui.panX = ui.panY = 0;
+  }
+  // Live coding: a view whose shader failed to rebuild shows the last good program's result.
+  if (v.onGpu || v.fallback) {
+    const StaleInfo stale = staleShaders(s, imageViewPrograms(s));
+    if (v.fallback) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "MAGENTA: the user shader has never compiled: %s",
+                                       stale.firstError.c_str());
+    else if (stale.any())
+      ImGui::TextColored(ImVec4(1, 0.8f, 0.35f, 1), "STALE: showing the last good shader; %s", stale.firstError.c_str());
   }
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   ImageViewState view{ui.zoom, ui.panX, ui.panY};

@@ -17,6 +17,7 @@ const std::vector<PanelEntry>& panelTable() {
       {"memory", "Memory", &PanelOpen::memory, drawMemoryPanel},
       {"qlora", "QLoRA", &PanelOpen::qlora, drawQloraPanel},
       {"concepts", "Concepts", &PanelOpen::concepts, drawConceptsPanel},
+      {"shaders", "Shaders (live coding)", &PanelOpen::shaders, drawShadersPanel},
   };
   return table;
 }

@@ -1,0 +1,36 @@
+// Hot reload for the explorer: polls the shader library (every ~100 ms, every frame in synchronous
+// runs) on the main thread, bumps the shader generation that re-runs the views, posts a notice for
+// each program that failed or recovered, and re-reads the user file's annotations when it changes.
+// Also answers "is this view stale" (its program's last build failed; the previous one still runs).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "gpu/shader_library.hpp"
+#include "ui/app_state.hpp"
+
+namespace qviz::ui {
+
+// Returns true when something visible changed (a rebuild, a failure, new controls).
+bool pollShaders(AppState& s);
+
+// The absolute path of the document's user file in the running shader library (empty: no GPU).
+std::string userShaderPath(const AppState& s);
+
+// Programs whose names start with one of `prefixes` and whose last build failed while an older
+// program still runs (a "stale" view), or that never built at all.
+struct StaleInfo {
+  std::vector<std::string> stale, broken;
+  std::string firstError;  // the first "file:line: error: message" among them
+  bool any() const { return !stale.empty() || !broken.empty(); }
+};
+StaleInfo staleShaders(const AppState& s, const std::vector<std::string>& prefixes);
+
+// Saves the editor's buffer to `path` atomically (temporary file + rename): on failure the old file
+// is untouched, the buffer stays and a notice says why. Returns whether it saved.
+bool saveUserShader(AppState& s, const std::string& path, const std::string& text);
+
+// The library entries the image view uses for the current settings.
+std::vector<std::string> imageViewPrograms(const AppState& s);
+
+}  // namespace qviz::ui
