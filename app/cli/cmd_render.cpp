@@ -1,12 +1,16 @@
 // `qviz render`: quantize an image with the uniform quantizer, write the result (or the
 // original followed by one tile per depth) as PNG, and the metrics as JSON. --backend gpu runs the
 // quantizer and the metrics on a headless GL context (qviz_gpu); --check runs the CPU too and
-// fails on any difference.
+// fails on any difference. --rounding user runs the workshop shader (user/quantizer.glsl of the
+// shader folder, or --user-shader FILE) on the GPU, with --uniform NAME=VALUE for its annotated uniforms.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -14,6 +18,7 @@
 #include "cli/cli11_util.hpp"
 #include "gpu/metrics_kernels.hpp"
 #include "gpu/session.hpp"
+#include "gpu/shader_annotations.hpp"
 #include "gpu/uniform_kernel.hpp"
 #include "image/figure.hpp"
 #include "image/image_io.hpp"
@@ -100,6 +105,57 @@ int gpuFailure(const std::string& what, const std::string& message) {
   return kExitBadInput;
 }
 
+// The user shader did not build (or run): its diagnostics come first, errors before warnings, so
+// the first line of stderr is "file:line: error: message" as a compiler prints it (editors jump
+// there); one summary line follows.
+int userShaderFailure(const std::string& file, const std::string& message) {
+  std::vector<std::string> errors, others;
+  std::stringstream ss(message);
+  for (std::string line; std::getline(ss, line);)
+    if (!line.empty()) (line.find(": error: ") != std::string::npos ? errors : others).push_back(line);
+  for (const auto* group : {&errors, &others})
+    for (const auto& line : *group) std::fprintf(stderr, "%s\n", line.c_str());
+  std::fprintf(stderr, "qviz render: error: the user quantizer %s did not build or run\n", file.c_str());
+  return kExitBadInput;
+}
+
+// --uniform NAME=VALUE against the user file's annotations: sliders take a number in their range,
+// toggles on/off/true/false/1/0.
+Result<std::map<std::string, double>> parseUniforms(const std::vector<std::string>& items, const gpu::AnnotationSet& ann,
+                                                    const std::string& file) {
+  std::map<std::string, double> values;
+  std::string names;
+  for (const auto& c : ann.controls) names += (names.empty() ? "" : ", ") + c.name;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) return fail("--uniform takes NAME=VALUE, got '" + item + "'");
+    const std::string name = item.substr(0, eq), text = item.substr(eq + 1);
+    const auto it = std::find_if(ann.controls.begin(), ann.controls.end(), [&](const auto& c) { return c.name == name; });
+    if (it == ann.controls.end())
+      return fail("--uniform " + name + ": " + file + " has no annotated uniform of that name (" +
+                  (names.empty() ? std::string("it has none") : "it has " + names) + ")");
+    double v = 0;
+    if (it->kind == gpu::UniformControl::Kind::Toggle) {
+      if (text == "on" || text == "true" || text == "1") v = 1;
+      else if (text == "off" || text == "false" || text == "0") v = 0;
+      else return fail("--uniform " + name + " is a toggle: on or off, got '" + text + "'");
+    } else {
+      char* end = nullptr;
+      v = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !std::isfinite(v))
+        return fail("--uniform " + name + " takes a number, got '" + text + "'");
+      if (v < it->min || v > it->max) {
+        char range[96];
+        std::snprintf(range, sizeof range, "%g..%g", it->min, it->max);
+        return fail("--uniform " + name + "=" + text + " is outside the slider's range " + range);
+      }
+      if (it->type != "float" && v != std::floor(v)) return fail("--uniform " + name + " is an " + it->type + ": a whole number, got '" + text + "'");
+    }
+    values[name] = v;
+  }
+  return values;
+}
+
 }  // namespace
 
 int runRender(int argc, char** argv) {
@@ -110,18 +166,25 @@ int runRender(int argc, char** argv) {
   std::uint32_t seed = 0;
   app.add_option("IMAGE", input, "PNG, JPEG, BMP or TGA image")->required();
   app.add_option("--bits", bitsText, "bits per sample (1-8, 1-16 for 16-bit images), or a list like 8,4,2,1");
-  app.add_option("--rounding", roundingText, "nearest | truncate | stochastic | seed (the original app's formula)");
+  app.add_option("--rounding", roundingText,
+                 "nearest | truncate | stochastic | seed (the original app's formula) | user (the workshop shader, GPU only)");
   app.add_option("--dither", ditherText, "none | ordered | floyd-steinberg");
   app.add_flag("--gray", gray, "quantize the integer luma (77R+150G+29B+128)>>8");
   app.add_option("--seed", seed, "seed of stochastic rounding");
   app.add_option("--channel-bits", channelBitsText, "bits per colour channel, e.g. 5,6,5");
   app.add_option("--out", out, "output PNG")->required();
   app.add_option("--metrics", metricsPath, "write the metrics as JSON here");
-  std::string gpuPathText, shaderDir;
+  std::string gpuPathText, shaderDir, userShader;
+  std::vector<std::string> uniformItems;
   bool check = false;
   app.add_option("--backend", backend, "cpu | gpu | auto (auto: the GPU when a GL context can be made)");
   app.add_option("--gpu-path", gpuPathText, "compute | fragment (default: compute on GL 4.3+, else fragment)");
   app.add_option("--shader-dir", shaderDir, "load shaders from DIR (default: $QVIZ_SHADER_DIR or the source tree)");
+  app.add_option("--user-shader", userShader,
+                 "with --rounding user: the file defining userQuantize (default: user/quantizer.glsl of the shader folder)");
+  app.add_option("--uniform", uniformItems, "with --rounding user: NAME=VALUE for an annotated uniform (repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);  // one NAME=VALUE per --uniform: IMAGE is never taken for one
   app.add_flag("--check", check, "also run the CPU and fail (exit 1) on any difference from the GPU");
   app.add_flag("--labels", labels, "with a list of depths: a label strip under each tile (depth, levels, PSNR, SSIM)");
   if (auto rc = parseArgs(app, argc, argv)) return *rc;
@@ -132,7 +195,7 @@ int runRender(int argc, char** argv) {
   std::vector<int> depths;
   if (!parseIntList(bitsText, depths)) return badInput("render", "--bits must be a number or a comma-separated list, got '" + bitsText + "'");
   if (!parseRounding(roundingText, s.rounding))
-    return badInput("render", "unknown --rounding '" + roundingText + "' (nearest, truncate, stochastic, seed)");
+    return badInput("render", "unknown --rounding '" + roundingText + "' (nearest, truncate, stochastic, seed, user)");
   if (!parseDither(ditherText, s.dither))
     return badInput("render", "unknown --dither '" + ditherText + "' (none, ordered, floyd-steinberg)");
   if (!channelBitsText.empty()) {
@@ -148,6 +211,36 @@ int runRender(int argc, char** argv) {
   if (!gpuPathText.empty() && !gpu::parseGpuPath(gpuPathText, gpuPath))
     return badInput("render", "unknown --gpu-path '" + gpuPathText + "' (compute, fragment)");
   if (check && backend == "cpu") return badInput("render", "--check compares the GPU with the CPU; use --backend gpu or auto");
+  // The user shader: GPU only, no CPU reference to check against; its file must be there.
+  const bool user = s.rounding == Rounding::User;
+  gpu::UserShader userSettings;
+  std::string userFile;  // as the library will read it
+  if (!user && (!userShader.empty() || !uniformItems.empty()))
+    return badInput("render", std::string(userShader.empty() ? "--uniform" : "--user-shader") + " goes with --rounding user");
+  if (user) {
+    if (app.count("--backend") == 0) backend = "gpu";  // the only backend that runs it
+    if (backend == "cpu") return badInput("render", cpuCanRun(s).error());
+    if (check) return badInput("render", "--check compares the GPU with the CPU, and the user shader has no CPU version");
+    if (!userShader.empty()) {
+      std::error_code ec;
+      const auto abs = std::filesystem::absolute(userShader, ec);
+      userSettings.file = (ec ? std::filesystem::path(userShader) : abs).lexically_normal().string();
+      userFile = userShader;
+    } else {
+      const std::string dir = shaderDir.empty() ? gpu::ShaderLibrary::defaultDir() : shaderDir;
+      userFile = (std::filesystem::path(dir) / gpu::kUserQuantizerFile).lexically_normal().string();
+    }
+    std::ifstream in(userFile, std::ios::binary);
+    std::error_code ec;
+    if (!in || std::filesystem::is_directory(userFile, ec))
+      return badInput("render", "cannot read the user quantizer " + userFile +
+                                (userShader.empty() ? " (qviz workshop init DIR makes a shader folder with one)" : ""));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto values = parseUniforms(uniformItems, gpu::parseAnnotations(text.str(), userFile), userFile);
+    if (!values) return badInput("render", values.error());
+    userSettings.values = std::move(*values);
+  }
   if (gpu::UniformQuantizerGpu::cpuOnly(s)) {
     if (backend == "gpu" || check)
       return badInput("render", "Floyd-Steinberg dithering is serial error diffusion and runs on the CPU only "
@@ -181,7 +274,8 @@ int runRender(int argc, char** argv) {
     so.debug = check;  // --check also turns GL errors into failures
     auto session = gpu::GpuSession::openHeadless(so);
     if (!session) {
-      if (backend == "gpu" || check) return badInput("render", "no GPU context: " + session.error());
+      if (backend == "gpu" || check || user)
+        return badInput("render", "no GPU context: " + session.error() + (user ? " (the user shader runs on the GPU only)" : ""));
       std::fprintf(stderr, "qviz render: note: no GPU context (%s); using the CPU\n", session.error().c_str());
       backend = "cpu";
     } else {
@@ -190,6 +284,7 @@ int runRender(int argc, char** argv) {
       if (auto st = g.session->context().supports(g.path); !st) return badInput("render", st.error());
       const gpu::GpuEnv env = g.session->env();
       g.quantizer = std::make_unique<gpu::UniformQuantizerGpu>(env);
+      if (user) g.quantizer->setUserShader(userSettings);
       g.errorStats = std::make_unique<gpu::ErrorStatsGpu>(env);
       g.ssim = std::make_unique<gpu::SsimGpu>(env);
       if (auto st = g.original.upload(original); !st) return badInput("render", st.error());
@@ -212,6 +307,7 @@ int runRender(int argc, char** argv) {
     double ms = 0;
     if (backend == "gpu") {
       auto r = renderOnGpu(g, original, reference, s);
+      if (!r && user) return userShaderFailure(userFile, r.error());
       if (!r) return gpuFailure("the GPU render failed (" + renderer + ")", r.error());
       quantized = std::move(r->quantized);
       m = r->metrics;
@@ -250,6 +346,10 @@ int runRender(int argc, char** argv) {
     j["dither"] = ditherName(s.dither);
     j["gray"] = s.gray;
     j["seed"] = s.seed;
+    if (user) {
+      j["user_shader"] = userFile;
+      j["uniforms"] = userSettings.values;
+    }
     j["mse"] = m.mse;
     j["psnr_db"] = m.psnrDb ? Json(*m.psnrDb) : Json(nullptr);
     j["ssim"] = m.ssim ? Json(*m.ssim) : Json(nullptr);
