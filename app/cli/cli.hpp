@@ -28,5 +28,6 @@ int runSelftest(int argc, char** argv);
 int runLora(int argc, char** argv);
 int runQuantizeTensor(int argc, char** argv);
 int runMemory(int argc, char** argv);
+int runWorkshop(int argc, char** argv);
 
 }  // namespace qviz::cli
