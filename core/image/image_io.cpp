@@ -181,7 +181,8 @@ Result<Image> decodeImage(const std::uint8_t* data, std::size_t size, const std:
 Result<Image> loadImage(const std::string& path, const LoadLimits& limits) {
   auto bytes = readFile(path, limits.maxFileBytes);
   if (!bytes) return fail("could not decode " + path + ": " + bytes.error());
-  return decodeImage(bytes->data(), bytes->size(), path, limits);
+  if (!limits.isolate) return decodeImage(bytes->data(), bytes->size(), path, limits);
+  return decodeImageIsolated(bytes->data(), bytes->size(), path, limits);
 }
 
 namespace {
