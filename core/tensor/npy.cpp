@@ -2,7 +2,13 @@
 // 'fortran_order': False, 'shape': (2, 3), }) and an exact size check of the data that follows.
 #include "tensor/npy.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 
 #include "util/fs.hpp"
@@ -11,6 +17,18 @@ namespace qviz::core {
 namespace {
 
 constexpr std::uint8_t kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+
+bool preadAll(int fd, std::uint8_t* p, std::size_t n, std::uint64_t offset) {
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, p, n, off_t(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;
+    n -= std::size_t(got);
+    offset += std::uint64_t(got);
+  }
+  return true;
+}
 
 // Cursor over the header text with the few Python literal forms numpy writes.
 class HeaderParser {
@@ -96,7 +114,18 @@ Result<DType> parseDescr(const std::string& descr, const std::string& name) {
 
 }  // namespace
 
-Result<Tensor> parseNpy(const std::uint8_t* data, std::size_t size, const std::string& name, const NpyLimits& limits) {
+namespace {
+// What the header declares; checked against the memory budget before any data is read.
+struct NpyLayout {
+  DType dtype = DType::F32;
+  std::vector<std::size_t> shape;
+  std::size_t dataOffset = 0;   // prefix + header
+  std::uint64_t dataBytes = 0;  // what the shape needs
+};
+
+// Length of prefix + header from the first 12 bytes (or fewer: then an error).
+Result<std::size_t> npyHeaderEnd(const std::uint8_t* data, std::size_t size, const std::string& name,
+                                 const NpyLimits& limits) {
   if (size < 10 || std::memcmp(data, kMagic, 6) != 0) return fail(name + ": not a .npy file (no \\x93NUMPY magic)");
   const int major = data[6], minor = data[7];
   if (major < 1 || major > 3 || minor != 0)
@@ -113,8 +142,18 @@ Result<Tensor> parseNpy(const std::uint8_t* data, std::size_t size, const std::s
   }
   if (headerLen > limits.maxHeaderBytes)
     return fail(name + ": .npy header of " + std::to_string(headerLen) + " bytes is larger than the limit");
-  if (headerLen > size - prefix) return fail(name + ": truncated .npy header");
-  const std::string header(reinterpret_cast<const char*>(data + prefix), headerLen);
+  return prefix + headerLen;
+}
+
+// Parses prefix + header (`size` >= npyHeaderEnd) and checks the declared size against the budget.
+Result<NpyLayout> parseNpyHeader(const std::uint8_t* data, std::size_t size, const std::string& name,
+                                 const NpyLimits& limits) {
+  auto end = npyHeaderEnd(data, size, name, limits);
+  if (!end) return fail(end.error());
+  if (*end > size) return fail(name + ": truncated .npy header");
+  const int major = data[6];
+  const std::size_t prefix = major == 1 ? 10 : 12;
+  const std::string header(reinterpret_cast<const char*>(data + prefix), *end - prefix);
   if (header.empty() || header.back() != '\n') return fail(name + ": malformed .npy header (no final newline)");
   if (major < 3)  // versions 1 and 2 are latin-1; anything non-ASCII is not something numpy wrote
     for (char c : header)
@@ -123,7 +162,8 @@ Result<Tensor> parseNpy(const std::uint8_t* data, std::size_t size, const std::s
   HeaderParser p(header);
   std::string descr;
   bool haveDescr = false, haveOrder = false, haveShape = false, fortran = false;
-  std::vector<std::size_t> shape;
+  NpyLayout layout;
+  std::vector<std::size_t>& shape = layout.shape;
   if (!p.eat('{')) return fail(name + ": malformed .npy header (expected a dict)");
   while (!p.eat('}')) {
     std::string key;
@@ -158,20 +198,60 @@ Result<Tensor> parseNpy(const std::uint8_t* data, std::size_t size, const std::s
   if (fortran) return fail(name + ": Fortran-order arrays are not supported (save with C order)");
   auto dtype = parseDescr(descr, name);
   if (!dtype) return fail(dtype.error());
-  const std::size_t itemSize = dtypeSize(*dtype);
-  auto count = shapeCount(shape, (size - prefix - headerLen) / itemSize + 1);
-  if (!count) return fail(name + ": " + count.error() + ", more than the file holds");
-  const std::size_t dataBytes = size - prefix - headerLen;
-  if (*count * itemSize != dataBytes)
-    return fail(name + ": data is " + std::to_string(dataBytes) + " bytes but shape " + shapeString(shape) + " of " +
-                dtypeName(*dtype) + " needs " + std::to_string(*count * itemSize));
-  return tensorFromBytes(shape, *dtype, data + prefix + headerLen, dataBytes);
+  layout.dtype = *dtype;
+  layout.dataOffset = *end;
+  auto bytes = tensorBytes(shape, layout.dtype, limits.maxTensorBytes);
+  if (!bytes) return fail(name + ": " + bytes.error());
+  layout.dataBytes = *bytes;
+  return layout;
+}
+}  // namespace
+
+Result<Tensor> parseNpy(const std::uint8_t* data, std::size_t size, const std::string& name, const NpyLimits& limits) {
+  auto layout = parseNpyHeader(data, size, name, limits);
+  if (!layout) return fail(layout.error());
+  const std::size_t dataBytes = size - layout->dataOffset;
+  if (layout->dataBytes != dataBytes)
+    return fail(name + ": data is " + std::to_string(dataBytes) + " bytes but shape " + shapeString(layout->shape) +
+                " of " + dtypeName(layout->dtype) + " needs " + std::to_string(layout->dataBytes));
+  return tensorFromBytes(layout->shape, layout->dtype, data + layout->dataOffset, dataBytes);
 }
 
 Result<Tensor> readNpy(const std::string& path, const NpyLimits& limits) {
-  auto bytes = readFile(path, limits.maxFileBytes);
-  if (!bytes) return fail(bytes.error());
-  return parseNpy(bytes->data(), bytes->size(), path, limits);
+  // The header first: a file whose header declares more than the memory budget is refused
+  // before anything is allocated for its data; then the data straight into the tensor.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return fail("cannot open " + path + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail("cannot read " + path + ": not a regular file");
+  const std::uint64_t fileSize = std::uint64_t(st.st_size);
+  std::vector<std::uint8_t> head(std::size_t(std::min<std::uint64_t>(fileSize, 12)));
+  if (!preadAll(fd, head.data(), head.size(), 0)) return fail("cannot read " + path);
+  auto end = npyHeaderEnd(head.data(), head.size(), path, limits);
+  if (!end) return fail(end.error());
+  if (*end > fileSize) return fail(path + ": truncated .npy header");
+  head.resize(*end);
+  if (!preadAll(fd, head.data(), head.size(), 0)) return fail("cannot read " + path);
+  auto layout = parseNpyHeader(head.data(), head.size(), path, limits);
+  if (!layout) return fail(layout.error());
+  const std::uint64_t dataBytes = fileSize - *end;
+  if (layout->dataBytes != dataBytes)
+    return fail(path + ": data is " + std::to_string(dataBytes) + " bytes but shape " + shapeString(layout->shape) +
+                " of " + dtypeName(layout->dtype) + " needs " + std::to_string(layout->dataBytes));
+  if (fileSize > limits.maxFileBytes)
+    return fail("cannot read " + path + ": file is " + std::to_string(fileSize) + " bytes, more than the limit of " +
+                std::to_string(limits.maxFileBytes));
+  Tensor t;
+  t.dtype = layout->dtype;
+  t.shape = layout->shape;
+  t.bytes.resize(std::size_t(dataBytes));
+  if (!preadAll(fd, t.bytes.data(), t.bytes.size(), *end))
+    return fail("cannot read " + path + ": the file changed while reading");
+  return t;
 }
 
 Result<std::vector<std::uint8_t>> encodeNpy(const Tensor& t) {

@@ -1,6 +1,8 @@
 // NumPy .npy read and write (format versions 1.0, 2.0 and 3.0). Reads little-endian float32,
 // float16, uint8 and int8 arrays in C order, of any shape; refuses Fortran order, big-endian,
 // object and structured arrays and every other dtype with a clear message instead of misreading.
+// A header declaring more than the memory budget (or a shape whose size overflows) is refused
+// before the data is read or anything is allocated for it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,7 @@ namespace qviz::core {
 struct NpyLimits {
   std::uint64_t maxFileBytes = 4ull << 30;   // 4 GiB on disk
   std::size_t maxHeaderBytes = 1u << 20;     // numpy itself caps headers far below this
+  std::uint64_t maxTensorBytes = kTensorBudgetBytes;  // what the header may declare
 };
 
 // Parses an in-memory .npy file; `name` only appears in messages.

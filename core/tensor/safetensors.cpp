@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace qviz::core {
@@ -132,8 +133,10 @@ Result<SafetensorsIndex> parseSafetensorsHeader(const char* json, std::size_t si
     if (e.begin > e.end || e.end > dataBytes)
       return fail(where + " has data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
                   "] outside the data section of " + std::to_string(dataBytes) + " bytes");
-    auto count = shapeCount(e.shape, std::size_t((e.end - e.begin) / item));
-    if (!count || std::uint64_t(*count) * item != e.end - e.begin)
+    // Listing a file allocates nothing per tensor: the memory budget applies when one is loaded.
+    auto bytes = tensorBytes(e.shape, item, e.dtype, std::numeric_limits<std::uint64_t>::max());
+    if (!bytes) return fail(where + ": " + bytes.error());
+    if (*bytes != e.end - e.begin)
       return fail(where + ": shape " + shapeString(e.shape) + " of " + e.dtype + " does not match its " +
                   std::to_string(e.end - e.begin) + " bytes");
     if (e.dtype == "F32") e.type = DType::F32, e.supported = true;
@@ -172,9 +175,8 @@ Result<Tensor> checkedEntry(const SafetensorsIndex& index, const std::string& te
   }
   if (!entry->supported)
     return fail(name + ": tensor '" + tensorName + "' is " + entry->dtype + "; only F32, F16 and BF16 are loaded");
-  if (entry->end - entry->begin > limits.maxTensorBytes)
-    return fail(name + ": tensor '" + tensorName + "' is larger than the limit of " +
-                std::to_string(limits.maxTensorBytes) + " bytes");
+  if (auto bytes = tensorBytes(entry->shape, dtypeSize(entry->type), entry->dtype, limits.maxTensorBytes); !bytes)
+    return fail(name + ": tensor '" + tensorName + "': " + bytes.error());
   Tensor t;
   t.dtype = entry->type;
   t.shape = entry->shape;

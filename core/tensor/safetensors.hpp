@@ -14,7 +14,7 @@ namespace qviz::core {
 
 struct SafetensorsLimits {
   std::uint64_t maxHeaderBytes = 100ull << 20;  // the format's own limit (100 MB)
-  std::uint64_t maxTensorBytes = 4ull << 30;    // one loaded tensor
+  std::uint64_t maxTensorBytes = kTensorBudgetBytes;  // one loaded tensor (the memory budget)
 };
 
 struct SafetensorsEntry {

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "util/units.hpp"
+
 namespace qviz::core {
 
 const char* dtypeName(DType d) {
@@ -47,6 +49,21 @@ Result<std::size_t> shapeCount(const std::vector<std::size_t>& shape, std::size_
   if (n > maxElements)
     return fail("shape " + shapeString(shape) + " has more than " + std::to_string(maxElements) + " elements");
   return n;
+}
+
+Result<std::uint64_t> tensorBytes(const std::vector<std::size_t>& shape, std::size_t itemSize,
+                                  const std::string& dtypeLabel, std::uint64_t budgetBytes) {
+  for (std::size_t s : shape)
+    if (s == 0) return std::uint64_t(0);
+  std::uint64_t n = 1, bytes = 0;
+  bool overflow = false;
+  for (std::size_t s : shape) overflow = __builtin_mul_overflow(n, std::uint64_t(s), &n) || overflow;
+  if (overflow || __builtin_mul_overflow(n, std::uint64_t(itemSize), &bytes))
+    return fail("shape " + shapeString(shape) + " of " + dtypeLabel + " has more bytes than 64 bits can count");
+  if (bytes > budgetBytes)
+    return fail("shape " + shapeString(shape) + " of " + dtypeLabel + " needs " + formatBytes(bytes) +
+                ", over the memory budget of " + formatBytes(budgetBytes));
+  return bytes;
 }
 
 std::string shapeString(const std::vector<std::size_t>& shape) {
