@@ -112,4 +112,48 @@ Image resizeBilinear(const Image& src, int width, int height) {
   return out;
 }
 
+Image downscaleToFit(const Image& src, int maxSide) {
+  if (src.empty() || maxSide < 1 || (src.width <= maxSide && src.height <= maxSide)) return src;
+  const int k = (std::max(src.width, src.height) + maxSide - 1) / maxSide;
+  const int w = (src.width + k - 1) / k, h = (src.height + k - 1) / k;
+  const std::size_t ch = std::size_t(src.channels), rowLen = std::size_t(w) * ch;
+  Image out = Image::make(w, h, src.channels, src.type);
+  const bool isFloat = src.type == SampleType::F32;
+  std::vector<std::uint64_t> isum(rowLen);
+  std::vector<double> fsum(isFloat ? rowLen : 0);
+  for (int oy = 0; oy < h; ++oy) {
+    const int y0 = oy * k, y1 = std::min(src.height, y0 + k);
+    std::fill(isum.begin(), isum.end(), 0);
+    std::fill(fsum.begin(), fsum.end(), 0.0);
+    for (int y = y0; y < y1; ++y) {
+      const std::size_t row = std::size_t(y) * std::size_t(src.width) * ch;
+      for (int x = 0; x < src.width; ++x) {
+        const std::size_t o = std::size_t(x / k) * ch, i = row + std::size_t(x) * ch;
+        for (std::size_t c = 0; c < ch; ++c) {
+          if (isFloat) fsum[o + c] += double(src.f32[i + c]);
+          else isum[o + c] += src.sample(i + c);
+        }
+      }
+    }
+    for (int ox = 0; ox < w; ++ox) {
+      const std::uint64_t n = std::uint64_t(y1 - y0) * std::uint64_t(std::min(src.width, (ox + 1) * k) - ox * k);
+      for (std::size_t c = 0; c < ch; ++c) {
+        const std::size_t s = std::size_t(ox) * ch + c, o = std::size_t(oy) * rowLen + s;
+        if (isFloat) out.f32[o] = float(fsum[s] / double(n));
+        else out.setSample(o, std::uint32_t((isum[s] + n / 2) / n));
+      }
+    }
+  }
+  return out;
+}
+
+std::string fitToTextureLimit(Image& img, int maxTextureSize, const std::string& name) {
+  if (maxTextureSize < 1 || (img.width <= maxTextureSize && img.height <= maxTextureSize)) return "";
+  const int w = img.width, h = img.height;
+  img = downscaleToFit(img, maxTextureSize);
+  return name + " is " + std::to_string(w) + "x" + std::to_string(h) + ", larger than this GPU's texture limit of " +
+         std::to_string(maxTextureSize) + ": showing, quantizing and measuring a " + std::to_string(img.width) + "x" +
+         std::to_string(img.height) + " preview (box filter); qviz render works on the full image";
+}
+
 }  // namespace qviz::core

@@ -59,4 +59,14 @@ Image toRgb(const Image& src);
 // Nearest-neighbour-free box/bilinear resize used for previews and LoRA targets (float math).
 Image resizeBilinear(const Image& src, int width, int height);
 
+// Box-filter reduction by the smallest integer factor k that brings both sides to at most
+// maxSide: the result is ceil(w/k) x ceil(h/k), each sample the mean of its k x k block (blocks on
+// the right and bottom edges average the pixels that exist), rounded half up for 8/16-bit
+// samples. Same channels and sample type. An image that already fits (or maxSide < 1) is copied.
+Image downscaleToFit(const Image& src, int maxSide);
+// For displays with a texture size limit: when img is larger than maxTextureSize on a side,
+// replaces it with downscaleToFit(img, maxTextureSize) and returns the notice to show the user
+// (naming `name`); returns "" and leaves img alone when it fits or the limit is unknown (< 1).
+std::string fitToTextureLimit(Image& img, int maxTextureSize, const std::string& name);
+
 }  // namespace qviz::core
