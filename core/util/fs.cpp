@@ -14,10 +14,13 @@ namespace fs = std::filesystem;
 
 Status writeFileAtomic(const std::string& path, const void* data, std::size_t size) {
   if (path.empty()) return fail("no output path given");
-  const fs::path target(path);
+  std::error_code ec;
+  // A symbolic link (a dotfile manager's settings.json) keeps pointing at the new contents.
+  fs::path target(path);
+  if (fs::is_symlink(target, ec))
+    if (const fs::path real = fs::canonical(target, ec); !ec) target = real;
   fs::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
-  std::error_code ec;
   if (fs::is_directory(target, ec)) return fail("cannot write " + path + ": it is a directory");
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
@@ -49,16 +52,22 @@ Status writeFileAtomic(const std::string& path, const void* data, std::size_t si
     ::unlink(tmp.c_str());
     return fail(msg);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
     const std::string msg = "cannot write " + path + ": " + std::strerror(errno);
     ::unlink(tmp.c_str());
     return fail(msg);
+  }
+  // Make the rename itself durable (best effort: some file systems refuse to sync a folder).
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   return {};
 }
 
 Result<std::vector<std::uint8_t>> readFile(const std::string& path, std::uint64_t maxBytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a named pipe must not wait for a writer; it is refused below.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return fail("cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
