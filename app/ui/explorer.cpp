@@ -253,9 +253,11 @@ int runExplorer(const ExplorerOptions& o) {
   io.IniFilename = nullptr;  // saved atomically by us
   io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
   const std::string iniPath = configDir() + "/imgui.ini";
-  if (!o.ignoreSettings)
-    if (auto ini = core::readFile(iniPath, 1 << 20); ini && !ini->empty())
-      ImGui::LoadIniSettingsFromMemory(reinterpret_cast<const char*>(ini->data()), ini->size());
+  if (!o.ignoreSettings) {
+    std::string ini;
+    if (std::string msg = loadImguiIni(iniPath, ini); !msg.empty()) postNotice(s.ui, msg, true);
+    else if (!ini.empty()) ImGui::LoadIniSettingsFromMemory(ini.data(), ini.size());
+  }
   ImGui::StyleColorsDark();
   ImGuiStyle& style = ImGui::GetStyle();
   style.WindowRounding = 4;

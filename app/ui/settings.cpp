@@ -1,6 +1,9 @@
 // JSON settings with validation of every field.
 #include "ui/settings.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -51,14 +54,21 @@ std::string settingsToJson(const AppState& s) {
 
 std::string settingsFromJson(const std::string& text, AppState& s) {
   const Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "qviz-settings")
+  // (j.value("format", "") would throw on a non-string "format": test the type first.)
+  if (j.is_discarded() || !j.is_object() || !j.contains("format") || !j["format"].is_string() ||
+      j["format"].get<std::string>() != "qviz-settings")
     return "ignored the settings file: not QuantizationViz settings";
   std::string ignored;
   auto note = [&](const char* key) { ignored += ignored.empty() ? key : std::string(", ") + key; };
   Document& d = s.doc;
+  // Integers compared as 64-bit, so that 2^32 + 4 is not read as 4.
+  auto intIn = [](const Json& v, std::int64_t lo, std::int64_t hi) {
+    return v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(hi)) &&
+           v.get<std::int64_t>() >= lo && v.get<std::int64_t>() <= hi;
+  };
   auto getInt = [&](const char* key, int lo, int hi, int& out) {
     if (!j.contains(key)) return;
-    if (j[key].is_number_integer() && int(j[key]) >= lo && int(j[key]) <= hi) out = j[key];
+    if (intIn(j[key], lo, hi)) out = int(j[key].get<std::int64_t>());
     else note(key);
   };
   if (j.contains("image")) {
@@ -68,10 +78,8 @@ std::string settingsFromJson(const std::string& text, AppState& s) {
   getInt("bits", 1, 16, d.quant.bits);
   if (j.contains("channel_bits")) {
     const auto& cb = j["channel_bits"];
-    if (cb.is_array() && cb.size() == 3 && std::all_of(cb.begin(), cb.end(), [](const Json& v) {
-          return v.is_number_integer() && int(v) >= 0 && int(v) <= 16;
-        }))
-      for (std::size_t i = 0; i < 3; ++i) d.quant.channelBits[i] = cb[i];
+    if (cb.is_array() && cb.size() == 3 && std::all_of(cb.begin(), cb.end(), [&](const Json& v) { return intIn(v, 0, 16); }))
+      for (std::size_t i = 0; i < 3; ++i) d.quant.channelBits[i] = int(cb[i].get<std::int64_t>());
     else note("channel_bits");
   }
   if (j.contains("rounding") && !(j["rounding"].is_string() && core::parseRounding(j["rounding"], d.quant.rounding)))
@@ -83,7 +91,7 @@ std::string settingsFromJson(const std::string& text, AppState& s) {
     else note("gray");
   }
   if (j.contains("seed")) {
-    if (j["seed"].is_number_unsigned()) d.quant.seed = j["seed"];
+    if (intIn(j["seed"], 0, 0xFFFFFFFF)) d.quant.seed = std::uint32_t(j["seed"].get<std::int64_t>());
     else note("seed");
   }
   if (j.contains("path")) {
@@ -95,8 +103,8 @@ std::string settingsFromJson(const std::string& text, AppState& s) {
   if (j.contains("level_depths")) {
     const auto& ld = j["level_depths"];
     if (ld.is_array() && ld.size() == d.levelDepths.size() &&
-        std::all_of(ld.begin(), ld.end(), [](const Json& v) { return v.is_number_integer() && int(v) >= 1 && int(v) <= 16; }))
-      for (std::size_t i = 0; i < d.levelDepths.size(); ++i) d.levelDepths[i] = ld[i];
+        std::all_of(ld.begin(), ld.end(), [&](const Json& v) { return intIn(v, 1, 16); }))
+      for (std::size_t i = 0; i < d.levelDepths.size(); ++i) d.levelDepths[i] = int(ld[i].get<std::int64_t>());
     else note("level_depths");
   }
   int view = int(d.view);
@@ -134,6 +142,89 @@ std::string loadSettings(AppState& s) {
 std::string saveSettings(const AppState& s) {
   const auto st = core::writeFileAtomic(configDir() + "/settings.json", settingsToJson(s));
   return st ? "" : st.error();
+}
+
+namespace {
+// Length of the UTF-8 sequence at s[i], or 0 when it is not valid UTF-8 (overlong forms,
+// surrogates and code points past U+10FFFF included).
+std::size_t utf8Length(const std::string& s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  if ((c == 0xE0 && b(i + 1) < 0xA0) || (c == 0xED && b(i + 1) > 0x9F) || (c == 0xF0 && b(i + 1) < 0x90) ||
+      (c == 0xF4 && b(i + 1) > 0x8F))
+    return 0;
+  return n;
+}
+}  // namespace
+
+std::string checkImguiIni(const std::string& text) {
+  if (text.size() > kMaxIniBytes)
+    return std::to_string(text.size()) + " bytes, more than the limit of " + std::to_string(kMaxIniBytes);
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return "not a text file";
+    const std::size_t n = utf8Length(text, i);
+    if (n == 0) return "not a text file (invalid UTF-8)";
+    i += n;
+  }
+  std::size_t lineNo = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++lineNo;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    const std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == ';' || line[first] == '#') continue;
+    line.erase(0, first);
+    const std::string where = " (line " + std::to_string(lineNo) + ")";
+    if (line[0] != '[') {
+      if (line.find('=') == std::string::npos) return "not a Dear ImGui layout" + where;
+      continue;
+    }
+    // [Type][Name]: Type is a word, Name runs to the last ']'.
+    const std::size_t typeEnd = line.find(']');
+    if (typeEnd == std::string::npos || typeEnd == 1 || typeEnd + 1 >= line.size() || line[typeEnd + 1] != '[' ||
+        line.back() != ']' || line.size() < typeEnd + 3)
+      return "not a Dear ImGui layout" + where;
+    const std::string type = line.substr(1, typeEnd - 1);
+    for (char ch : type)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return "not a Dear ImGui layout" + where;
+    if (type == "Table") {
+      // Exactly what ImGui writes: 0x%08X,%d with 1 to 64 columns.
+      const std::string name = line.substr(typeEnd + 2, line.size() - typeEnd - 3);
+      bool ok = name.size() > 11 && name.compare(0, 2, "0x") == 0 && name[10] == ',';
+      for (std::size_t k = 2; ok && k < 10; ++k) ok = std::isxdigit(static_cast<unsigned char>(name[k])) != 0;
+      const std::string count = ok ? name.substr(11) : "";
+      ok = ok && !count.empty() && count.size() <= 2 &&
+           std::all_of(count.begin(), count.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+      if (!ok || std::stoi(count) < 1 || std::stoi(count) > 64) return "damaged table entry" + where;
+    }
+  }
+  return "";
+}
+
+std::string loadImguiIni(const std::string& path, std::string& text) {
+  text.clear();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "";
+  const std::string prefix = "ignored the window layout " + path + ": ";
+  const std::string suffix = "; using the default layout";
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxIniBytes)
+    return prefix + std::to_string(size) + " bytes, more than the limit of " + std::to_string(kMaxIniBytes) + suffix;
+  auto bytes = core::readFile(path, kMaxIniBytes);
+  if (!bytes) return prefix + bytes.error() + suffix;
+  std::string candidate(bytes->begin(), bytes->end());
+  if (std::string why = checkImguiIni(candidate); !why.empty()) return prefix + why + suffix;
+  text = std::move(candidate);
+  return "";
 }
 
 }  // namespace qviz::ui

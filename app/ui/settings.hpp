@@ -2,6 +2,7 @@
 // open panels, presenter mode, recent files) and imgui.ini (window layout). Writes are atomic;
 // a corrupt or foreign file is ignored with a notice, never fatal.
 #pragma once
+#include <cstddef>
 #include <string>
 
 #include "ui/app_state.hpp"
@@ -19,5 +20,16 @@ std::string settingsFromJson(const std::string& text, AppState& s);
 std::string loadSettings(AppState& s);
 // Writes settings.json atomically; returns an error message or empty.
 std::string saveSettings(const AppState& s);
+
+// imgui.ini (the window layout) is handed to Dear ImGui only when it looks like one it wrote:
+// UTF-8 text without control characters, at most kMaxIniBytes, "[Type][Name]" sections with
+// key=value lines, and [Table] entries with 1-64 columns (ImGui 1.86 trusts that count and a
+// hostile one makes it allocate gigabytes or write out of bounds). checkImguiIni says why a
+// text is refused ("" when it is accepted).
+constexpr std::size_t kMaxIniBytes = 1 << 20;
+std::string checkImguiIni(const std::string& text);
+// Reads `path` into `text` when it passes; otherwise clears `text` and returns a notice ("ignored
+// the window layout PATH: why; using the default layout"). A missing file gives no notice.
+std::string loadImguiIni(const std::string& path, std::string& text);
 
 }  // namespace qviz::ui
