@@ -1,0 +1,160 @@
+// The CLI with untrusted inputs and failing outputs: hostile images and tensor headers exit 2 with
+// one line, inputs are never overwritten whatever the spelling of the output path, and a full
+// device, a file size limit or a read-only folder leaves the previous output byte for byte.
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/mount.h>
+#endif
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/cli_harness.hpp"
+#include "image/image_io.hpp"
+
+using namespace qviz::test;
+namespace fs = std::filesystem;
+
+namespace {
+std::string hostile(const std::string& name) { return dataPath("hostile/" + name); }
+
+// A tiny tmpfs for one test (root on Linux); `mounted` says whether it worked.
+struct SmallTmpfs {
+  std::string dir;
+  bool mounted = false;
+  explicit SmallTmpfs(std::string d) : dir(std::move(d)) {
+    fs::create_directories(dir);
+#if defined(__linux__)
+    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k,mode=0755") == 0;
+#endif
+  }
+  bool remountReadOnly() {
+#if defined(__linux__)
+    return ::mount("tmpfs", dir.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64k,mode=0755") == 0;
+#else
+    return false;
+#endif
+  }
+  ~SmallTmpfs() {
+#if defined(__linux__)
+    if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
+#endif
+  }
+  SmallTmpfs(const SmallTmpfs&) = delete;
+  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+};
+
+std::string npyHeaderOnly(const std::string& shape) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+  while ((10 + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY\x01";
+  out += '\0';
+  out += char(header.size() & 0xff);
+  out += char(header.size() >> 8);
+  return out + header;
+}
+}  // namespace
+
+TEST_CASE("render: hostile images exit 2 with the decoder's message, a misnamed JPEG renders", "[untrusted]") {
+  const std::string dir = freshDir("untrusted_render");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"pnm16.png", "not a PNG, JPEG, BMP or TGA file (recognised by content, not by name)"},
+      {"png_16384x16384_rgba16.png", "decoding needs about 2048 MiB, more than the decode budget of 1024 MiB"},
+      {"jpeg_huffman_oob.jpg", "damaged JPEG header (bad DHT header)"},
+      {"empty.png", "the file is empty"},
+  };
+  for (const auto& [name, why] : cases) {
+    const auto r = runQviz({"render", hostile(name), "--backend", "cpu", "--bits", "4", "--out", dir + "/o.png"});
+    INFO(name);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err == "qviz render: error: could not decode " + hostile(name) + ": " + why + "\n");
+  }
+  CHECK(!fileExists(dir + "/o.png"));
+  const auto ok = runQviz({"render", hostile("gray128_jpeg_named.png"), "--backend", "cpu", "--bits", "1", "--out", dir + "/o.png"});
+  INFO(ok.err);
+  CHECK(ok.exitCode == 0);
+  const auto img = qviz::core::loadImage(dir + "/o.png").value();
+  CHECK(img.width == 8);
+  CHECK(img.channels == 1);
+}
+
+TEST_CASE("render never overwrites its input, however the output path is spelled", "[untrusted]") {
+  const std::string dir = freshDir("untrusted_same");
+  fs::copy_file(dataPath("chelsea.png"), dir + "/a.png");
+  fs::create_hard_link(dir + "/a.png", dir + "/hard.png");
+  fs::create_symlink("a.png", dir + "/soft.png");
+  const std::string before = readText(dir + "/a.png");
+  const std::string up = dir + "/../" + fs::path(dir).filename().string() + "/a.png";
+  for (const std::string& out : {dir + "/./a.png", up, dir + "/hard.png", dir + "/soft.png"}) {
+    const auto r = runQviz({"render", dir + "/a.png", "--backend", "cpu", "--bits", "2", "--out", out});
+    INFO(out);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err == "qviz render: error: --out is the input image; refusing to overwrite it\n");
+  }
+  CHECK(readText(dir + "/a.png") == before);
+}
+
+TEST_CASE("quantize-tensor never overwrites its input and refuses over-budget headers", "[untrusted]") {
+  const std::string dir = freshDir("untrusted_tensor");
+  // A valid 64-value float32 .npy called codes.npy, quantized into its own folder.
+  std::string npy = npyHeaderOnly("(64,)");
+  for (int i = 0; i < 64; ++i) {
+    const float v = float(i) / 64.0f;
+    npy.append(reinterpret_cast<const char*>(&v), 4);
+  }
+  writeBytes(dir + "/codes.npy", npy);
+  const auto r = runQviz({"quantize-tensor", dir + "/codes.npy", "--format", "nf4", "--backend", "cpu", "--out-dir", dir,
+                          "--force"});
+  CHECK(r.exitCode == 2);
+  CHECK(r.err == "qviz quantize-tensor: error: " + dir + "/codes.npy is the input; refusing to overwrite it\n");
+  CHECK(readText(dir + "/codes.npy") == npy);
+  // 2^40 float32 declared in a 64-byte file.
+  writeBytes(dir + "/tera.npy", npyHeaderOnly("(1099511627776,)"));
+  const auto t = runQviz({"quantize-tensor", dir + "/tera.npy", "--format", "nf4", "--backend", "cpu", "--out-dir", dir + "/q"});
+  CHECK(t.exitCode == 2);
+  CHECK(t.err == "qviz quantize-tensor: error: " + dir +
+                     "/tera.npy: shape (1099511627776,) of float32 needs 4 TiB, over the memory budget of 4 GiB\n");
+}
+
+TEST_CASE("render onto a full device, a size limit or a read-only folder: exit 2, the previous output intact",
+          "[untrusted]") {
+  const std::string dir = freshDir("untrusted_full");
+  const std::string previous = "the previous output, kept byte for byte\n";
+  const std::vector<std::string> render = {"render", dataPath("astronaut.png"), "--backend", "cpu", "--bits", "8", "--out"};
+  // A file size limit of 16 KiB for the whole qviz process (EFBIG; SIGXFSZ ignored).
+  {
+    const std::string out = dir + "/limited.png";
+    writeBytes(out, previous);
+    std::vector<std::string> argv = {"sh", "-c", "trap '' XFSZ; ulimit -f 32; exec \"$0\" \"$@\"", QVIZ_BIN};
+    argv.insert(argv.end(), render.begin(), render.end());
+    argv.push_back(out);
+    const auto r = runProgram(argv);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err == "qviz render: error: cannot write " + out + ": File too large\n");
+    CHECK(readText(out) == previous);
+  }
+  SmallTmpfs mnt(dir + "/mnt");
+  if (!mnt.mounted) {
+    WARN("cannot mount a tmpfs here (not root?): only the file size limit was tested");
+    return;
+  }
+  const std::string out = mnt.dir + "/out.png";
+  writeBytes(out, previous);
+  writeBytes(mnt.dir + "/filler", std::string(40 << 10, 'f'));  // astronaut.png at 8 bits needs far more than the rest
+  auto args = render;
+  args.push_back(out);
+  const auto full = runQviz(args);
+  CHECK(full.exitCode == 2);
+  CHECK(full.err == "qviz render: error: cannot write " + out + ": No space left on device\n");
+  CHECK(readText(out) == previous);
+  REQUIRE(mnt.remountReadOnly());
+  const auto ro = runQviz(args);
+  CHECK(ro.exitCode == 2);
+  CHECK(ro.err == "qviz render: error: cannot write " + out + ": Read-only file system\n");
+  CHECK(readText(out) == previous);
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(mnt.dir)) entries += e.is_regular_file();
+  CHECK(entries == 2);  // out.png and filler: no temporary file left behind
+}

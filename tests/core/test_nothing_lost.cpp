@@ -1,0 +1,214 @@
+// Nothing lost: every write goes to a temporary file and is renamed, so a full device, a file size
+// limit or a read-only folder gives a message and leaves the previous file byte for byte. Tested
+// on real small tmpfs mounts where mounting is allowed (root on Linux), and always with
+// RLIMIT_FSIZE in a forked child (EFBIG instead of ENOSPC, the same code path).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/mount.h>
+#endif
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "image/image_io.hpp"
+#include "tensor/npy.hpp"
+#include "test_support.hpp"
+#include "util/fs.hpp"
+
+using namespace qviz::core;
+namespace fs = std::filesystem;
+
+namespace {
+std::string scratch(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("qviz_lost_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+std::string readAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::set<std::string> listing(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+// A 64 KiB tmpfs on `dir` for one test (root on Linux); `mounted` says whether it worked.
+struct SmallTmpfs {
+  std::string dir;
+  bool mounted = false;
+  explicit SmallTmpfs(std::string d) : dir(std::move(d)) {
+    fs::create_directories(dir);
+#if defined(__linux__)
+    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k,mode=0755") == 0;
+#endif
+  }
+  bool remountReadOnly() {
+#if defined(__linux__)
+    return ::mount("tmpfs", dir.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64k,mode=0755") == 0;
+#else
+    return false;
+#endif
+  }
+  ~SmallTmpfs() {
+#if defined(__linux__)
+    if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
+#endif
+  }
+  SmallTmpfs(const SmallTmpfs&) = delete;
+  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+};
+
+// Fills the file system holding `path` with one file until it says ENOSPC.
+void fill(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(fd >= 0);
+  const std::string block(4096, 'f');
+  int err = 0;
+  for (int i = 0; i < 1 << 16 && err == 0; ++i)
+    if (::write(fd, block.data(), block.size()) < 0) err = errno;
+  ::close(fd);
+  REQUIRE(err == ENOSPC);
+}
+
+// Runs `write` in a forked child whose file size limit is `limit` bytes (SIGXFSZ ignored, so the
+// write fails with EFBIG) and returns the message it produced ("" on success).
+template <class F>
+std::string inChildWithFileLimit(std::uint64_t limit, F write) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit r {rlim_t(limit), rlim_t(limit)};
+    ::setrlimit(RLIMIT_FSIZE, &r);
+    const std::string msg = write();
+    const ssize_t n = ::write(fds[1], msg.data(), msg.size());
+    ::_exit(n == ssize_t(msg.size()) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string msg;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) msg.append(buf, std::size_t(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  return msg;
+}
+
+std::string errorOf(const Status& st) { return st ? std::string("(written)") : st.error(); }
+}  // namespace
+
+TEST_CASE("a file size limit (EFBIG): a message, the previous file intact, no temporary left", "[nothing-lost]") {
+  const std::string dir = scratch("fsize");
+  const std::string out = dir + "/settings.json";
+  const std::string previous(10000, 'p');
+  REQUIRE(writeFileAtomic(out, previous).ok());
+  const std::string msg = inChildWithFileLimit(16 << 10, [&] { return errorOf(writeFileAtomic(out, std::string(40000, 'n'))); });
+  CHECK(msg == "cannot write " + out + ": File too large");
+  CHECK(readAll(out) == previous);
+  CHECK(listing(dir) == std::set<std::string>{"settings.json"});
+  // The same through the PNG and .npy writers.
+  const std::string png = dir + "/out.png";
+  const Image img = qviz::test::randomImage(128, 128, 3, SampleType::U8, 3);
+  CHECK(inChildWithFileLimit(16 << 10, [&] { return errorOf(savePng(img, png)); }) ==
+        "cannot write " + png + ": File too large");
+  std::vector<float> values(20000, 0.5f);
+  const std::string npy = dir + "/t.npy";
+  CHECK(inChildWithFileLimit(16 << 10, [&] { return errorOf(writeNpy(npy, tensorFromFloats({20000}, values.data(), 20000))); }) ==
+        "cannot write " + npy + ": File too large");
+  CHECK(listing(dir) == std::set<std::string>{"settings.json"});
+  // Within the limit it works.
+  CHECK(inChildWithFileLimit(16 << 10, [&] { return errorOf(writeFileAtomic(out, std::string(12000, 'x'))); }) == "(written)");
+  CHECK(readAll(out) == std::string(12000, 'x'));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a full device (ENOSPC on a 64 KiB tmpfs): a message, the previous file intact", "[nothing-lost]") {
+  const std::string dir = scratch("full");
+  {
+    SmallTmpfs mnt(dir + "/mnt");
+    if (!mnt.mounted) {
+      WARN("cannot mount a tmpfs here (not root?): the file size limit test covers the same path");
+      return;
+    }
+    const std::string out = mnt.dir + "/settings.json";
+    const std::string previous(10000, 'p');
+    REQUIRE(writeFileAtomic(out, previous).ok());
+    fill(mnt.dir + "/filler");
+    CHECK(errorOf(writeFileAtomic(out, std::string(40000, 'n'))) == "cannot write " + out + ": No space left on device");
+    CHECK(readAll(out) == previous);
+    const Image img = qviz::test::randomImage(128, 128, 3, SampleType::U8, 4);
+    CHECK(errorOf(savePng(img, out)) == "cannot write " + out + ": No space left on device");
+    std::vector<float> values(20000, 0.25f);
+    CHECK(errorOf(writeNpy(out, tensorFromFloats({20000}, values.data(), 20000))) ==
+          "cannot write " + out + ": No space left on device");
+    CHECK(readAll(out) == previous);
+    CHECK(listing(mnt.dir) == std::set<std::string>{"filler", "settings.json"});
+    // Once there is room again, the write goes through.
+    fs::remove(mnt.dir + "/filler");
+    CHECK(writeFileAtomic(out, std::string(40000, 'n')).ok());
+    CHECK(readAll(out) == std::string(40000, 'n'));
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a read-only folder: a message, the previous file intact", "[nothing-lost]") {
+  const std::string dir = scratch("readonly");
+  const std::string previous = "{\"format\": \"qviz-settings\"}\n";
+  if (::geteuid() != 0) {
+    // Permissions stop everyone but root.
+    const std::string out = dir + "/settings.json";
+    REQUIRE(writeFileAtomic(out, previous).ok());
+    ::chmod(dir.c_str(), 0555);
+    CHECK(errorOf(writeFileAtomic(out, "new")) == "cannot write " + out + ": Permission denied");
+    ::chmod(dir.c_str(), 0755);
+    CHECK(readAll(out) == previous);
+  } else {
+    SmallTmpfs mnt(dir + "/mnt");
+    if (!mnt.mounted || (writeFileAtomic(mnt.dir + "/settings.json", previous).ok() && !mnt.remountReadOnly())) {
+      WARN("cannot mount or remount a tmpfs read-only here; root ignores folder permissions");
+    } else {
+      const std::string out = mnt.dir + "/settings.json";
+      CHECK(errorOf(writeFileAtomic(out, "new")) == "cannot write " + out + ": Read-only file system");
+      const Image img = qviz::test::randomImage(8, 8, 3, SampleType::U8, 5);
+      CHECK(errorOf(savePng(img, mnt.dir + "/new.png")) == "cannot write " + mnt.dir + "/new.png: Read-only file system");
+      CHECK(readAll(out) == previous);
+      CHECK(listing(mnt.dir) == std::set<std::string>{"settings.json"});
+    }
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("writing through a symbolic link replaces the file it points to, not the link", "[nothing-lost]") {
+  const std::string dir = scratch("symlink");
+  fs::create_directories(dir + "/dotfiles");
+  REQUIRE(writeFileAtomic(dir + "/dotfiles/settings.json", "old").ok());
+  fs::create_symlink("dotfiles/settings.json", dir + "/settings.json");
+  REQUIRE(writeFileAtomic(dir + "/settings.json", "new").ok());
+  CHECK(fs::is_symlink(dir + "/settings.json"));
+  CHECK(readAll(dir + "/dotfiles/settings.json") == "new");
+  CHECK(listing(dir + "/dotfiles") == std::set<std::string>{"settings.json"});
+  // A dangling link is replaced by the file (there is nothing to keep).
+  fs::create_symlink("nowhere/x.json", dir + "/dangling.json");
+  REQUIRE(writeFileAtomic(dir + "/dangling.json", "x").ok());
+  CHECK(!fs::is_symlink(dir + "/dangling.json"));
+  CHECK(readAll(dir + "/dangling.json") == "x");
+  fs::remove_all(dir);
+}

@@ -1,0 +1,298 @@
+// Untrusted inputs: the hostile files of tests/data/hostile (made by make_hostile.py) through the
+// isolated decoder, a decoder that crashes, hangs, runs away or garbles its answer, tensor headers
+// that declare more than the memory budget, and the downscaled preview for texture limits.
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "image/image_io.hpp"
+#include "tensor/npy.hpp"
+#include "tensor/safetensors.hpp"
+#include "test_support.hpp"
+#include "util/units.hpp"
+
+using namespace qviz::core;
+namespace fs = std::filesystem;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define QVIZ_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QVIZ_TEST_ASAN 1
+#endif
+#endif
+#ifndef QVIZ_TEST_ASAN
+#define QVIZ_TEST_ASAN 0
+#endif
+
+namespace {
+std::string hostile(const std::string& name) { return qviz::test::data("hostile/" + name); }
+
+std::vector<std::uint8_t> bytesOf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string scratch(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("qviz_untrusted_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+// Makes the isolated decoder misbehave for one scope.
+struct Fault {
+  explicit Fault(detail::DecoderFault f) { detail::setDecoderFaultForTesting(f); }
+  ~Fault() { detail::setDecoderFaultForTesting(detail::DecoderFault::None); }
+  Fault(const Fault&) = delete;
+  Fault& operator=(const Fault&) = delete;
+};
+
+std::string errorOf(const Result<Image>& r) { return r ? std::string("(decoded)") : r.error(); }
+}  // namespace
+
+TEST_CASE("hostile image files: each gives its exact message", "[untrusted]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // PNM (stb_image 2.27 overflows the heap on 16-bit PNM) is not a documented format.
+      {"pnm16.png", "not a PNG, JPEG, BMP or TGA file (recognised by content, not by name)"},
+      {"random.jpg", "not a PNG, JPEG, BMP or TGA file (recognised by content, not by name)"},
+      {"empty.png", "the file is empty"},
+      // Tiny files whose headers promise gigabytes.
+      {"png_60000x60000.png", "image is 60000x60000, larger than 32768 pixels per side"},
+      {"png_20000x20000_gray.png", "image has 400000000 pixels, more than the limit of 268435456"},
+      {"png_16384x16384_rgba16.png", "decoding needs about 2048 MiB, more than the decode budget of 1024 MiB"},
+      {"bmp_100000x100000.bmp", "image is 100000x100000, larger than 32768 pixels per side"},
+      {"tga_30000x30000.tga", "image has 900000000 pixels, more than the limit of 268435456"},
+      // Within the limits but damaged: the decoder runs (in the child) and reports.
+      {"png_8000x8000_short.png", "damaged PNG data (not enough pixels)"},
+      {"truncated.png", "damaged PNG data (outofdata)"},
+      {"jpeg_truncated.jpg", "damaged JPEG header (unknown image type)"},
+      // stb_image 2.27 would write and read past its Huffman arrays on these; tables of more
+      // than 256 symbols are refused before it sees them.
+      {"jpeg_dht_overflow.jpg", "damaged JPEG header (bad DHT header)"},
+      {"jpeg_huffman_oob.jpg", "damaged JPEG header (bad DHT header)"},
+  };
+  for (const auto& [name, why] : cases) {
+    const std::string path = hostile(name);
+    INFO(name);
+    CHECK(errorOf(loadImage(path)) == "could not decode " + path + ": " + why);
+    // The in-process decoder says exactly the same (the child changes where, not what).
+    const auto bytes = bytesOf(path);
+    CHECK(errorOf(decodeImage(bytes.data(), bytes.size(), path)) == "could not decode " + path + ": " + why);
+  }
+}
+
+TEST_CASE("formats are recognised by content: a wrong extension still loads", "[untrusted]") {
+  const Image j = loadImage(hostile("gray128_jpeg_named.png")).value();
+  CHECK(j.width == 8);
+  CHECK(j.height == 8);
+  CHECK(j.channels == 1);
+  CHECK(j.u8 == std::vector<std::uint8_t>(64, 128));
+  const Image p = loadImage(hostile("rgb_png_named.jpg")).value();
+  CHECK(p.width == 3);
+  CHECK(p.height == 2);
+  CHECK(p.channels == 3);
+  std::vector<std::uint8_t> ramp(18);
+  for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = std::uint8_t(i);
+  CHECK(p.u8 == ramp);
+}
+
+TEST_CASE("missing paths, folders and named pipes are refused at once", "[untrusted]") {
+  CHECK(errorOf(loadImage("/nonexistent/qviz/x.png")) ==
+        "could not decode /nonexistent/qviz/x.png: cannot open /nonexistent/qviz/x.png: No such file or directory");
+  const std::string dir = scratch("paths");
+  CHECK(errorOf(loadImage(dir)) == "could not decode " + dir + ": cannot read " + dir + ": not a regular file");
+  const std::string fifo = dir + "/pipe.png";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(errorOf(loadImage(fifo)) == "could not decode " + fifo + ": cannot read " + fifo + ": not a regular file");
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));  // no wait for a writer
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the isolated decoder returns exactly what the in-process one does", "[untrusted]") {
+  for (const char* name : {"astronaut.png", "chelsea.png"}) {
+    const auto bytes = bytesOf(qviz::test::data(name));
+    const Image a = decodeImage(bytes.data(), bytes.size(), name).value();
+    const Image b = decodeImageIsolated(bytes.data(), bytes.size(), name).value();
+    CHECK(a == b);
+  }
+  // 16-bit samples and every channel count cross the pipe unchanged.
+  for (int ch = 1; ch <= 4; ++ch) {
+    const Image img = qviz::test::randomImage(37, 23, ch, SampleType::U16, std::uint32_t(40 + ch));
+    const auto png = encodePng(img).value();
+    CHECK(decodeImageIsolated(png.data(), png.size(), "mem.png").value() == img);
+  }
+  LoadLimits inProcess;
+  inProcess.isolate = false;
+  CHECK(loadImage(qviz::test::data("chelsea.png"), inProcess).value() == loadImage(qviz::test::data("chelsea.png")).value());
+}
+
+TEST_CASE("a decoder that crashes, hangs, runs away or garbles its answer becomes a message", "[untrusted]") {
+  if (!decoderIsolated()) {
+    WARN("no child-process decoder on this platform");
+    return;
+  }
+  const std::string path = qviz::test::data("chelsea.png");
+  const std::string prefix = "could not decode " + path + ": ";
+  {
+    Fault f(detail::DecoderFault::Crash);
+    CHECK(errorOf(loadImage(path)) == prefix + "decoder crashed (signal 11)");
+  }
+  {
+    Fault f(detail::DecoderFault::Hang);
+    LoadLimits quick;
+    quick.decodeTimeoutMs = 300;
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(errorOf(loadImage(path, quick)) == prefix + "decoder ran out of time (0.3 s)");
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(s >= 0.3);
+    CHECK(s < 2.0);
+    quick.decodeTimeoutMs = 1000;
+    CHECK(errorOf(loadImage(path, quick)) == prefix + "decoder ran out of time (1 s)");
+  }
+  {
+    Fault f(detail::DecoderFault::Garble);
+    CHECK(errorOf(loadImage(path)) ==
+          prefix + "the decoder sent a malformed answer (bad size 1073741824x1073741824)");
+  }
+  if (QVIZ_TEST_ASAN || !fs::exists("/proc/self/statm")) {
+    WARN("no address-space limit here (AddressSanitizer, or not Linux)");
+  } else {
+    Fault f(detail::DecoderFault::Exhaust);
+    LoadLimits small;
+    small.decodeBudgetBytes = 16 << 20;
+    small.addressSpaceSlackBytes = 64 << 20;
+    CHECK(errorOf(loadImage(path, small)) == prefix + "the decoder ran out of memory (over its address-space limit)");
+  }
+  // Back to normal: the same file decodes.
+  CHECK(loadImage(path).ok());
+}
+
+TEST_CASE("tensor headers declaring more than the memory budget are refused before allocation", "[untrusted]") {
+  auto npy = [](const std::string& shape) {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+    while ((10 + header.size() + 1) % 64) header += ' ';
+    header += '\n';
+    std::string out = "\x93NUMPY\x01";
+    out += '\0';
+    out += char(header.size() & 0xff);
+    out += char(header.size() >> 8);
+    out += header;
+    return std::vector<std::uint8_t>(out.begin(), out.end());
+  };
+  const auto tera = npy("(1099511627776,)");  // 2^40 float32: 4 TiB declared in 64 bytes
+  CHECK(parseNpy(tera.data(), tera.size(), "t.npy").error() ==
+        "t.npy: shape (1099511627776,) of float32 needs 4 TiB, over the memory budget of 4 GiB");
+  const auto wrap = npy("(4294967296, 4294967296, 2)");  // 2^65 elements
+  CHECK(parseNpy(wrap.data(), wrap.size(), "t.npy").error() ==
+        "t.npy: shape (4294967296, 4294967296, 2) of float32 has more bytes than 64 bits can count");
+  const auto bytesWrap = npy("(4611686018427387904,)");  // 2^62 elements fit, 2^64 bytes do not
+  CHECK(parseNpy(bytesWrap.data(), bytesWrap.size(), "t.npy").error() ==
+        "t.npy: shape (4611686018427387904,) of float32 has more bytes than 64 bits can count");
+
+  // A real (sparse) 8 GiB file that matches its header: still refused, by the header alone.
+  const std::string dir = scratch("tensors");
+  const std::string big = dir + "/big.npy";
+  {
+    const auto head = npy("(2147483648,)");  // 2^31 float32 = 8 GiB
+    std::ofstream(big, std::ios::binary).write(reinterpret_cast<const char*>(head.data()), std::streamsize(head.size()));
+    fs::resize_file(big, head.size() + (8ull << 30));
+  }
+  CHECK(readNpy(big).error() == big + ": shape (2147483648,) of float32 needs 8 GiB, over the memory budget of 4 GiB");
+  NpyLimits tight;
+  tight.maxTensorBytes = 1 << 20;
+  const auto mib2 = npy("(524288,)");  // 2 MiB of data, over a 1 MiB budget
+  CHECK(parseNpy(mib2.data(), mib2.size(), "t.npy", tight).error() ==
+        "t.npy: shape (524288,) of float32 needs 2 MiB, over the memory budget of 1 MiB");
+  // Within the budget, the file must hold exactly what the header says.
+  CHECK(parseNpy(mib2.data(), mib2.size(), "t.npy").error() == "t.npy: data is 0 bytes but shape (524288,) of float32 needs 2097152");
+
+  // .safetensors: listing allocates nothing per tensor; loading checks the budget first.
+  auto st = [](const std::string& header) {
+    std::string out;
+    for (int i = 0; i < 8; ++i) out += char((header.size() >> (8 * i)) & 0xff);
+    return out + header;
+  };
+  const std::string sbig = dir + "/big.safetensors";
+  {
+    const std::string head = st(R"({"w": {"dtype": "F32", "shape": [65536, 32768], "data_offsets": [0, 8589934592]}})");
+    std::ofstream(sbig, std::ios::binary) << head;
+    fs::resize_file(sbig, head.size() + (8ull << 30));
+  }
+  const auto index = listSafetensors(sbig);
+  REQUIRE(index.ok());
+  CHECK(index->tensors.size() == 1);
+  CHECK(loadSafetensor(sbig, "w").error() ==
+        sbig + ": tensor 'w': shape (65536, 32768) of F32 needs 8 GiB, over the memory budget of 4 GiB");
+  const std::string wrapped = st(R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 4], "data_offsets": [0, 4]}})") +
+                              std::string(4, '\0');
+  CHECK(parseSafetensor(reinterpret_cast<const std::uint8_t*>(wrapped.data()), wrapped.size(), "w").error() ==
+        "safetensors data: tensor 'w': shape (4294967296, 4294967296, 4) of F32 has more bytes than 64 bits can count");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("formatBytes names sizes in binary units", "[untrusted]") {
+  CHECK(formatBytes(0) == "0 bytes");
+  CHECK(formatBytes(1) == "1 byte");
+  CHECK(formatBytes(1023) == "1023 bytes");
+  CHECK(formatBytes(1024) == "1 KiB");
+  CHECK(formatBytes(1536) == "1.5 KiB");
+  CHECK(formatBytes(4ull << 30) == "4 GiB");
+  CHECK(formatBytes(1ull << 42) == "4 TiB");
+  CHECK(formatBytes(~0ull) == "16 EiB");
+}
+
+TEST_CASE("downscaleToFit: box filter by the smallest integer factor, exact", "[untrusted]") {
+  // 5x3 gray, at most 2 a side: factor 3, 2x1 out; the right block is 2 pixels wide.
+  Image g = Image::make(5, 3, 1, SampleType::U8);
+  g.u8 = {0, 1, 2, 10, 20,  //
+          3, 4, 5, 30, 40,  //
+          6, 7, 8, 50, 61};
+  const Image d = downscaleToFit(g, 2);
+  CHECK(d.width == 2);
+  CHECK(d.height == 1);
+  CHECK(d.u8 == std::vector<std::uint8_t>{4, 35});  // 36/9 = 4; 211/6 = 35.17 -> 35
+  // Halves round up; 16-bit and alpha are averaged like the other channels.
+  Image q = Image::make(4, 2, 2, SampleType::U16);
+  q.u16 = {1, 65535, 1, 65535, 1, 0, 1, 0,  //
+           2, 65535, 2, 65534, 1, 0, 2, 1};
+  const Image h = downscaleToFit(q, 2);
+  REQUIRE(h.sameShape(Image::make(2, 1, 2, SampleType::U16)));
+  CHECK(h.u16 == std::vector<std::uint16_t>{2, 65535, 1, 0});  // 6/4 = 1.5 -> 2; 262139/4 -> 65535; 5/4 -> 1; 1/4 -> 0
+  // Float samples: the plain mean.
+  Image f = Image::make(2, 2, 1, SampleType::F32);
+  f.f32 = {0.0f, 1.0f, 0.5f, 0.25f};
+  CHECK(downscaleToFit(f, 1).f32 == std::vector<float>{0.4375f});
+  // Already small enough: unchanged.
+  CHECK(downscaleToFit(g, 5) == g);
+  CHECK(downscaleToFit(g, 0) == g);
+  // One past the limit: half size, the last block one pixel wide.
+  Image wide = Image::make(16385, 1, 1, SampleType::U8);
+  for (std::size_t i = 0; i < wide.u8.size(); ++i) wide.u8[i] = std::uint8_t(i % 7);
+  const Image w2 = downscaleToFit(wide, 16384);
+  CHECK(w2.width == 8193);
+  CHECK(w2.height == 1);
+  CHECK(w2.u8[0] == 1);                  // (0 + 1) / 2 rounds up
+  CHECK(w2.u8[8192] == 16384 % 7);       // the lone last pixel
+}
+
+TEST_CASE("fitToTextureLimit: a preview with a notice only when the image is too large", "[untrusted]") {
+  Image img = qviz::test::randomImage(20000, 3, 3, SampleType::U8, 11);
+  const Image expect = downscaleToFit(img, 16384);
+  CHECK(fitToTextureLimit(img, 16384, "pano.png") ==
+        "pano.png is 20000x3, larger than this GPU's texture limit of 16384: showing, quantizing and measuring a "
+        "10000x2 preview (box filter); qviz render works on the full image");
+  CHECK(img == expect);
+  Image small = qviz::test::randomImage(64, 32, 3, SampleType::U8, 12);
+  const Image before = small;
+  CHECK(fitToTextureLimit(small, 16384, "s.png").empty());
+  CHECK(fitToTextureLimit(small, 0, "s.png").empty());  // limit unknown
+  CHECK(small == before);
+}

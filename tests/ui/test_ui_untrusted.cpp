@@ -1,0 +1,137 @@
+// Settings files from elsewhere: imgui.ini is handed to Dear ImGui only when it looks like one it
+// wrote, and settings.json of the wrong types, sizes or depth is ignored with a notice, never fatal.
+#include <imgui.h>
+#include <imgui_internal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "ui/settings.hpp"
+
+using namespace qviz::ui;
+namespace fs = std::filesystem;
+
+namespace {
+std::string scratch(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("qviz_ui_untrusted_" + std::to_string(::getpid()) + "_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+void writeText(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+// The layout Dear ImGui itself writes for a window holding a resizable table, from a private context.
+std::string imguiWrittenIni() {
+  ImGuiContext* previous = ImGui::GetCurrentContext();
+  ImGuiContext* ctx = ImGui::CreateContext();
+  ImGui::SetCurrentContext(ctx);
+  ImGuiIO& io = ImGui::GetIO();
+  io.IniFilename = nullptr;
+  io.DisplaySize = ImVec2(800, 600);
+  unsigned char* pixels = nullptr;
+  int w = 0, h = 0;
+  io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
+  for (int frame = 0; frame < 2; ++frame) {
+    ImGui::NewFrame();
+    ImGui::SetNextWindowPos(ImVec2(30, 40));
+    ImGui::Begin("Caf\xc3\xa9 metrics");
+    if (ImGui::BeginTable("metrics", 3, ImGuiTableFlags_Resizable | ImGuiTableFlags_Reorderable)) {
+      ImGui::TableSetupColumn("a");
+      ImGui::TableSetupColumn("b");
+      ImGui::TableSetupColumn("c");
+      ImGui::TableHeadersRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted("1");
+      ImGui::EndTable();
+    }
+    ImGui::End();
+    ImGui::Render();
+  }
+  ImGui::MarkIniSettingsDirty();
+  std::size_t size = 0;
+  const std::string ini = ImGui::SaveIniSettingsToMemory(&size);
+  ImGui::DestroyContext(ctx);
+  ImGui::SetCurrentContext(previous);
+  return ini;
+}
+}  // namespace
+
+TEST_CASE("imgui.ini: ImGui's own layout is accepted, binary, foreign, oversized or hostile ones are refused",
+          "[untrusted]") {
+  const std::string written = imguiWrittenIni();
+  INFO(written);
+  CHECK(written.find("[Window][Caf\xc3\xa9 metrics]") != std::string::npos);
+  CHECK(checkImguiIni(written).empty());
+  CHECK(checkImguiIni("").empty());
+  CHECK(checkImguiIni("[Table][0xDEADBEEF,64]\nColumn 0  Width=100\n\n; a comment\n").empty());
+
+  CHECK(checkImguiIni(std::string("[Window][A]\nPos=1,2\n\0\0\0", 23)) == "not a text file");
+  CHECK(checkImguiIni("[Window][\xff\xfe]\n") == "not a text file (invalid UTF-8)");
+  CHECK(checkImguiIni("[Window][\xc0\xaf]\n") == "not a text file (invalid UTF-8)");  // overlong '/'
+  CHECK(checkImguiIni("[General]\nfoo=bar\n") == "not a Dear ImGui layout (line 1)");
+  CHECK(checkImguiIni("; comment\n[Window][A]\nPos=1,2\njust words\n") == "not a Dear ImGui layout (line 4)");
+  CHECK(checkImguiIni("[Window][A\n") == "not a Dear ImGui layout (line 1)");
+  CHECK(checkImguiIni("[Win dow][A]\n") == "not a Dear ImGui layout (line 1)");
+  // ImGui 1.86 allocates whatever column count it reads (a negative one wraps to gigabytes).
+  CHECK(checkImguiIni("[Table][0x12345678,100000000]\n") == "damaged table entry (line 1)");
+  CHECK(checkImguiIni("[Window][A]\n[Table][0x12345678,-5]\n") == "damaged table entry (line 2)");
+  CHECK(checkImguiIni("[Table][0x12345678,0]\n") == "damaged table entry (line 1)");
+  CHECK(checkImguiIni("[Table][0x12345678,65]\n") == "damaged table entry (line 1)");
+  CHECK(checkImguiIni("[Table][0x1234567,3]\n") == "damaged table entry (line 1)");
+  CHECK(checkImguiIni(std::string(kMaxIniBytes + 1, ';')) == "1048577 bytes, more than the limit of 1048576");
+
+  const std::string dir = scratch("ini");
+  std::string text = "stale";
+  CHECK(loadImguiIni(dir + "/missing.ini", text).empty());  // no file, no notice
+  CHECK(text.empty());
+  writeText(dir + "/good.ini", written);
+  CHECK(loadImguiIni(dir + "/good.ini", text).empty());
+  CHECK(text == written);
+  writeText(dir + "/hostile.ini", "[Table][0x12345678,-5]\n");
+  CHECK(loadImguiIni(dir + "/hostile.ini", text) ==
+        "ignored the window layout " + dir + "/hostile.ini: damaged table entry (line 1); using the default layout");
+  CHECK(text.empty());
+  writeText(dir + "/huge.ini", std::string(2 << 20, '\n'));
+  CHECK(loadImguiIni(dir + "/huge.ini", text) == "ignored the window layout " + dir +
+                                                     "/huge.ini: 2097152 bytes, more than the limit of 1048576; "
+                                                     "using the default layout");
+  CHECK(text.empty());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("settings.json: wrong types, wrapped integers, deep nesting and huge files are ignored with a notice",
+          "[untrusted]") {
+  AppState s;
+  // A non-string "format" used to throw out of nlohmann's value().
+  CHECK(settingsFromJson(R"({"format": 5})", s) == "ignored the settings file: not QuantizationViz settings");
+  CHECK(settingsFromJson("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", s) == "ignored the settings file: not QuantizationViz settings");
+  // Integers past 32 bits are not truncated into range.
+  const std::string wrapped =
+      R"({"format":"qviz-settings","bits":4294967300,"channel_bits":[4294967297,0,0],"seed":4294967296,)"
+      R"("level_depths":[8,4,2,4294967297],"view":-4294967295})";
+  CHECK(settingsFromJson(wrapped, s) == "ignored invalid settings: bits, channel_bits, seed, level_depths, view");
+  CHECK(s.doc == Document{});
+  const std::string deep =
+      R"({"format":"qviz-settings","bits":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK(settingsFromJson(deep, s) == "ignored invalid settings: bits");
+  CHECK(settingsFromJson(R"({"format":"qviz-settings","seed":4294967295})", s).empty());
+  CHECK(s.doc.quant.seed == 4294967295u);
+
+  // A settings file over 1 MiB is not read at all.
+  const std::string dir = scratch("settings");
+  const char* old = std::getenv("XDG_CONFIG_HOME");
+  const std::string saved = old ? old : "";
+  ::setenv("XDG_CONFIG_HOME", dir.c_str(), 1);
+  writeText(configDir() + "/settings.json", std::string(2 << 20, ' '));
+  AppState t;
+  CHECK(loadSettings(t) == "ignored the settings file: cannot read " + dir +
+                               "/qviz/settings.json: file is 2097152 bytes, more than the limit of 1048576");
+  CHECK(t.doc == Document{});
+  if (old) ::setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
+  else ::unsetenv("XDG_CONFIG_HOME");
+  fs::remove_all(dir);
+}
