@@ -7,6 +7,7 @@
 #include "cli/cli.hpp"
 #include "ui/explorer.hpp"
 #include "ui/panels.hpp"
+#include "ui/soak.hpp"
 
 namespace {
 void printUsage() {
@@ -27,7 +28,10 @@ void printUsage() {
   std::puts("  --lora-steps N      with --panel qlora: train N steps before drawing (figures)");
   std::puts("  --shader-dir DIR    load shaders from DIR (e.g. a `qviz workshop init` folder); edits reload live");
   std::puts("  --rounding MODE     nearest, truncate, stochastic, seed, or user (the user shader)");
-  std::puts("  --no-settings       start from defaults and save nothing\n");
+  std::puts("  --no-settings       start from defaults and save nothing");
+  std::puts("  --soak SECONDS      drive the explorer offscreen with random actions (good and bad files, every");
+  std::puts("                      control, panels, broken shaders, training, resizes); report GL errors and memory");
+  std::puts("                      (with --seed N, --json OUT, --growth-bound MIB)\n");
   std::puts("subcommands:");
   for (const auto& s : qviz::cli::subcommands()) std::printf("  %-16s %s\n", s.name, s.summary);
 }
@@ -55,6 +59,8 @@ int main(int argc, char** argv) {
     }
   }
   qviz::ui::ExplorerOptions o;
+  qviz::ui::SoakOptions soak;
+  bool soaking = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool hasValue = i + 1 < argc;
@@ -69,6 +75,20 @@ int main(int argc, char** argv) {
     else if (a == "--json" && hasValue) o.benchJson = argv[++i];
     else if (a == "--no-settings") o.ignoreSettings = true;
     else if (a == "--shader-dir" && hasValue) o.shaderDir = argv[++i];
+    else if (a == "--soak" && hasValue) {
+      int secs = 0;
+      if (!parsePositive(argv[++i], secs)) return usageError("--soak takes a number of seconds");
+      soak.seconds = secs;
+      soaking = true;
+    } else if (a == "--seed" && hasValue) {
+      int seed = 0;
+      if (!parsePositive(argv[++i], seed)) return usageError("--seed takes a positive number");
+      soak.seed = std::uint32_t(seed);
+    } else if (a == "--growth-bound" && hasValue) {
+      int mib = 0;
+      if (!parsePositive(argv[++i], mib)) return usageError("--growth-bound takes MiB");
+      soak.growthBoundMiB = mib;
+    }
     else if (a == "--rounding" && hasValue) o.rounding = argv[++i];
     else if (a == "--lora-steps" && hasValue) {
       if (!parsePositive(argv[++i], o.loraSteps)) return usageError("--lora-steps takes a positive number");
@@ -80,6 +100,10 @@ int main(int argc, char** argv) {
     } else if (!a.empty() && a[0] == '-') return usageError("unknown option '" + a + "'");
     else if (o.imagePath.empty()) o.imagePath = a;
     else return usageError("more than one image given");
+  }
+  if (soaking) {
+    soak.json = o.benchJson;
+    return qviz::ui::runSoak(soak);
   }
   return qviz::ui::runExplorer(o);
 }

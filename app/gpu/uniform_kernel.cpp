@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -89,13 +91,59 @@ std::string resolveShaderPath(const ShaderLibrary& lib, const std::string& file)
   return fs::path(file).is_absolute() ? file : (fs::path(lib.dir()) / file).lexically_normal().string();
 }
 
-Result<AnnotationSet> readUserControls(const ShaderLibrary& lib, const std::string& file) {
-  const std::string path = resolveShaderPath(lib, file);
+namespace {
+std::optional<std::string> readSmallFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return core::fail("cannot read the user shader " + path);
+  if (!in) return std::nullopt;
   std::stringstream ss;
   ss << in.rdbuf();
-  return parseAnnotations(ss.str(), path);
+  return ss.str();
+}
+
+// The annotations of `path` and of the files it #includes (as the shader library resolves them:
+// next to the including file, then under the library), each file once.
+void collectControls(const ShaderLibrary& lib, const std::string& path, const std::string& text, int depth,
+                     std::set<std::string>& seen, AnnotationSet& out) {
+  namespace fs = std::filesystem;
+  if (!seen.insert(path).second) return;
+  AnnotationSet own = parseAnnotations(text, path);
+  for (auto& c : own.controls) {
+    bool dup = false;
+    for (const auto& o : out.controls) dup = dup || o.name == c.name;
+    if (!dup) out.controls.push_back(std::move(c));
+  }
+  for (auto& p : own.problems) out.problems.push_back(std::move(p));
+  if (depth >= 8) return;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const std::size_t hash = line.find_first_not_of(" \t");
+    if (hash == std::string::npos || line[hash] != '#') continue;
+    const std::size_t inc = line.find("include", hash);
+    const std::size_t open = line.find('"', hash);
+    if (inc == std::string::npos || open == std::string::npos || open < inc) continue;
+    const std::size_t close = line.find('"', open + 1);
+    if (close == std::string::npos) continue;
+    const std::string name = line.substr(open + 1, close - open - 1);
+    for (const fs::path& cand : {fs::path(path).parent_path() / name, fs::path(lib.dir()) / name}) {
+      const std::string p = cand.lexically_normal().string();
+      if (auto t = readSmallFile(p)) {
+        collectControls(lib, p, *t, depth + 1, seen, out);
+        break;
+      }
+    }
+  }
+}
+}  // namespace
+
+Result<AnnotationSet> readUserControls(const ShaderLibrary& lib, const std::string& file) {
+  const std::string path = resolveShaderPath(lib, file);
+  auto text = readSmallFile(path);
+  if (!text) return core::fail("cannot read the user shader " + path);
+  AnnotationSet out;
+  std::set<std::string> seen;
+  collectControls(lib, path, *text, 0, seen, out);
+  return out;
 }
 
 Status UniformQuantizerGpu::supports(const core::UniformSettings& s) {

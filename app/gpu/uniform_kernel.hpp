@@ -26,7 +26,8 @@ struct UserShader {
   bool operator==(const UserShader&) const = default;
 };
 
-// The annotations of a user file (read from disk now). Fails when the file cannot be read.
+// The annotations of a user file and of the files it includes (read from disk now), so an exercise
+// pulled in with #include gets its sliders too. Fails when the file cannot be read.
 Result<AnnotationSet> readUserControls(const ShaderLibrary& lib, const std::string& file = kUserQuantizerFile);
 // Absolute path of a user file as the library resolves it.
 std::string resolveShaderPath(const ShaderLibrary& lib, const std::string& file);

@@ -62,6 +62,7 @@ void loadIfNeeded(AppState& s) {
 void submitMetrics(AppState& s) {
   Derived& d = s.derived;
   QuantizedView& v = d.view;
+  if (v.quantized.empty() || !v.quantized.sameShape(v.reference)) return;  // nothing to measure
   auto original = std::make_shared<const Image>(d.image);
   auto reference = std::make_shared<const Image>(v.reference);
   auto quantized = std::make_shared<const Image>(v.quantized);
@@ -120,6 +121,7 @@ void userFallback(AppState& s, const std::string& why) {
   v.metrics = {};
   v.histAfter.clear();
   v.metricsGeneration = v.generation;
+  v.cpuMetricsPending = v.gpuMetricsPending = v.ssimPending = false;
 }
 
 void quantizeView(AppState& s) {

@@ -13,8 +13,10 @@
 
 namespace qviz::ui {
 
-core::Result<std::unique_ptr<HeadlessUi>> HeadlessUi::create(int width, int height) {
-  auto session = gpu::GpuSession::openHeadless();
+core::Result<std::unique_ptr<HeadlessUi>> HeadlessUi::create(int width, int height, bool debug) {
+  gpu::SessionOptions so;
+  so.debug = debug;
+  auto session = gpu::GpuSession::openHeadless(so);
   if (!session) return core::fail(session.error());
   std::unique_ptr<HeadlessUi> h(new HeadlessUi());
   h->m_session = std::move(*session);
@@ -50,10 +52,40 @@ HeadlessUi::~HeadlessUi() {
 
 std::string HeadlessUi::renderer() const { return m_session->context().describe(); }
 
+core::Status HeadlessUi::resize(int width, int height) {
+  if (width < 64 || height < 64 || width > 16384 || height > 16384) return core::fail("bad offscreen size");
+  if (auto st = m_session->context().makeCurrent(); !st) return st;
+  glBindTexture(GL_TEXTURE_2D, m_color.id());
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+  glBindTexture(GL_TEXTURE_2D, 0);
+  m_width = width;
+  m_height = height;
+  return {};
+}
+
+core::Status HeadlessUi::checkGl(const char* where) { return m_session->context().checkErrors(where); }
+
+core::Status HeadlessUi::frames(AppState& s, Commands& cmd, int n) { return draw(s, cmd, n, {}); }
+
 core::Result<core::Image> HeadlessUi::run(AppState& s, Commands& cmd, int frames,
                                           const std::function<void(int, ImGuiIO&)>& input) {
+  if (auto st = draw(s, cmd, frames, input); !st) return core::fail(st.error());
+  core::Image img = core::Image::make(m_width, m_height, 3, core::SampleType::U8);
+  std::vector<std::uint8_t> rows(img.byteSize());
+  glBindFramebuffer(GL_FRAMEBUFFER, m_fbo.id());
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, m_width, m_height, GL_RGB, GL_UNSIGNED_BYTE, rows.data());
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  const std::size_t stride = std::size_t(m_width) * 3;
+  for (int y = 0; y < m_height; ++y)
+    std::copy_n(rows.data() + std::size_t(m_height - 1 - y) * stride, stride, img.u8.data() + std::size_t(y) * stride);
+  return img;
+}
+
+core::Status HeadlessUi::draw(AppState& s, Commands& cmd, int frames,
+                              const std::function<void(int, ImGuiIO&)>& input) {
   ImGui::SetCurrentContext(m_imgui);
-  if (auto st = m_session->context().makeCurrent(); !st) return core::fail(st.error());
+  if (auto st = m_session->context().makeCurrent(); !st) return st;
   const ImGuiStyle baseStyle = [] {
     ImGuiStyle st;
     ImGui::StyleColorsDark(&st);
@@ -85,16 +117,7 @@ core::Result<core::Image> HeadlessUi::run(AppState& s, Commands& cmd, int frames
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
   }
-  core::Image img = core::Image::make(m_width, m_height, 3, core::SampleType::U8);
-  std::vector<std::uint8_t> rows(img.byteSize());
-  glBindFramebuffer(GL_FRAMEBUFFER, m_fbo.id());
-  glPixelStorei(GL_PACK_ALIGNMENT, 1);
-  glReadPixels(0, 0, m_width, m_height, GL_RGB, GL_UNSIGNED_BYTE, rows.data());
-  glBindFramebuffer(GL_FRAMEBUFFER, 0);
-  const std::size_t stride = std::size_t(m_width) * 3;
-  for (int y = 0; y < m_height; ++y)
-    std::copy_n(rows.data() + std::size_t(m_height - 1 - y) * stride, stride, img.u8.data() + std::size_t(y) * stride);
-  return img;
+  return {};
 }
 
 }  // namespace qviz::ui

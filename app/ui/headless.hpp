@@ -17,7 +17,8 @@ namespace qviz::ui {
 
 class HeadlessUi {
 public:
-  static core::Result<std::unique_ptr<HeadlessUi>> create(int width, int height);
+  // `debug`: a KHR_debug context, so checkGl() reports what the driver said.
+  static core::Result<std::unique_ptr<HeadlessUi>> create(int width, int height, bool debug = false);
   ~HeadlessUi();
   HeadlessUi(const HeadlessUi&) = delete;
   HeadlessUi& operator=(const HeadlessUi&) = delete;
@@ -26,10 +27,19 @@ public:
   // `input(frame, io)` may set mouse/keyboard state before each frame.
   core::Result<core::Image> run(AppState& s, Commands& cmd, int frames,
                                 const std::function<void(int, ImGuiIO&)>& input = {});
+  // The same frames without reading the picture back (the soak test).
+  core::Status frames(AppState& s, Commands& cmd, int frames);
+  // A new framebuffer size (a window resize).
+  core::Status resize(int width, int height);
+  int width() const { return m_width; }
+  int height() const { return m_height; }
+  // GL errors and KHR_debug errors since the last check (ok when none).
+  core::Status checkGl(const char* where);
   std::string renderer() const;
 
 private:
   HeadlessUi() = default;
+  core::Status draw(AppState& s, Commands& cmd, int frames, const std::function<void(int, ImGuiIO&)>& input);
   std::unique_ptr<gpu::GpuSession> m_session;
   gpu::Framebuffer m_fbo;
   gpu::Texture m_color;

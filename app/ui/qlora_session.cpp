@@ -131,6 +131,9 @@ void QloraSession::postSnapshot(bool fixedTiles) {
       m_snapshot = std::move(snap);
     }
   }
+  // reset() and configure() wait for every other holder of the trainer to let go: say so.
+  trainer.reset();
+  m_cv.notify_all();
   if (wake) wake();
 }
 

@@ -14,12 +14,13 @@ std::string userShaderPath(const AppState& s) {
 }
 
 namespace {
-void refreshControls(AppState& s) {
+// `force`: a program was rebuilt, so a file the user file includes may have new annotations.
+void refreshControls(AppState& s, bool force) {
   ShaderWatch& w = s.derived.shaders;
   const std::string path = userShaderPath(s);
   if (path.empty()) return;
   const gpu::FileStamp st = gpu::stampFile(path);
-  if (path == w.controlsPath && st.mtimeNs == w.controlsMtime && st.size == w.controlsSize) return;
+  if (!force && path == w.controlsPath && st.mtimeNs == w.controlsMtime && st.size == w.controlsSize) return;
   if (st.mtimeNs >= 0 && st.size == 0) return;  // an editor mid-save: look again next poll
   w.controlsPath = path;
   w.controlsMtime = st.mtimeNs;
@@ -58,8 +59,10 @@ bool pollShaders(AppState& s) {
   w.failures += report.failed.size();
   const std::int64_t before = w.controlsMtime, sizeBefore = w.controlsSize;
   const std::string pathBefore = w.controlsPath;
-  refreshControls(s);
-  const bool controlsChanged = before != w.controlsMtime || sizeBefore != w.controlsSize || pathBefore != w.controlsPath;
+  const std::size_t controlsBefore = w.controls.controls.size() + w.controls.problems.size();
+  refreshControls(s, !report.rebuilt.empty() || !report.failed.empty());
+  const bool controlsChanged = before != w.controlsMtime || sizeBefore != w.controlsSize || pathBefore != w.controlsPath ||
+                               controlsBefore != w.controls.controls.size() + w.controls.problems.size();
   if (!report.rebuilt.empty() || controlsChanged) ++w.generation;
   return !report.rebuilt.empty() || !report.failed.empty() || controlsChanged;
 }

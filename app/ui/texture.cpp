@@ -83,6 +83,15 @@ void Texture::uploadRgba8(const std::uint8_t* rgba, int width, int height) {
 }
 
 void Texture::upload(const core::Image& img) {
+  // Nothing to show (e.g. a comparison that failed): drop the texture rather than hand GL a shape
+  // it rejects.
+  if (img.empty() || img.channels < 1 || img.channels > 4 || img.byteSize() == 0) {
+    if (m_id) glDeleteTextures(1, &m_id);
+    m_id = 0;
+    m_width = m_height = 0;
+    m_format = 0;
+    return;
+  }
   // 8-bit RGB and RGBA go up as they are; gray is swizzled to RGB by the texture itself.
   if (img.type == core::SampleType::U8 && img.channels != 2) {
     static constexpr GLenum kFormats[5] = {0, GL_RED, 0, GL_RGB, GL_RGBA};

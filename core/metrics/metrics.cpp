@@ -223,6 +223,11 @@ StorageInfo storageInfo(const Image& original, const Image& reference, const Uni
 ImageMetrics computeMetrics(const Image& original, const Image& reference, const Image& quantized,
                             const UniformSettings& s) {
   ImageMetrics m;
+  // Two pictures of different shapes have no per-sample error: only the storage is reported.
+  if (!reference.sameShape(quantized) || reference.empty()) {
+    m.storage = storageInfo(original, reference, s);
+    return m;
+  }
   m.mse = meanSquaredError(reference, quantized);
   m.psnrDb = psnrFromMse(m.mse, reference.vmax());
   m.ssim = ssim(reference, quantized);
