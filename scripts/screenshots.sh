@@ -18,5 +18,12 @@ shot panel_compare --panel compare --bits 3
 shot panel_qlora --panel qlora --lora-steps 300
 shot panel_concepts --panel concepts
 shot presenter --presenter --bits 2
+shot panel_shaders --panel shaders --rounding user --bits 3
+# A workshop folder with a typo in the user file: the located error and the magenta fallback.
+ws=$(mktemp -d)/workshop
+"$qviz" workshop init "$ws" > /dev/null
+sed -i 's/return pow(code \/ steps, u_gamma);/retrun pow(code \/ steps, u_gamma);/' "$ws/user/quantizer.glsl"
+shot panel_shaders_error --panel shaders --rounding user --bits 3 --shader-dir "$ws"
+rm -rf "$(dirname "$ws")"
 "$qviz" render "$here/assets/images/astronaut.png" --bits 8,4,2,1 --labels --out "$out/levels_astronaut.png"
 echo "wrote docs/images/levels_astronaut.png"

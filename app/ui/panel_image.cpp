@@ -143,8 +143,10 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
   char psnr[32];
   if (m.psnrDb) std::snprintf(psnr, sizeof psnr, "%.2f dB", *m.psnrDb);
   else std::snprintf(psnr, sizeof psnr, "identical");
-  ImGui::Text("PSNR %s   SSIM %.4f   levels %u   %.2f:1   on %s in %.1f ms", psnr, m.ssim.value_or(1.0), m.levelsUsed,
-              m.storage.compressionRatio, v.computedOn.c_str(), v.elapsedMs);
+  if (v.fallback) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "no result: the user shader does not compile");
+  else
+    ImGui::Text("PSNR %s   SSIM %.4f   levels %u   %.2f:1   on %s in %.1f ms", psnr, m.ssim.value_or(1.0), m.levelsUsed,
+                m.storage.compressionRatio, v.computedOn.c_str(), v.elapsedMs);
   ImGui::SameLine();
   if (ImGui::SmallButton("fit")) ui.zoom = ui.panX = ui.panY = 0;
   ImGui::SameLine();

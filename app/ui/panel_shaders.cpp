@@ -149,52 +149,64 @@ void editor(const AppState& s, UiState& ui, Commands& cmd) {
 void programs(const AppState& s, UiState& ui) {
   const gpu::ShaderLibrary& lib = s.derived.gpu->shaders();
   const ShaderWatch& w = s.derived.shaders;
-  ImGui::Text("%s   polled every 100 ms: %llu rebuilds, %llu failed builds", lib.dir().c_str(),
-              static_cast<unsigned long long>(w.reloads), static_cast<unsigned long long>(w.failures));
-  if (!ImGui::BeginTable("programs", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_Resizable))
-    return;
-  ImGui::TableSetupColumn("program", ImGuiTableColumnFlags_WidthStretch, 3.0f);
-  ImGui::TableSetupColumn("status", ImGuiTableColumnFlags_WidthStretch, 1.2f);
-  ImGui::TableSetupColumn("generation", ImGuiTableColumnFlags_WidthStretch, 0.8f);
-  ImGui::TableSetupColumn("files", ImGuiTableColumnFlags_WidthStretch, 0.6f);
-  ImGui::TableHeadersRow();
+  int ok = 0, stale = 0, never = 0;
   for (const auto& name : lib.names()) {
     const gpu::ShaderEntry* e = lib.entry(name);
     if (!e) continue;
-    ImGui::TableNextRow();
-    ImGui::TableNextColumn();
-    ImGui::TextUnformatted(name.c_str());
-    ImGui::TableNextColumn();
-    if (e->lastError.empty()) ImGui::TextColored(kGreen, "ok");
-    else if (e->program) ImGui::TextColored(kYellow, "STALE: error, last good runs");
-    else ImGui::TextColored(kRed, "never built");
-    ImGui::TableNextColumn();
-    ImGui::Text("%llu (%llu failed)", static_cast<unsigned long long>(e->generation),
-                static_cast<unsigned long long>(e->failedBuilds));
-    ImGui::TableNextColumn();
-    ImGui::PushID(name.c_str());
-    ImGui::TextDisabled("%zu", e->files.size());
-    if (ImGui::IsItemHovered()) {
-      ImGui::BeginTooltip();
-      for (const auto& f : e->files) ImGui::TextUnformatted(f.path.c_str());
-      ImGui::EndTooltip();
-    }
-    const bool hasLog = !e->rawLog.empty();
-    if (hasLog) {
-      ImGui::SameLine();
-      const bool open = ui.editor.rawLogOpen.count(name) != 0;
-      if (ImGui::SmallButton(open ? "hide log" : "raw log")) {
-        if (open) ui.editor.rawLogOpen.erase(name);
-        else ui.editor.rawLogOpen.insert(name);
-      }
-    }
-    ImGui::PopID();
-    // Diagnostics of the last build, each with the line it points at.
-    for (const auto& d : e->diagnostics) {
-      if (d.severity != "error" && d.severity != "warning") continue;
+    (e->lastError.empty() ? ok : e->program ? stale : never) += 1;
+  }
+  ImGui::Text("%s", lib.dir().c_str());
+  ImGui::Text("%d programs: %d ok, %d stale, %d never built; %llu reloads and %llu failed reloads so far", ok + stale + never,
+              ok, stale, never, static_cast<unsigned long long>(w.reloads), static_cast<unsigned long long>(w.failures));
+  if (ImGui::BeginTable("programs", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_Resizable)) {
+    ImGui::TableSetupColumn("program", ImGuiTableColumnFlags_WidthStretch, 3.0f);
+    ImGui::TableSetupColumn("status", ImGuiTableColumnFlags_WidthStretch, 1.3f);
+    ImGui::TableSetupColumn("generation", ImGuiTableColumnFlags_WidthStretch, 0.9f);
+    ImGui::TableSetupColumn("files", ImGuiTableColumnFlags_WidthStretch, 0.5f);
+    ImGui::TableHeadersRow();
+    for (const auto& name : lib.names()) {
+      const gpu::ShaderEntry* e = lib.entry(name);
+      if (!e) continue;
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
+      ImGui::TextUnformatted(name.c_str());
+      ImGui::TableNextColumn();
+      if (e->lastError.empty()) ImGui::TextColored(kGreen, "ok");
+      else if (e->program) ImGui::TextColored(kYellow, "STALE (last good runs)");
+      else ImGui::TextColored(kRed, "never built");
+      ImGui::TableNextColumn();
+      ImGui::Text("%llu (%llu failed)", static_cast<unsigned long long>(e->generation),
+                  static_cast<unsigned long long>(e->failedBuilds));
+      ImGui::TableNextColumn();
+      ImGui::TextDisabled("%zu", e->files.size());
+      if (ImGui::IsItemHovered()) {
+        ImGui::BeginTooltip();
+        for (const auto& f : e->files) ImGui::TextUnformatted(f.path.c_str());
+        ImGui::EndTooltip();
+      }
+    }
+    ImGui::EndTable();
+  }
+  // The diagnostics of every program whose last build said something, full width, each with the
+  // line it points at; the raw driver log one click away.
+  for (const auto& name : lib.names()) {
+    const gpu::ShaderEntry* e = lib.entry(name);
+    if (!e || e->rawLog.empty()) continue;
+    ImGui::Separator();
+    ImGui::TextColored(e->lastError.empty() ? kDim : kRed, "%s", name.c_str());
+    ImGui::SameLine();
+    ImGui::PushID(name.c_str());
+    const bool open = ui.editor.rawLogOpen.count(name) != 0;
+    if (ImGui::SmallButton(open ? "hide the raw log" : "raw log")) {
+      if (open) ui.editor.rawLogOpen.erase(name);
+      else ui.editor.rawLogOpen.insert(name);
+    }
+    ImGui::PopID();
+    for (const auto& d : e->diagnostics) {
+      if (d.severity != "error" && d.severity != "warning") continue;
+      ImGui::PushTextWrapPos(0.0f);
       ImGui::TextColored(d.severity == "error" ? kRed : kYellow, "%s", gpu::formatDiagnostic(d).c_str());
+      ImGui::PopTextWrapPos();
       const std::string line = sourceLine(d.file, d.line);
       if (!line.empty()) {
         if (ImFont* f = monoFont()) ImGui::PushFont(f);
@@ -202,15 +214,14 @@ void programs(const AppState& s, UiState& ui) {
         if (monoFont()) ImGui::PopFont();
       }
     }
-    if (hasLog && ui.editor.rawLogOpen.count(name)) {
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
+    if (ui.editor.rawLogOpen.count(name)) {
       if (ImFont* f = monoFont()) ImGui::PushFont(f);
+      ImGui::PushTextWrapPos(0.0f);
       ImGui::TextUnformatted(e->rawLog.c_str());
+      ImGui::PopTextWrapPos();
       if (monoFont()) ImGui::PopFont();
     }
   }
-  ImGui::EndTable();
 }
 }  // namespace
 
