@@ -43,6 +43,11 @@ void loadIfNeeded(AppState& s) {
     return;
   }
   d.image = std::move(*loaded);
+  // Larger than the GPU's texture limit: a downscaled preview, and a notice saying so.
+  if (d.gpu)
+    if (std::string note = fitToTextureLimit(d.image, d.gpu->context().caps().maxTextureSize, s.doc.imagePath);
+        !note.empty())
+      postNotice(s.ui, note, false);
   d.loadedPath = s.doc.imagePath;
   d.imageRevision = s.revision;
   // Clamp settings that the new image does not support (a 16-bit image allows 16 bits).

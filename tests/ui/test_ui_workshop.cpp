@@ -184,3 +184,32 @@ TEST_CASE("workshop editor: saves atomically, a failed save keeps the file and s
   for (const auto& entry : fs::directory_iterator(w.dir)) files += entry.is_regular_file();
   CHECK(files == 1);
 }
+
+TEST_CASE("offscreen: an image wider than the GPU's texture limit gets a downscaled preview and a notice") {
+  HeadlessUi& ui = workshopUi();
+  Workdir w;
+  AppState s;
+  s.ui.synchronous = true;
+  s.ui.open = PanelOpen{};
+  Commands cmd;
+  REQUIRE(ui.run(s, cmd, 1));  // makes the GPU engine, so the limit is known
+  REQUIRE(s.derived.gpu);
+  const int limit = s.derived.gpu->context().caps().maxTextureSize;
+  REQUIRE(limit > 0);
+  REQUIRE(limit < 32768);  // the loader's own limit per side
+  const int width = limit + limit / 4, height = 8;
+  core::Image img = core::Image::make(width, height, 1, core::SampleType::U8);
+  for (std::size_t p = 0; p < img.pixelCount(); ++p) img.u8[p] = std::uint8_t(p % 251);
+  const std::string path = w.path("wide.png");
+  REQUIRE(core::savePng(img, path).ok());
+  cmd.openImage(path);
+  REQUIRE(ui.run(s, cmd, 2));
+  CHECK(s.derived.image.width <= limit);
+  CHECK(s.derived.image.width == width / 2);  // the smallest whole factor that fits
+  CHECK(s.derived.image.height == height / 2);
+  bool noticed = false;
+  for (const auto& n : s.ui.notices)
+    noticed = noticed || n.text.find("larger than this GPU's texture limit of " + std::to_string(limit)) != std::string::npos;
+  CHECK(noticed);
+  CHECK(s.derived.view.onGpu == (s.doc.path != ComputePath::Cpu));
+}
