@@ -72,3 +72,11 @@ TEST_CASE("a top-down BMP (negative height) decodes with its rows in order", "[f
       CHECK(r->at(x, y, 3) == std::uint32_t(255 - 40 * x));
     }
 }
+
+TEST_CASE("fuzz regression: a JPEG that trips stb_image's Huffman assert is just damaged", "[fuzz]") {
+  // With asserts on (any build without NDEBUG), stb_image aborted the process on this file.
+  const auto b = load("tests/fuzz/regressions/image-jpeg-huffman-assert.jpg");
+  const auto r = decodeImage(b.data(), b.size(), "assert.jpg");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error() == "could not decode assert.jpg: damaged JPEG data (unknown marker)");
+}
