@@ -2,11 +2,22 @@
 // allocations routed through the decode budget in image_io.cpp.
 #include <climits>
 #include <cstddef>
+#include <cstring>
 
 namespace qviz::core::detail {
 void* budgetMalloc(std::size_t size);
 void* budgetRealloc(void* p, std::size_t newSize);
 void budgetFree(void* p);
+
+// stb_image 2.27 does not clear its JPEG decoder state: a scan that names a Huffman table no DHT
+// defined decodes with whatever the heap held, and a garbage code becomes a symbol index millions
+// of entries outside the table (found by fuzzing: an out-of-bounds read; upstream clears the state
+// since 2.28). Every stb allocation starts zeroed, so such a table is empty and decoding fails.
+inline void* zeroedBudgetMalloc(std::size_t size) {
+  void* p = budgetMalloc(size);
+  if (p) std::memset(p, 0, size);
+  return p;
+}
 }  // namespace qviz::core::detail
 
 #define STB_IMAGE_STATIC
@@ -16,7 +27,7 @@ void budgetFree(void* p);
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
 #define STBI_NO_STDIO
-#define STBI_MALLOC(sz) qviz::core::detail::budgetMalloc(sz)
+#define STBI_MALLOC(sz) qviz::core::detail::zeroedBudgetMalloc(sz)
 #define STBI_REALLOC(p, sz) qviz::core::detail::budgetRealloc(p, sz)
 #define STBI_FREE(p) qviz::core::detail::budgetFree(p)
 // stb_image asserts on states a damaged JPEG can reach (found by fuzzing: a Huffman code that does
