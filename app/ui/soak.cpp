@@ -261,10 +261,27 @@ int runSoak(const SoakOptions& o) {
        }},
   };
 
+  // QVIZ_SOAK_SKIP="word,word": leave out the actions whose names contain a word (to find what
+  // a problem depends on).
+  std::vector<const Action*> chosen;
+  const std::string skip = std::getenv("QVIZ_SOAK_SKIP") ? std::getenv("QVIZ_SOAK_SKIP") : "";
+  for (const Action& a : table) {
+    bool drop = false;
+    std::size_t start = 0;
+    while (start <= skip.size() && !skip.empty()) {
+      const std::size_t end = std::min(skip.find(',', start), skip.size());
+      const std::string word = skip.substr(start, end - start);
+      drop = drop || (!word.empty() && std::string(a.first).find(word) != std::string::npos);
+      start = end + 1;
+    }
+    if (!drop) chosen.push_back(&a);
+  }
+  if (chosen.empty()) chosen.push_back(&table.front());
   bool warm = false;
   std::uint64_t total = 0;
+  std::size_t programsWarm = 0;
   while (elapsed() < o.seconds) {
-    const Action& a = table[pick(table.size())];
+    const Action& a = *chosen[pick(chosen.size())];
     lastAction = a.first;
     a.second();
     ++actions[a.first];
@@ -273,6 +290,7 @@ int runSoak(const SoakOptions& o) {
     if (!warm && elapsed() >= warmup) {
       warm = true;
       rssWarm = rssMiB();
+      if (s.derived.gpu) programsWarm = s.derived.gpu->shaders().names().size();
     }
   }
   // Leave the files as they were and let the workers finish before measuring.
@@ -284,12 +302,15 @@ int runSoak(const SoakOptions& o) {
   const double rssEnd = rssMiB();
   if (!warm) rssWarm = rssEnd;
   const double growth = rssEnd - rssWarm;
+  const std::size_t programsEnd = s.derived.gpu ? s.derived.gpu->shaders().names().size() : 0;
   const bool memoryOk = growth <= o.growthBoundMiB;
 
   std::printf("soak: %.0f s, %llu actions, %llu frames (%.1f fps) on %s\n", elapsed(),
               static_cast<unsigned long long>(total), static_cast<unsigned long long>(frames), double(frames) / elapsed(),
               ui.renderer().c_str());
   for (const auto& [name, n] : actions) std::printf("  %-32s %llu\n", name.c_str(), static_cast<unsigned long long>(n));
+  std::printf("soak: %zu shader programs compiled after the warm-up, %zu at the end (each variant stays cached)\n",
+              programsWarm, programsEnd);
   std::printf("soak: GL errors %llu%s%s\n", static_cast<unsigned long long>(glErrors), firstGlError.empty() ? "" : ", first: ",
               firstGlError.c_str());
   std::printf("soak: memory (RSS) %.1f MiB at start, %.1f after %.0f s warm-up, %.1f at the end (peak %.1f): "
@@ -306,6 +327,8 @@ int runSoak(const SoakOptions& o) {
     j["rss_end_mib"] = rssEnd;
     j["rss_peak_mib"] = rssPeak;
     j["growth_bound_mib"] = o.growthBoundMiB;
+    j["programs_warm"] = programsWarm;
+    j["programs_end"] = programsEnd;
     for (const auto& [name, n] : actions) j["by_action"][name] = n;
     if (auto st = core::writeFileAtomic(o.json, j.dump(2) + "\n"); !st) std::fprintf(stderr, "qviz: %s\n", st.error().c_str());
   }
