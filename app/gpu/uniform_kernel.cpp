@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
+#include <functional>
 #include <optional>
-#include <set>
 #include <sstream>
+#include <set>
 #include <string>
+
+#include "util/fs.hpp"
 
 namespace qviz::gpu {
 namespace {
@@ -51,22 +53,28 @@ void setConstants(GLuint prog, const core::UniformSettings& s, const ChannelCons
 struct Variant {
   std::string name, prelude;
 };
+// The layout part of a program's name and prelude, shared by the built-in and the user quantizer.
+std::string layoutName(const DeviceImage& src, bool gray) {
+  return std::string(src.type() == core::SampleType::U16 ? "u16" : "u8") + ".c" + std::to_string(src.channels()) +
+         (gray ? ".gray" : "");
+}
+std::string layoutPrelude(const DeviceImage& src, const DeviceImage& dst, bool gray) {
+  return std::string("#define SAMPLE_BITS ") + (src.type() == core::SampleType::U16 ? "16" : "8") +
+         "\n#define SRC_CHANNELS_N " + std::to_string(src.channels()) +
+         "\n#define DST_CHANNELS_N " + std::to_string(dst.channels()) +
+         "\n#define COLOR_CHANNELS_N " + std::to_string(dst.colorChannels()) + "\n#define GRAY " + (gray ? "1" : "0") +
+         "\n";
+}
+
 Variant variantFor(const DeviceImage& src, const DeviceImage& dst, const core::UniformSettings& s, bool gray) {
-  const bool wide = src.type() == core::SampleType::U16;
   const bool ordered = s.dither == core::Dither::Ordered;
   bool same = true;
   for (int c = 1; c < dst.colorChannels(); ++c) same = same && s.bitsFor(c) == s.bitsFor(0);
   Variant v;
-  v.name = std::string(wide ? "u16" : "u8") + ".c" + std::to_string(src.channels()) + (gray ? ".gray" : "") + "." +
-           core::roundingName(s.rounding) + (ordered ? ".ordered" : "") + (same ? "" : ".perchannel");
-  v.prelude = std::string("#define SAMPLE_BITS ") + (wide ? "16" : "8") +
-              "\n#define SRC_CHANNELS_N " + std::to_string(src.channels()) +
-              "\n#define DST_CHANNELS_N " + std::to_string(dst.channels()) +
-              "\n#define COLOR_CHANNELS_N " + std::to_string(dst.colorChannels()) +
-              "\n#define GRAY " + (gray ? "1" : "0") +
-              "\n#define ROUNDING_N " + std::to_string(int(s.rounding)) +
-              "\n#define DITHER_N " + (ordered ? "1" : "0") +
-              "\n#define SAME_CHANNELS " + (same ? "1" : "0") + "\n";
+  v.name = layoutName(src, gray) + "." + core::roundingName(s.rounding) + (ordered ? ".ordered" : "") +
+           (same ? "" : ".perchannel");
+  v.prelude = layoutPrelude(src, dst, gray) + "#define ROUNDING_N " + std::to_string(int(s.rounding)) +
+              "\n#define DITHER_N " + (ordered ? "1" : "0") + "\n#define SAME_CHANNELS " + (same ? "1" : "0") + "\n";
   return v;
 }
 
@@ -92,12 +100,12 @@ std::string resolveShaderPath(const ShaderLibrary& lib, const std::string& file)
 }
 
 namespace {
+// User shaders are small; anything larger than this is not one.
+constexpr std::uint64_t kMaxUserShaderBytes = 1 << 20;
 std::optional<std::string> readSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto bytes = core::readFile(path, kMaxUserShaderBytes);
+  if (!bytes) return std::nullopt;
+  return std::string(bytes->begin(), bytes->end());
 }
 
 // The annotations of `path` and of the files it #includes (as the shader library resolves them:
@@ -169,28 +177,51 @@ Status UniformQuantizerGpu::run(const DeviceImage& src, const core::UniformSetti
   return m_env.context->checkErrors("uniform quantizer");
 }
 
+Status UniformQuantizerGpu::dispatch(GLuint prog, const DeviceImage& src, DeviceImage& dst, std::uint64_t items,
+                                     const std::function<void()>& setUniforms) {
+  GLint previous = 0;
+  glGetIntegerv(GL_CURRENT_PROGRAM, &previous);
+  glUseProgram(prog);
+  setUniforms();
+  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, src.buffer());
+  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, dst.buffer());
+  glDispatchCompute(groupCount(items, 256, m_env.limits.maxGroups), 1, 1);
+  barrierAfterCompute();
+  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
+  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
+  glUseProgram(GLuint(previous));
+  return {};
+}
+
+Status UniformQuantizerGpu::drawFragment(GLuint prog, const DeviceImage& src, DeviceImage& dst,
+                                         const std::function<void()>& setUniforms) {
+  const int maxSize = m_env.context->caps().maxTextureSize;
+  GlStateGuard guard;
+  if (auto st = m_srcTexture.assign(src, maxSize); !st) return st;
+  if (auto st = m_target.ensure(src.width(), src.height(), src.type(), maxSize); !st) return st;
+  glUseProgram(prog);
+  setUniforms();
+  setUniform(prog, "u_src", GLint(0));
+  glActiveTexture(GL_TEXTURE0);
+  glBindTexture(GL_TEXTURE_2D, m_srcTexture.id());
+  m_target.bind();
+  m_target.draw();
+  m_target.readInto(dst);
+  return {};
+}
+
 Status UniformQuantizerGpu::runCompute(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
                                        bool gray) {
   const Variant v = variantFor(src, dst, s, gray);
   const ProgramDesc desc{"quantize_uniform.compute." + v.name, {{ShaderStage::Compute, "quantize_uniform.comp"}}, v.prelude};
   if (auto st = m_env.shaders->ensure(desc); !st) return st;
   const GLuint prog = m_env.shaders->program(desc.name);
-  GLint previous = 0;
-  glGetIntegerv(GL_CURRENT_PROGRAM, &previous);
-  glUseProgram(prog);
-  const ChannelConstants k = constantsFor(s, dst.colorChannels(), dst.vmax());
-  setConstants(prog, s, k, dst.vmax());
-  setUniform(prog, "u_width", GLuint(src.width()));
-  setUniform(prog, "u_pixelCount", GLuint(src.pixelCount()));
-  setUniform(prog, "u_vecCount", GLuint(dst.vectorCount()));
-  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, src.buffer());
-  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, dst.buffer());
-  glDispatchCompute(groupCount(dst.vectorCount(), 256, m_env.limits.maxGroups), 1, 1);
-  barrierAfterCompute();
-  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
-  glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
-  glUseProgram(GLuint(previous));
-  return {};
+  return dispatch(prog, src, dst, dst.vectorCount(), [&] {
+    setConstants(prog, s, constantsFor(s, dst.colorChannels(), dst.vmax()), dst.vmax());
+    setUniform(prog, "u_width", GLuint(src.width()));
+    setUniform(prog, "u_pixelCount", GLuint(src.pixelCount()));
+    setUniform(prog, "u_vecCount", GLuint(dst.vectorCount()));
+  });
 }
 
 Status UniformQuantizerGpu::runFragment(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
@@ -201,89 +232,53 @@ Status UniformQuantizerGpu::runFragment(const DeviceImage& src, const core::Unif
                          v.prelude};
   if (auto st = m_env.shaders->ensure(desc); !st) return st;
   const GLuint prog = m_env.shaders->program(desc.name);
-  const int maxSize = m_env.context->caps().maxTextureSize;
-  GlStateGuard guard;
-  if (auto st = m_srcTexture.assign(src, maxSize); !st) return st;
-  if (auto st = m_target.ensure(src.width(), src.height(), src.type(), maxSize); !st) return st;
-  glUseProgram(prog);
-  const ChannelConstants k = constantsFor(s, dst.colorChannels(), dst.vmax());
-  setConstants(prog, s, k, dst.vmax());
-  setUniform(prog, "u_src", GLint(0));
-  glActiveTexture(GL_TEXTURE0);
-  glBindTexture(GL_TEXTURE_2D, m_srcTexture.id());
-  m_target.bind();
-  m_target.draw();
-  m_target.readInto(dst);
-  return {};
+  return drawFragment(prog, src, dst,
+                      [&] { setConstants(prog, s, constantsFor(s, dst.colorChannels(), dst.vmax()), dst.vmax()); });
 }
 
 Status UniformQuantizerGpu::runUser(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst,
                                     bool gray, GpuPath path) {
-  const bool wide = src.type() == core::SampleType::U16;
   const bool compute = path == GpuPath::Compute;
-  const std::string layout = std::string(wide ? "u16" : "u8") + ".c" + std::to_string(src.channels()) + (gray ? ".gray" : "");
-  const std::string prelude = std::string("#define SAMPLE_BITS ") + (wide ? "16" : "8") +
-                              "\n#define SRC_CHANNELS_N " + std::to_string(src.channels()) +
-                              "\n#define DST_CHANNELS_N " + std::to_string(dst.channels()) +
-                              "\n#define COLOR_CHANNELS_N " + std::to_string(dst.colorChannels()) +
-                              "\n#define GRAY " + (gray ? "1" : "0") + "\n";
   // One library entry per user file and layout, so every file hot-reloads on its own.
   ProgramDesc desc;
-  desc.name = std::string("quantize_user.") + (compute ? "compute." : "fragment.") + layout + " [" + m_user.file + "]";
+  desc.name = std::string("quantize_user.") + (compute ? "compute." : "fragment.") + layoutName(src, gray) + " [" +
+              m_user.file + "]";
   if (compute) desc.stages = {{ShaderStage::Compute, "quantize_user.comp"}};
   else desc.stages = {{ShaderStage::Vertex, kFullscreenVertex}, {ShaderStage::Fragment, "quantize_user.frag"}};
-  desc.prelude = prelude;
+  desc.prelude = layoutPrelude(src, dst, gray);
   if (m_user.file != kUserQuantizerFile) desc.includeAs[kUserQuantizerFile] = m_user.file;
   m_lastUserProgram = desc.name;
   // ensure() keeps the last program that linked when the file is broken now (hot reload).
   if (auto st = m_env.shaders->ensure(desc); !st) return st;
   const GLuint prog = m_env.shaders->program(desc.name);
-  auto controls = readUserControls(*m_env.shaders, m_user.file);
-  const AnnotationSet none;
-  const AnnotationSet& ann = controls ? *controls : none;
+  // The annotations belong to the program that runs: read again only when a new one linked (a
+  // broken edit keeps the old program, and so its controls), not on every run.
+  const std::uint64_t generation = m_env.shaders->entry(desc.name)->generation;
+  if (m_controlsProgram != desc.name || m_controlsGeneration != generation) {
+    auto controls = readUserControls(*m_env.shaders, m_user.file);
+    m_controls = controls ? std::move(*controls) : AnnotationSet{};
+    m_controlsProgram = desc.name;
+    m_controlsGeneration = generation;
+  }
 
   std::array<GLint, 4> bits{1, 1, 1, 1};
   for (int c = 0; c < dst.colorChannels(); ++c) bits[std::size_t(c)] = s.bitsFor(c);
   const std::uint32_t vmax = dst.vmax();
-  const float invVmax = float(1.0 / double(vmax));
   auto common = [&] {
     setUniform(prog, "u_seed", GLuint(s.seed));
     setUniform(prog, "u_qvVmax", GLuint(vmax));
-    setUniform(prog, "u_qvInvVmax", invVmax);
+    setUniform(prog, "u_qvInvVmax", float(1.0 / double(vmax)));
     if (const GLint loc = glGetUniformLocation(prog, "u_qvBits"); loc >= 0) glUniform4iv(loc, 1, bits.data());
-    setUserUniforms(prog, ann, m_user);
+    setUserUniforms(prog, m_controls, m_user);
   };
-  if (compute) {
-    GLint previous = 0;
-    glGetIntegerv(GL_CURRENT_PROGRAM, &previous);
-    glUseProgram(prog);
+  if (!compute) return drawFragment(prog, src, dst, common);
+  const std::uint64_t words = std::uint64_t(dst.vectorCount()) * 4;
+  return dispatch(prog, src, dst, words, [&] {
     common();
-    const std::uint64_t words = std::uint64_t(dst.vectorCount()) * 4;
     setUniform(prog, "u_qvWidth", GLuint(src.width()));
     setUniform(prog, "u_qvPixelCount", GLuint(src.pixelCount()));
     setUniform(prog, "u_qvWordCount", GLuint(words));
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, src.buffer());
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, dst.buffer());
-    glDispatchCompute(groupCount(words, 256, m_env.limits.maxGroups), 1, 1);
-    barrierAfterCompute();
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
-    glUseProgram(GLuint(previous));
-    return {};
-  }
-  const int maxSize = m_env.context->caps().maxTextureSize;
-  GlStateGuard guard;
-  if (auto st = m_srcTexture.assign(src, maxSize); !st) return st;
-  if (auto st = m_target.ensure(src.width(), src.height(), src.type(), maxSize); !st) return st;
-  glUseProgram(prog);
-  common();
-  setUniform(prog, "u_src", GLint(0));
-  glActiveTexture(GL_TEXTURE0);
-  glBindTexture(GL_TEXTURE_2D, m_srcTexture.id());
-  m_target.bind();
-  m_target.draw();
-  m_target.readInto(dst);
-  return {};
+  });
 }
 
 Result<core::Image> UniformQuantizerGpu::quantize(const core::Image& src, const core::UniformSettings& s,

@@ -8,6 +8,8 @@
 // `float userQuantize(float x, int bits)` on samples in [0, 1]; its annotated uniforms
 // (gpu/shader_annotations.hpp) are set from UserShader::values. There is no CPU reference for it.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -60,10 +62,19 @@ private:
   Status runFragment(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst, bool gray);
 
   Status runUser(const DeviceImage& src, const core::UniformSettings& s, DeviceImage& dst, bool gray, GpuPath path);
+  // The two ways a program runs: a compute dispatch over `items` (256 per group, grid-stride) with
+  // src and dst as storage buffers 0 and 1, or a full-screen fragment pass from an integer texture
+  // of src into dst. `setUniforms` runs with the program current.
+  Status dispatch(GLuint prog, const DeviceImage& src, DeviceImage& dst, std::uint64_t items,
+                  const std::function<void()>& setUniforms);
+  Status drawFragment(GLuint prog, const DeviceImage& src, DeviceImage& dst, const std::function<void()>& setUniforms);
 
   GpuEnv m_env;
   UserShader m_user;
   std::string m_lastUserProgram;
+  AnnotationSet m_controls;  // of the user program below at that generation
+  std::string m_controlsProgram;
+  std::uint64_t m_controlsGeneration = 0;
   IntegerTexture m_srcTexture;  // fragment path scratch
   IntegerTarget m_target;
   DeviceImage m_upload, m_download;  // quantize() scratch
