@@ -375,7 +375,7 @@ void compareView(AppState& s) {
 
 void updateDerived(AppState& s) {
   // A reloaded shader re-runs the views (their inputs carry the shader generation).
-  if (pollShaders(s)) s.derived.view.revision = ~0ull;
+  pollShaders(s);
   loadIfNeeded(s);
   quantizeView(s);
   takeMetrics(s);

@@ -308,10 +308,7 @@ int runExplorer(const ExplorerOptions& o) {
       if (sh.eventSeen || sh.workDone.exchange(false)) extraFrames = std::max(extraFrames, 2);
       sh.eventSeen = false;
       // Live coding: a saved shader file re-runs the views without any input.
-      if (pollShaders(s)) {
-        s.derived.view.revision = ~0ull;
-        extraFrames = std::max(extraFrames, 2);
-      }
+      if (pollShaders(s)) extraFrames = std::max(extraFrames, 2);
       if (extraFrames <= 0 && !animating) {
         std::lock_guard lock(sh.mailbox->mutex);
         if (sh.mailbox->paths.empty()) continue;

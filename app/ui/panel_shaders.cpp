@@ -6,12 +6,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "gpu/uniform_kernel.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/panels.hpp"
 #include "ui/shader_watch.hpp"
+#include "util/fs.hpp"
 
 namespace qviz::ui {
 
@@ -25,11 +25,9 @@ ImFont* monoFont() {
 }
 
 std::optional<std::string> readText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto bytes = core::readFile(path, 1 << 20);  // user shaders are small
+  if (!bytes) return std::nullopt;
+  return std::string(bytes->begin(), bytes->end());
 }
 
 // Line `line` (1-based) of a file, without its newline; empty when there is none.

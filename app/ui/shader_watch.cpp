@@ -63,7 +63,10 @@ bool pollShaders(AppState& s) {
   refreshControls(s, !report.rebuilt.empty() || !report.failed.empty());
   const bool controlsChanged = before != w.controlsMtime || sizeBefore != w.controlsSize || pathBefore != w.controlsPath ||
                                controlsBefore != w.controls.controls.size() + w.controls.problems.size();
-  if (!report.rebuilt.empty() || controlsChanged) ++w.generation;
+  if (!report.rebuilt.empty() || controlsChanged) {
+    ++w.generation;
+    s.derived.view.revision = ~0ull;  // the view's inputs carry the generation: look at them again
+  }
   return !report.rebuilt.empty() || !report.failed.empty() || controlsChanged;
 }
 

@@ -11,7 +11,8 @@
 
 namespace qviz::ui {
 
-// Returns true when something visible changed (a rebuild, a failure, new controls).
+// Returns true when something visible changed (a rebuild, a failure, new controls); a rebuild
+// or new controls also mark the image view for re-checking.
 bool pollShaders(AppState& s);
 
 // The absolute path of the document's user file in the running shader library (empty: no GPU).
