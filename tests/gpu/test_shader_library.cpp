@@ -11,6 +11,8 @@
 #include "gpu/kernel_util.hpp"
 #include "gpu_fixture.hpp"
 
+#include "../test_files.hpp"
+
 using namespace qviz;
 using namespace qviz::gpu;
 using qviz::test::GpuFixture;
@@ -24,14 +26,7 @@ struct TempShaderDir {
     fs::create_directories(dir / "lib");
   }
   ~TempShaderDir() { fs::remove_all(dir); }
-  // Writes and moves the mtime forward, so coarse file-system clocks still see a change.
-  void write(const std::string& rel, const std::string& text) {
-    const fs::path p = dir / rel;
-    const bool existed = fs::exists(p);
-    const auto before = existed ? fs::last_write_time(p) : fs::file_time_type{};
-    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-    if (existed) fs::last_write_time(p, std::max(fs::last_write_time(p), before + std::chrono::seconds(1)));
-  }
+  void write(const std::string& rel, const std::string& text) { qviz::test::writeBumped(dir / rel, text); }
 };
 
 const char* kMain =

@@ -15,6 +15,8 @@
 #include "gpu/uniform_kernel.hpp"
 #include "gpu_fixture.hpp"
 
+#include "../test_files.hpp"
+
 using namespace qviz;
 using namespace qviz::gpu;
 using qviz::test::GpuFixture;
@@ -30,14 +32,7 @@ struct ShaderTree {
     fs::copy(std::string(QVIZ_SOURCE_DIR) + "/shaders", dir, fs::copy_options::recursive);
   }
   ~ShaderTree() { fs::remove_all(dir); }
-  // Writes and moves the mtime a second past the previous one (coarse clocks still see a change).
-  void write(const std::string& rel, const std::string& text) {
-    const fs::path p = dir / rel;
-    const bool existed = fs::exists(p);
-    const auto before = existed ? fs::last_write_time(p) : fs::file_time_type{};
-    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-    if (existed) fs::last_write_time(p, std::max(fs::last_write_time(p), before + std::chrono::seconds(1)));
-  }
+  void write(const std::string& rel, const std::string& text) { qviz::test::writeBumped(dir / rel, text); }
 };
 
 core::Image testImage(int w, int h, int channels, core::SampleType type) {

@@ -15,6 +15,8 @@
 #include "ui/headless.hpp"
 #include "ui/shader_watch.hpp"
 
+#include "../test_files.hpp"
+
 using namespace qviz;
 using namespace qviz::ui;
 namespace fs = std::filesystem;
@@ -37,14 +39,7 @@ struct Workdir {
   }
   ~Workdir() { fs::remove_all(dir); }
   std::string path(const std::string& name) const { return (dir / name).string(); }
-  // Writes and moves the mtime a second on, so the poll sees a change whatever the clock's grain.
-  void write(const std::string& name, const std::string& text) const {
-    const fs::path p = dir / name;
-    const bool existed = fs::exists(p);
-    const auto before = existed ? fs::last_write_time(p) : fs::file_time_type{};
-    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-    if (existed) fs::last_write_time(p, std::max(fs::last_write_time(p), before + std::chrono::seconds(1)));
-  }
+  void write(const std::string& name, const std::string& text) const { qviz::test::writeBumped(dir / name, text); }
 };
 
 // A gray ramp 0..255 across 256 x 8 pixels.
