@@ -18,18 +18,6 @@ namespace {
 
 constexpr std::uint8_t kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
-bool preadAll(int fd, std::uint8_t* p, std::size_t n, std::uint64_t offset) {
-  while (n > 0) {
-    const ssize_t got = ::pread(fd, p, n, off_t(offset));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    p += got;
-    n -= std::size_t(got);
-    offset += std::uint64_t(got);
-  }
-  return true;
-}
-
 // Cursor over the header text with the few Python literal forms numpy writes.
 class HeaderParser {
 public:
@@ -230,12 +218,12 @@ Result<Tensor> readNpy(const std::string& path, const NpyLimits& limits) {
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail("cannot read " + path + ": not a regular file");
   const std::uint64_t fileSize = std::uint64_t(st.st_size);
   std::vector<std::uint8_t> head(std::size_t(std::min<std::uint64_t>(fileSize, 12)));
-  if (!preadAll(fd, head.data(), head.size(), 0)) return fail("cannot read " + path);
+  if (!readAt(fd, head.data(), head.size(), 0)) return fail("cannot read " + path);
   auto end = npyHeaderEnd(head.data(), head.size(), path, limits);
   if (!end) return fail(end.error());
   if (*end > fileSize) return fail(path + ": truncated .npy header");
   head.resize(*end);
-  if (!preadAll(fd, head.data(), head.size(), 0)) return fail("cannot read " + path);
+  if (!readAt(fd, head.data(), head.size(), 0)) return fail("cannot read " + path);
   auto layout = parseNpyHeader(head.data(), head.size(), path, limits);
   if (!layout) return fail(layout.error());
   const std::uint64_t dataBytes = fileSize - *end;
@@ -249,7 +237,7 @@ Result<Tensor> readNpy(const std::string& path, const NpyLimits& limits) {
   t.dtype = layout->dtype;
   t.shape = layout->shape;
   t.bytes.resize(std::size_t(dataBytes));
-  if (!preadAll(fd, t.bytes.data(), t.bytes.size(), *end))
+  if (!readAt(fd, t.bytes.data(), t.bytes.size(), *end))
     return fail("cannot read " + path + ": the file changed while reading");
   return t;
 }

@@ -13,6 +13,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "util/fs.hpp"
+
 namespace qviz::core {
 namespace {
 using Json = nlohmann::json;
@@ -53,24 +55,11 @@ private:
   int m_fd;
 };
 
-bool preadAll(int fd, void* buf, std::size_t n, std::uint64_t offset) {
-  auto* p = static_cast<std::uint8_t*>(buf);
-  while (n > 0) {
-    const ssize_t got = ::pread(fd, p, n, off_t(offset));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    p += got;
-    n -= std::size_t(got);
-    offset += std::uint64_t(got);
-  }
-  return true;
-}
-
 Result<SafetensorsIndex> readIndex(int fd, std::uint64_t fileSize, const std::string& name,
                                    const SafetensorsLimits& limits) {
   if (fileSize < 8) return fail(name + ": too short for a .safetensors file (" + std::to_string(fileSize) + " bytes)");
   std::uint8_t lenBytes[8];
-  if (!preadAll(fd, lenBytes, 8, 0)) return fail(name + ": cannot read the header length");
+  if (!readAt(fd, lenBytes, 8, 0)) return fail(name + ": cannot read the header length");
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = n << 8 | lenBytes[i];
   if (n > limits.maxHeaderBytes)
@@ -80,7 +69,7 @@ Result<SafetensorsIndex> readIndex(int fd, std::uint64_t fileSize, const std::st
     return fail(name + ": header length " + std::to_string(n) + " is beyond the end of the file (" +
                 std::to_string(fileSize) + " bytes)");
   std::string text(std::size_t(n), '\0');
-  if (!preadAll(fd, text.data(), text.size(), 8)) return fail(name + ": cannot read the header");
+  if (!readAt(fd, text.data(), text.size(), 8)) return fail(name + ": cannot read the header");
   auto index = parseSafetensorsHeader(text.data(), text.size(), fileSize - 8 - n, name);
   if (!index) return index;
   index->headerBytes = n;
@@ -195,7 +184,7 @@ Result<Tensor> loadSafetensor(const std::string& path, const std::string& tensor
   auto t = checkedEntry(*index, tensorName, path, limits, e);
   if (!t) return t;
   t->bytes.resize(std::size_t(e->end - e->begin));
-  if (!preadAll(fd.get(), t->bytes.data(), t->bytes.size(), 8 + index->headerBytes + e->begin))
+  if (!readAt(fd.get(), t->bytes.data(), t->bytes.size(), 8 + index->headerBytes + e->begin))
     return fail(path + ": cannot read tensor '" + tensorName + "' (file changed while reading?)");
   return t;
 }

@@ -100,4 +100,17 @@ bool samePath(const std::string& a, const std::string& b) {
   return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
+bool readAt(int fd, void* buf, std::size_t n, std::uint64_t offset) {
+  auto* p = static_cast<std::uint8_t*>(buf);
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, p, n, off_t(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    p += got;
+    n -= std::size_t(got);
+    offset += std::uint64_t(got);
+  }
+  return true;
+}
+
 }  // namespace qviz::core

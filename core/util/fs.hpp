@@ -19,6 +19,9 @@ inline Status writeFileAtomic(const std::string& path, const std::string& text) 
 
 // Reads a whole regular file; refuses files larger than maxBytes before reading them.
 Result<std::vector<std::uint8_t>> readFile(const std::string& path, std::uint64_t maxBytes);
+// Reads exactly n bytes at `offset` of an open file (pread, retried on EINTR and short reads);
+// false on an error or an early end of file.
+bool readAt(int fd, void* buf, std::size_t n, std::uint64_t offset);
 
 // True when a and b name the same existing file, or the same path once normalised.
 bool samePath(const std::string& a, const std::string& b);
