@@ -161,15 +161,27 @@ void floydSteinberg(const std::vector<T>& in, std::vector<T>& out, int w, int h,
 // The contract's formula for nearest/truncate on 8-bit samples, written so the compiler
 // vectorizes it (roundps); identical arithmetic to quantizeCode + dequantizeCode.
 template <bool Truncate>
-__attribute__((target_clones("avx2", "default")))
-void quantizeU8Arithmetic(const std::uint8_t* __restrict src, std::uint8_t* __restrict dst, std::size_t n,
-                          float scale, float inv, float maxCode) {
+__attribute__((always_inline)) inline void quantizeU8Body(const std::uint8_t* __restrict src,
+                                                          std::uint8_t* __restrict dst, std::size_t n,
+                                                          float scale, float inv, float maxCode) {
   for (std::size_t i = 0; i < n; ++i) {
     const float s = static_cast<float>(src[i]) * scale;
     const float code = std::min(Truncate ? std::floor(s) : std::nearbyint(s), maxCode);
     const float out = std::min(std::nearbyint(code * inv), 255.0f);
     dst[i] = static_cast<std::uint8_t>(static_cast<int>(out));
   }
+}
+// One AVX2 clone and one baseline clone of each (clang takes target_clones only on non-template
+// functions, so the template body above is inlined into two plain ones).
+__attribute__((target_clones("avx2", "default")))
+void quantizeU8Nearest(const std::uint8_t* __restrict src, std::uint8_t* __restrict dst, std::size_t n,
+                       float scale, float inv, float maxCode) {
+  quantizeU8Body<false>(src, dst, n, scale, inv, maxCode);
+}
+__attribute__((target_clones("avx2", "default")))
+void quantizeU8Truncate(const std::uint8_t* __restrict src, std::uint8_t* __restrict dst, std::size_t n,
+                        float scale, float inv, float maxCode) {
+  quantizeU8Body<true>(src, dst, n, scale, inv, maxCode);
 }
 
 template <class T>
@@ -237,8 +249,8 @@ void quantizeTyped(const std::vector<T>& in, std::vector<T>& out, const Image& r
       const float maxCode = static_cast<float>(k.levels - 1);
       const bool truncate = s.rounding == Rounding::Truncate;
       parallelFor(in.size(), 1 << 16, [&](std::size_t b, std::size_t e) {
-        if (truncate) quantizeU8Arithmetic<true>(in.data() + b, out.data() + b, e - b, k.scale, k.inv, maxCode);
-        else quantizeU8Arithmetic<false>(in.data() + b, out.data() + b, e - b, k.scale, k.inv, maxCode);
+        if (truncate) quantizeU8Truncate(in.data() + b, out.data() + b, e - b, k.scale, k.inv, maxCode);
+        else quantizeU8Nearest(in.data() + b, out.data() + b, e - b, k.scale, k.inv, maxCode);
       });
       return;
     }
