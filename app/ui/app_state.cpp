@@ -1,4 +1,4 @@
-// Names of AppState enums.
+// AppState's constructor and destructor.
 #include "ui/app_state.hpp"
 
 #include "ui/gpu_engine.hpp"
@@ -9,14 +9,5 @@ namespace qviz::ui {
 // Out of line: QloraSession is only forward-declared in the header.
 AppState::AppState() = default;
 AppState::~AppState() = default;
-
-const char* computePathName(ComputePath p) {
-  switch (p) {
-    case ComputePath::GpuCompute: return "gpu-compute";
-    case ComputePath::GpuFragment: return "gpu-fragment";
-    case ComputePath::Cpu: return "cpu";
-  }
-  return "?";
-}
 
 }  // namespace qviz::ui

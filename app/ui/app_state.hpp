@@ -27,7 +27,14 @@
 namespace qviz::ui {
 
 enum class ComputePath : std::uint8_t { GpuCompute, GpuFragment, Cpu };
-const char* computePathName(ComputePath p);
+constexpr const char* computePathName(ComputePath p) {
+  switch (p) {
+    case ComputePath::GpuCompute: return "gpu-compute";
+    case ComputePath::GpuFragment: return "gpu-fragment";
+    case ComputePath::Cpu: return "cpu";
+  }
+  return "?";
+}
 
 enum class ViewMode : std::uint8_t { SideBySide, Split, Error, Flicker };
 

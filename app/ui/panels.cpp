@@ -2,23 +2,41 @@
 #include "ui/panels.hpp"
 
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace qviz::ui {
 
-const std::vector<PanelEntry>& panelTable() {
-  static const std::vector<PanelEntry> table = {
-      {"image", "Image quantization", &PanelOpen::image, drawImagePanel},
-      {"levels", "Levels grid", &PanelOpen::levels, drawLevelsPanel},
-      {"metrics", "Metrics", &PanelOpen::metrics, drawMetricsPanel},
-      {"histogram", "Histograms", &PanelOpen::histogram, drawHistogramPanel},
-      {"number-line", "Number line", &PanelOpen::numberLine, drawNumberLinePanel},
-      {"compare", "GPU vs CPU", &PanelOpen::compare, drawComparePanel},
-      {"weights", "Weights", &PanelOpen::weights, drawWeightsPanel},
-      {"memory", "Memory", &PanelOpen::memory, drawMemoryPanel},
-      {"qlora", "QLoRA", &PanelOpen::qlora, drawQloraPanel},
-      {"concepts", "Concepts", &PanelOpen::concepts, drawConceptsPanel},
-      {"shaders", "Shaders (live coding)", &PanelOpen::shaders, drawShadersPanel},
+namespace {
+PanelFn drawFunction(bool PanelOpen::*open) {
+  static const std::pair<bool PanelOpen::*, PanelFn> fns[] = {
+      {&PanelOpen::image, drawImagePanel},         {&PanelOpen::levels, drawLevelsPanel},
+      {&PanelOpen::metrics, drawMetricsPanel},     {&PanelOpen::histogram, drawHistogramPanel},
+      {&PanelOpen::numberLine, drawNumberLinePanel}, {&PanelOpen::compare, drawComparePanel},
+      {&PanelOpen::weights, drawWeightsPanel},     {&PanelOpen::memory, drawMemoryPanel},
+      {&PanelOpen::qlora, drawQloraPanel},         {&PanelOpen::concepts, drawConceptsPanel},
+      {&PanelOpen::shaders, drawShadersPanel},
   };
+  for (const auto& [flag, fn] : fns)
+    if (flag == open) return fn;
+  return nullptr;
+}
+
+std::vector<PanelEntry> makeTable() {
+  std::vector<PanelEntry> table;
+  for (const PanelInfo& info : panelInfos()) {
+    PanelEntry e{info};
+    e.draw = drawFunction(info.open);
+    if (!e.draw) throw std::logic_error(std::string("panel without a draw function: ") + info.name);
+    table.push_back(e);
+  }
+  return table;
+}
+}  // namespace
+
+const std::vector<PanelEntry>& panelTable() {
+  static const std::vector<PanelEntry> table = makeTable();
   return table;
 }
 

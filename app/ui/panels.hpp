@@ -1,23 +1,22 @@
-// The panel table: every panel is a free function in its own file, listed once here with its
-// command-line name, window title and open flag. Panels read state, edit only UI-local state and
-// emit commands.
+// The panel table: every panel is a free function in its own file, paired here with its entry in
+// panelInfos() (command-line name, window title and open flag). Panels read state, edit only
+// UI-local state and emit commands.
 #pragma once
 #include <vector>
 
 #include "ui/app_state.hpp"
 #include "ui/commands.hpp"
+#include "ui/panel_info.hpp"
 
 namespace qviz::ui {
 
 using PanelFn = void (*)(const AppState&, UiState&, Commands&);
 
-struct PanelEntry {
-  const char* name;   // --panel NAME
-  const char* title;  // window title
-  bool PanelOpen::*open;
-  PanelFn draw;
+struct PanelEntry : PanelInfo {
+  PanelFn draw = nullptr;
 };
 
+// panelInfos() with the draw functions (a panel without one is a programming error: std::logic_error).
 const std::vector<PanelEntry>& panelTable();
 const PanelEntry* findPanel(const char* name);
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "ui/panels.hpp"
+#include "ui/panel_info.hpp"
 #include "util/fs.hpp"
 
 namespace qviz::ui {
@@ -26,8 +26,9 @@ std::string configDir() {
   return dir;
 }
 
-std::string settingsToJson(const AppState& s) {
-  const Document& d = s.doc;
+std::string settingsToJson(const AppState& s) { return settingsToJson(s.doc, s.ui); }
+
+std::string settingsToJson(const Document& d, const UiState& ui) {
   Json j;
   j["format"] = "qviz-settings";
   j["version"] = 1;
@@ -44,15 +45,17 @@ std::string settingsToJson(const AppState& s) {
   j["error_gain"] = d.errorGain;
   j["error_signed"] = d.errorSigned;
   Json panels = Json::object();
-  for (const auto& p : panelTable()) panels[p.name] = s.ui.open.*(p.open);
+  for (const auto& p : panelInfos()) panels[p.name] = ui.open.*(p.open);
   j["panels"] = panels;
-  j["presenter"] = s.ui.presenter;
-  j["font_scale"] = s.ui.fontScale;
-  j["recent"] = s.ui.recentFiles;
+  j["presenter"] = ui.presenter;
+  j["font_scale"] = ui.fontScale;
+  j["recent"] = ui.recentFiles;
   return j.dump(2) + "\n";
 }
 
-std::string settingsFromJson(const std::string& text, AppState& s) {
+std::string settingsFromJson(const std::string& text, AppState& s) { return settingsFromJson(text, s.doc, s.ui); }
+
+std::string settingsFromJson(const std::string& text, Document& d, UiState& ui) {
   const Json j = Json::parse(text, nullptr, false);
   // (j.value("format", "") would throw on a non-string "format": test the type first.)
   if (j.is_discarded() || !j.is_object() || !j.contains("format") || !j["format"].is_string() ||
@@ -60,7 +63,6 @@ std::string settingsFromJson(const std::string& text, AppState& s) {
     return "ignored the settings file: not QuantizationViz settings";
   std::string ignored;
   auto note = [&](const char* key) { ignored += ignored.empty() ? key : std::string(", ") + key; };
-  Document& d = s.doc;
   // Integers compared as 64-bit, so that 2^32 + 4 is not read as 4.
   auto intIn = [](const Json& v, std::int64_t lo, std::int64_t hi) {
     return v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(hi)) &&
@@ -116,16 +118,16 @@ std::string settingsFromJson(const std::string& text, AppState& s) {
   }
   if (j.contains("error_signed") && j["error_signed"].is_boolean()) d.errorSigned = j["error_signed"];
   if (j.contains("panels") && j["panels"].is_object())
-    for (const auto& p : panelTable())
-      if (j["panels"].contains(p.name) && j["panels"][p.name].is_boolean()) s.ui.open.*(p.open) = j["panels"][p.name];
-  if (j.contains("presenter") && j["presenter"].is_boolean()) s.ui.presenter = j["presenter"];
+    for (const auto& p : panelInfos())
+      if (j["panels"].contains(p.name) && j["panels"][p.name].is_boolean()) ui.open.*(p.open) = j["panels"][p.name];
+  if (j.contains("presenter") && j["presenter"].is_boolean()) ui.presenter = j["presenter"];
   if (j.contains("font_scale")) {
-    if (j["font_scale"].is_number() && double(j["font_scale"]) >= 0.5 && double(j["font_scale"]) <= 4) s.ui.fontScale = j["font_scale"];
+    if (j["font_scale"].is_number() && double(j["font_scale"]) >= 0.5 && double(j["font_scale"]) <= 4) ui.fontScale = j["font_scale"];
     else note("font_scale");
   }
   if (j.contains("recent") && j["recent"].is_array())
     for (const auto& r : j["recent"])
-      if (r.is_string() && s.ui.recentFiles.size() < 10) s.ui.recentFiles.push_back(r);
+      if (r.is_string() && ui.recentFiles.size() < 10) ui.recentFiles.push_back(r);
   return ignored.empty() ? "" : "ignored invalid settings: " + ignored;
 }
 

@@ -15,6 +15,9 @@ std::string configDir();  // created on demand
 // skipped; returns a message describing what was ignored (empty if everything was read).
 std::string settingsToJson(const AppState& s);
 std::string settingsFromJson(const std::string& text, AppState& s);
+// The same on the document and the UI state alone (what the settings fuzzer drives).
+std::string settingsToJson(const Document& d, const UiState& ui);
+std::string settingsFromJson(const std::string& text, Document& d, UiState& ui);
 
 // Reads settings.json into s; returns a notice for the user when something was ignored.
 std::string loadSettings(AppState& s);

@@ -1,0 +1,20 @@
+// The panels' names, window titles and open flags, without their draw functions: what the
+// settings file and the command line need (the settings parser is fuzzed without ImGui or GL).
+// ui/panels.hpp pairs each entry with its draw function.
+#pragma once
+#include <vector>
+
+#include "ui/app_state.hpp"
+
+namespace qviz::ui {
+
+struct PanelInfo {
+  const char* name;   // --panel NAME, and the key in settings.json
+  const char* title;  // window title
+  bool PanelOpen::*open;
+};
+
+// Every panel, in menu order.
+const std::vector<PanelInfo>& panelInfos();
+
+}  // namespace qviz::ui
