@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -109,6 +110,19 @@ void openSystemDialog(void* user) {
 }
 
 void requestQuit(void* user) { glfwSetWindowShouldClose(static_cast<Shell*>(user)->window, GLFW_TRUE); }
+
+// Ctrl-C in the terminal, or SIGTERM / SIGHUP: quit like the window's close button, so the
+// settings and the window layout are saved. The loop wakes at least every 100 ms to see it; a
+// second signal ends the process at once (SA_RESETHAND).
+volatile std::sig_atomic_t quitSignal = 0;
+void onQuitSignal(int sig) { quitSignal = sig; }
+void installQuitSignals() {
+  struct sigaction sa = {};
+  sa.sa_handler = onQuitSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+}
 
 core::Status saveFramebuffer(int w, int h, const std::string& path) {
   core::Image img = core::Image::make(w, h, 3, core::SampleType::U8);
@@ -296,6 +310,7 @@ int runExplorer(const ExplorerOptions& o) {
   double firstFrameMs = 0;
   int frame = 0, extraFrames = 3;
   int exitCode = 0;
+  if (!scripted) installQuitSignals();
   while (!glfwWindowShouldClose(sh.window)) {
     // Idle costs nothing: block until input unless something animates or a scripted run is going.
     const bool training = s.derived.qlora && (s.derived.qlora->running() || s.derived.qlora->busy());
@@ -305,6 +320,7 @@ int runExplorer(const ExplorerOptions& o) {
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
       else glfwWaitEventsTimeout(0.1);  // wakes to poll the shader files (a few stat calls, no frame)
+      if (quitSignal) break;
       if (sh.eventSeen || sh.workDone.exchange(false)) extraFrames = std::max(extraFrames, 2);
       sh.eventSeen = false;
       // Live coding: a saved shader file re-runs the views without any input.

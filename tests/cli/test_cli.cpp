@@ -198,6 +198,22 @@ TEST_CASE("the explorer opens a real window under Xvfb and saves a screenshot") 
   CHECK(!fileExists(dir + "/config/qviz/settings.json"));
 }
 
+TEST_CASE("Ctrl-C in the terminal quits the explorer like its close button: settings and layout are saved") {
+  const std::string dir = freshDir("sigint");
+  // timeout sends SIGINT after 12 s (the window has been up for seconds by then) and, with
+  // --preserve-status, exits with the explorer's own status.
+  const auto r = runProgram({"xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "timeout", "--preserve-status", "-s", "INT",
+                             "12", QVIZ_BIN, "--size", "1000x700", "--bits", "3"},
+                            {"XDG_CONFIG_HOME=" + dir + "/config", "LIBGL_ALWAYS_SOFTWARE=1"});
+  INFO(r.err);
+  CHECK(r.exitCode == 0);
+  const std::string settings = readText(dir + "/config/qviz/settings.json");
+  CHECK(settings.find("\"format\": \"qviz-settings\"") != std::string::npos);
+  CHECK(settings.find("\"bits\": 3,") != std::string::npos);
+  const std::string ini = readText(dir + "/config/qviz/imgui.ini");
+  CHECK(ini.find("[Window][Image quantization]") != std::string::npos);
+}
+
 TEST_CASE("explorer usage errors exit 2 with one line") {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"--panel", "nope", "--screenshot", "/tmp/x.png"}, {"--bits", "0"}, {"--size", "12"}, {"a.png", "b.png"}}) {
