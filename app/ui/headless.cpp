@@ -65,6 +65,8 @@ core::Status HeadlessUi::resize(int width, int height) {
 
 core::Status HeadlessUi::checkGl(const char* where) { return m_session->context().checkErrors(where); }
 
+void HeadlessUi::finish() { glFinish(); }
+
 core::Status HeadlessUi::frames(AppState& s, Commands& cmd, int n) { return draw(s, cmd, n, {}); }
 
 core::Result<core::Image> HeadlessUi::run(AppState& s, Commands& cmd, int frames,
@@ -116,6 +118,9 @@ core::Status HeadlessUi::draw(AppState& s, Commands& cmd, int frames,
     glClearColor(0.08f, 0.08f, 0.1f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    // What the buffer swap does in a window: submit the frame. Without it llvmpipe queues every
+    // frame's vertex and index buffers until something reads back (gigabytes over a long soak).
+    glFlush();
   }
   return {};
 }

@@ -33,6 +33,8 @@ public:
   core::Status resize(int width, int height);
   int width() const { return m_width; }
   int height() const { return m_height; }
+  // Waits until the GL has done everything submitted (glFinish): a quiet point to measure memory.
+  void finish();
   // GL errors and KHR_debug errors since the last check (ok when none).
   core::Status checkGl(const char* where);
   std::string renderer() const;
