@@ -33,6 +33,7 @@
 #include "ui/settings.hpp"
 #include "ui/shader_watch.hpp"
 #include "util/fs.hpp"
+#include "util/process_memory.hpp"
 
 #ifndef QVIZ_SOURCE_DIR
 #define QVIZ_SOURCE_DIR "."
@@ -309,6 +310,8 @@ int runExplorer(const ExplorerOptions& o) {
   std::vector<double> frameMs;
   double firstFrameMs = 0;
   int frame = 0, extraFrames = 3;
+  int framesSinceTrim = 0;
+  double lastFrameTime = 0;
   int exitCode = 0;
   if (!scripted) installQuitSignals();
   while (!glfwWindowShouldClose(sh.window)) {
@@ -326,6 +329,12 @@ int runExplorer(const ExplorerOptions& o) {
       // Live coding: a saved shader file re-runs the views without any input.
       if (pollShaders(s)) extraFrames = std::max(extraFrames, 2);
       if (extraFrames <= 0 && !animating) {
+        // Idle for 2 s after drawing: hand the allocator's free pages back (images, tensors and
+        // textures freed meanwhile leave them in the worker and driver threads' arenas).
+        if (framesSinceTrim > 0 && glfwGetTime() - lastFrameTime > 2.0) {
+          (void)core::releaseFreeMemory();
+          framesSinceTrim = 0;
+        }
         std::lock_guard lock(sh.mailbox->mutex);
         if (sh.mailbox->paths.empty()) continue;
       }
@@ -373,6 +382,8 @@ int runExplorer(const ExplorerOptions& o) {
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     ++frame;
+    ++framesSinceTrim;
+    lastFrameTime = glfwGetTime();
     const bool lastScripted = scripted && frame >= totalFrames;
     if (!s.ui.pendingScreenshot.empty() || (lastScripted && !o.screenshot.empty())) {
       const std::string path = lastScripted && !o.screenshot.empty() ? o.screenshot : s.ui.pendingScreenshot;

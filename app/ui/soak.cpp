@@ -20,6 +20,7 @@
 #include "ui/headless.hpp"
 #include "ui/qlora_session.hpp"
 #include "util/fs.hpp"
+#include "util/process_memory.hpp"
 
 #ifndef QVIZ_SOURCE_DIR
 #define QVIZ_SOURCE_DIR "."
@@ -29,13 +30,6 @@ namespace qviz::ui {
 namespace fs = std::filesystem;
 
 namespace {
-
-double rssMiB() {
-  std::ifstream in("/proc/self/statm");
-  long pages = 0, resident = 0;
-  if (!(in >> pages >> resident)) return 0;
-  return double(resident) * double(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
-}
 
 std::uint32_t crc32(const std::string& bytes) {
   std::uint32_t c = 0xffffffffu;
@@ -108,7 +102,7 @@ int runSoak(const SoakOptions& o) {
   }
   const std::string userText(userGood->begin(), userGood->end()), quantText(quantGood->begin(), quantGood->end());
 
-  const double rssStart = rssMiB();
+  const double rssStart = core::processMemory().rssMiB;
   auto made = HeadlessUi::create(1280, 800, true);
   if (!made) {
     std::fprintf(stderr, "qviz: error: %s\n", made.error().c_str());
@@ -137,7 +131,7 @@ int runSoak(const SoakOptions& o) {
   std::string lastAction = "start";
   bool userBroken = false, quantBroken = false;
   const double warmup = o.warmupSeconds > 0 ? o.warmupSeconds : std::min(60.0, o.seconds / 5);
-  double rssWarm = 0, rssPeak = 0;
+  double rssWarm = 0, rssPeak = 0, heapWarm = 0;
   auto frame = [&](int n) {
     if (auto st = ui.frames(s, cmd, n); !st) {
       ++glErrors;
@@ -148,13 +142,29 @@ int runSoak(const SoakOptions& o) {
       ++glErrors;
       if (firstGlError.empty()) firstGlError = st.error() + " (after: " + lastAction + ")";
     }
-    rssPeak = std::max(rssPeak, rssMiB());
+    rssPeak = std::max(rssPeak, core::processMemory().rssMiB);
   };
   frame(2);
+  // A quiet point: the GL and the background workers done, free pages handed back, memory read.
+  struct Sample {
+    double t, rss, heap;
+  };
+  std::vector<Sample> samples;
+  auto sample = [&] {
+    ui.finish();
+    s.derived.worker->waitIdle();
+    (void)core::releaseFreeMemory();
+    const core::ProcessMemory m = core::processMemory();
+    samples.push_back({elapsed(), m.rssMiB, m.heapInUseMiB});
+    return samples.back();
+  };
 
   using Action = std::pair<const char*, std::function<void()>>;
   const std::vector<Action> table = {
       {"open a good image", [&] { cmd.openFile(good[pick(good.size())]); }},
+      // A user pausing between gestures: the explorer hands free pages back after 2 s idle. The
+      // soak also takes a memory sample here (once the GL and the workers are done).
+      {"pause: free pages handed back", [&] { sample(); }},
       {"open a bad file", [&] { cmd.openFile(bad[pick(bad.size())]); }},
       {"bits", [&] { const int b = 1 + int(pick(16)); cmd.edit("bits", [b](Document& d) { d.quant.bits = b; }); }},
       {"rounding", [&] {
@@ -289,7 +299,9 @@ int runSoak(const SoakOptions& o) {
     frame(1 + int(pick(3)));
     if (!warm && elapsed() >= warmup) {
       warm = true;
-      rssWarm = rssMiB();
+      const Sample m = sample();
+      rssWarm = m.rss;
+      heapWarm = m.heap;
       if (s.derived.gpu) programsWarm = s.derived.gpu->shaders().names().size();
     }
   }
@@ -299,23 +311,36 @@ int runSoak(const SoakOptions& o) {
   if (s.derived.qlora) s.derived.qlora->pause();
   frame(3);
   s.derived.worker->waitIdle();
-  const double rssEnd = rssMiB();
-  if (!warm) rssWarm = rssEnd;
-  const double growth = rssEnd - rssWarm;
+  const Sample last = sample();
+  const double rssEnd = last.rss, heapEnd = last.heap;
+  if (!warm) rssWarm = rssEnd, heapWarm = heapEnd;
+  // Quiet-point RSS goes up and down with the state the actions leave (which panels are open,
+  // the QLoRA rank, the image). Growth: how far the highest quiet-point RSS after the warm-up
+  // rises above the highest one during it. A leak raises it steadily; a state does not.
+  double rssMaxWarm = rssWarm, rssMaxAfter = rssEnd;
+  for (const Sample& m : samples) {
+    if (m.t < warmup) rssMaxWarm = std::max(rssMaxWarm, m.rss);
+    else rssMaxAfter = std::max(rssMaxAfter, m.rss);
+  }
+  const double growth = rssMaxAfter - rssMaxWarm;
   const std::size_t programsEnd = s.derived.gpu ? s.derived.gpu->shaders().names().size() : 0;
+  const std::uint64_t evictions = s.derived.gpu ? s.derived.gpu->shaders().evictions() : 0;
+  const std::size_t capacity = s.derived.gpu ? s.derived.gpu->shaders().capacity() : 0;
   const bool memoryOk = growth <= o.growthBoundMiB;
 
   std::printf("soak: %.0f s, %llu actions, %llu frames (%.1f fps) on %s\n", elapsed(),
               static_cast<unsigned long long>(total), static_cast<unsigned long long>(frames), double(frames) / elapsed(),
               ui.renderer().c_str());
   for (const auto& [name, n] : actions) std::printf("  %-32s %llu\n", name.c_str(), static_cast<unsigned long long>(n));
-  std::printf("soak: %zu shader programs compiled after the warm-up, %zu at the end (each variant stays cached)\n",
-              programsWarm, programsEnd);
+  std::printf("soak: shader programs kept: %zu after the warm-up, %zu at the end (at most %zu; %llu evicted)\n",
+              programsWarm, programsEnd, capacity, static_cast<unsigned long long>(evictions));
   std::printf("soak: GL errors %llu%s%s\n", static_cast<unsigned long long>(glErrors), firstGlError.empty() ? "" : ", first: ",
               firstGlError.c_str());
-  std::printf("soak: memory (RSS) %.1f MiB at start, %.1f after %.0f s warm-up, %.1f at the end (peak %.1f): "
-              "growth %.1f MiB, bound %.0f MiB: %s\n",
-              rssStart, rssWarm, warmup, rssEnd, rssPeak, growth, o.growthBoundMiB, memoryOk ? "ok" : "EXCEEDED");
+  std::printf("soak: memory at %zu quiet points (GL finished, workers idle, free pages handed back): RSS %.1f MiB at "
+              "start, at most %.1f during the %.0f s warm-up, at most %.1f after it, %.1f at the end (peak while busy "
+              "%.1f); heap in use %.1f -> %.1f MiB; growth %.1f MiB, bound %.0f MiB: %s\n",
+              samples.size(), rssStart, rssMaxWarm, warmup, rssMaxAfter, rssEnd, rssPeak, heapWarm, heapEnd, growth,
+              o.growthBoundMiB, memoryOk ? "ok" : "EXCEEDED");
   if (!o.json.empty()) {
     nlohmann::ordered_json j;
     j["seconds"] = elapsed();
@@ -326,10 +351,17 @@ int runSoak(const SoakOptions& o) {
     j["rss_warm_mib"] = rssWarm;
     j["rss_end_mib"] = rssEnd;
     j["rss_peak_mib"] = rssPeak;
+    j["rss_max_warm_mib"] = rssMaxWarm;
+    j["rss_max_after_warm_mib"] = rssMaxAfter;
+    j["heap_warm_mib"] = heapWarm;
+    j["heap_end_mib"] = heapEnd;
     j["growth_bound_mib"] = o.growthBoundMiB;
     j["programs_warm"] = programsWarm;
     j["programs_end"] = programsEnd;
+    j["program_capacity"] = capacity;
+    j["programs_evicted"] = evictions;
     for (const auto& [name, n] : actions) j["by_action"][name] = n;
+    for (const Sample& m : samples) j["samples"].push_back({{"t", m.t}, {"rss_mib", m.rss}, {"heap_mib", m.heap}});
     if (auto st = core::writeFileAtomic(o.json, j.dump(2) + "\n"); !st) std::fprintf(stderr, "qviz: %s\n", st.error().c_str());
   }
   s.derived.worker->waitIdle();

@@ -13,7 +13,7 @@ struct SoakOptions {
   double seconds = 60;
   std::uint32_t seed = 1;
   double warmupSeconds = 0;   // 0: a fifth of the run, at most 60 s
-  double growthBoundMiB = 64; // RSS growth allowed between the end of warm-up and the end
+  double growthBoundMiB = 64; // allowed rise of the highest quiet-point RSS after the warm-up over the highest during it
   std::string json;           // write the report here too
 };
 
