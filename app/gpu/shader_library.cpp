@@ -52,15 +52,36 @@ std::vector<std::string> ShaderLibrary::names() const {
   return out;
 }
 
+void ShaderLibrary::setCapacity(std::size_t maxPrograms) {
+  m_capacity = std::max<std::size_t>(1, maxPrograms);
+  evictBeyondCapacity({});
+}
+
+void ShaderLibrary::evictBeyondCapacity(const std::string& keep) {
+  while (m_entries.size() > m_capacity) {
+    auto victim = m_entries.end();
+    for (auto it = m_entries.begin(); it != m_entries.end(); ++it)
+      if (it->first != keep && (victim == m_entries.end() || it->second.lastUse < victim->second.lastUse)) victim = it;
+    if (victim == m_entries.end()) return;
+    m_entries.erase(victim);
+    ++m_evictions;
+  }
+}
+
 Status ShaderLibrary::add(ProgramDesc desc) {
-  ShaderEntry& e = m_entries[desc.name];
+  const std::string name = desc.name;
+  ShaderEntry& e = m_entries[name];
   e.desc = std::move(desc);
-  return build(e);
+  e.lastUse = ++m_clock;
+  Status st = build(e);
+  evictBeyondCapacity(name);
+  return st;
 }
 
 Status ShaderLibrary::ensure(const ProgramDesc& desc) {
   auto it = m_entries.find(desc.name);
   if (it == m_entries.end()) return add(desc);
+  it->second.lastUse = ++m_clock;
   if (it->second.program) return {};
   return core::fail(it->second.lastError.empty() ? "shader program '" + desc.name + "' has never linked"
                                                  : it->second.lastError);
@@ -69,6 +90,7 @@ Status ShaderLibrary::ensure(const ProgramDesc& desc) {
 Status ShaderLibrary::rebuild(const std::string& name) {
   auto it = m_entries.find(name);
   if (it == m_entries.end()) return core::fail("no shader program named '" + name + "'");
+  it->second.lastUse = ++m_clock;
   return build(it->second);
 }
 
@@ -206,6 +228,7 @@ Status ShaderLibrary::build(ShaderEntry& e) {
   }
   e.program = std::move(prog);
   ++e.generation;
+  e.buildId = ++m_nextBuildId;
   e.lastError.clear();
   return {};
 }

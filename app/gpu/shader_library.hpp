@@ -43,6 +43,9 @@ struct ShaderEntry {
   std::vector<FileStamp> files;  // every file the last build read (includes too)
   Program program;               // the last program that linked; 0 if none ever did
   std::uint64_t generation = 0;  // +1 each time a newly linked program is swapped in
+  std::uint64_t buildId = 0;     // which link the program came from: unique in the library for its lifetime
+                                 // (an evicted and re-added entry starts again at generation 1)
+  std::uint64_t lastUse = 0;     // library clock at the last add(), ensure() or rebuild() (eviction order)
   std::uint64_t failedBuilds = 0;
   std::string lastError;         // formatted diagnostics of the last build, empty when it linked
   std::vector<ShaderDiagnostic> diagnostics;  // of the last build (warnings too)
@@ -58,6 +61,17 @@ public:
 
   explicit ShaderLibrary(std::string dir = defaultDir());
   const std::string& dir() const { return m_dir; }
+
+  // At most this many programs are kept (default kDefaultCapacity): adding one more evicts the
+  // least recently added, ensured or rebuilt entries (their GL programs are deleted; a later
+  // ensure() builds them again). Every shader variant a user reaches (formats, roundings,
+  // channels, paths) would otherwise stay compiled for the life of the process, megabytes each on
+  // a software driver. Callers use a program right after ensure(), so anything ensured since the
+  // last `capacity - 1` ensures stays valid.
+  static constexpr std::size_t kDefaultCapacity = 48;
+  void setCapacity(std::size_t maxPrograms);
+  std::size_t capacity() const { return m_capacity; }
+  std::uint64_t evictions() const { return m_evictions; }
 
   // Registers the program (replacing an earlier description under that name) and builds it.
   // Fails with "file:line: error: message" lines when it does not link; the entry stays, keeping
@@ -88,9 +102,14 @@ public:
 private:
   struct Build;  // one attempt: sources, logs, the new program
   Status build(ShaderEntry& e);
+  void evictBeyondCapacity(const std::string& keep);
 
   std::string m_dir;
   std::int64_t m_debounceNs = 0;
+  std::size_t m_capacity = kDefaultCapacity;
+  std::uint64_t m_clock = 0;      // eviction order
+  std::uint64_t m_nextBuildId = 0;
+  std::uint64_t m_evictions = 0;
   std::map<std::string, ShaderEntry> m_entries;  // node-based: entry pointers stay valid
 };
 

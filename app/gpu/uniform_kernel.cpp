@@ -253,12 +253,12 @@ Status UniformQuantizerGpu::runUser(const DeviceImage& src, const core::UniformS
   const GLuint prog = m_env.shaders->program(desc.name);
   // The annotations belong to the program that runs: read again only when a new one linked (a
   // broken edit keeps the old program, and so its controls), not on every run.
-  const std::uint64_t generation = m_env.shaders->entry(desc.name)->generation;
-  if (m_controlsProgram != desc.name || m_controlsGeneration != generation) {
+  // (By build id: an evicted and rebuilt entry starts again at generation 1.)
+  const std::uint64_t buildId = m_env.shaders->entry(desc.name)->buildId;
+  if (m_controlsBuildId != buildId) {
     auto controls = readUserControls(*m_env.shaders, m_user.file);
     m_controls = controls ? std::move(*controls) : AnnotationSet{};
-    m_controlsProgram = desc.name;
-    m_controlsGeneration = generation;
+    m_controlsBuildId = buildId;
   }
 
   std::array<GLint, 4> bits{1, 1, 1, 1};

@@ -72,9 +72,8 @@ private:
   GpuEnv m_env;
   UserShader m_user;
   std::string m_lastUserProgram;
-  AnnotationSet m_controls;  // of the user program below at that generation
-  std::string m_controlsProgram;
-  std::uint64_t m_controlsGeneration = 0;
+  AnnotationSet m_controls;           // of the user program that linked as this build
+  std::uint64_t m_controlsBuildId = 0;  // ShaderEntry::buildId (0: none read yet)
   IntegerTexture m_srcTexture;  // fragment path scratch
   IntegerTarget m_target;
   DeviceImage m_upload, m_download;  // quantize() scratch

@@ -135,6 +135,44 @@ TEST_CASE_METHOD(GpuFixture, "shader library: a program that never built has no 
   CHECK(lib.ensure(desc).ok());
 }
 
+TEST_CASE_METHOD(GpuFixture, "shader library: at most `capacity` programs, the least recently ensured evicted first") {
+  TempShaderDir t;
+  t.write("main.comp", kMain);
+  t.write("lib/value.glsl", valueFile(5));
+  ShaderLibrary lib(t.dir.string());
+  CHECK(lib.capacity() == ShaderLibrary::kDefaultCapacity);
+  lib.setCapacity(3);
+  // Four variants of one file (the prelude names them apart, as the quantizers' variants are).
+  auto desc = [](const std::string& name) { return ProgramDesc{name, {{ShaderStage::Compute, "main.comp"}}, "// " + name + "\n"}; };
+  for (const char* name : {"a", "b", "c"}) REQUIRE(lib.ensure(desc(name)).error() == "");
+  const std::uint64_t firstA = lib.entry("a")->buildId;
+  CHECK(lib.entry("b")->buildId == firstA + 1);
+  CHECK(lib.entry("c")->buildId == firstA + 2);
+  REQUIRE(lib.ensure(desc("a")).ok());  // a is now the most recently used: b is the oldest
+  REQUIRE(lib.ensure(desc("d")).ok());
+  CHECK(lib.names() == std::vector<std::string>{"a", "c", "d"});
+  CHECK(lib.evictions() == 1);
+  CHECK(runProgram(lib.program("a")) == 5u);
+  CHECK(runProgram(lib.program("d")) == 5u);
+  // An evicted program is built again when asked for, with a generation of its own and a new build id.
+  REQUIRE(lib.ensure(desc("b")).ok());
+  CHECK(lib.names() == std::vector<std::string>{"a", "b", "d"});  // c was the oldest then
+  CHECK(lib.entry("b")->generation == 1);
+  CHECK(lib.entry("b")->buildId == firstA + 4);
+  CHECK(runProgram(lib.program("b")) == 5u);
+  CHECK(lib.evictions() == 2);
+  // Lowering the capacity evicts at once, oldest first.
+  lib.setCapacity(1);
+  CHECK(lib.names() == std::vector<std::string>{"b"});
+  CHECK(lib.evictions() == 4);
+  // A reload rebuilds only what is kept.
+  t.write("lib/value.glsl", valueFile(6));
+  CHECK(lib.reloadIfChanged().rebuilt == std::vector<std::string>{"b"});
+  CHECK(lib.entry("b")->buildId == firstA + 5);
+  CHECK(runProgram(lib.program("b")) == 6u);
+  checkClean("shader library capacity");
+}
+
 TEST_CASE_METHOD(GpuFixture, "shader library: link errors and the prelude") {
   TempShaderDir t;
   t.write("v.vert", "#version 330 core\nout vec4 v_colour;\nvoid main() { gl_Position = vec4(0.0); v_colour = vec4(1.0); }\n");
