@@ -108,6 +108,14 @@ TEST_CASE("settings round trip, and corrupt or foreign settings are ignored with
   CHECK(b.ui.presenter);
   CHECK(b.ui.fontScale == 2);
   CHECK(b.ui.recentFiles == a.ui.recentFiles);
+  // The Document/UiState overloads (what the settings fuzzer drives) write and read the same text.
+  CHECK(settingsToJson(a.doc, a.ui) == settingsToJson(a));
+  Document d;
+  UiState u;
+  CHECK(settingsFromJson(settingsToJson(a), d, u).empty());
+  CHECK(d == a.doc);
+  CHECK(u.presenter);
+  CHECK(u.open.concepts);
 
   AppState c;
   CHECK(settingsFromJson("{not json", c) == "ignored the settings file: not QuantizationViz settings");
@@ -148,6 +156,14 @@ TEST_CASE("offscreen: every panel opens, draws and closes") {
   s.ui.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   Commands cmd;
+  // The table is panelInfos() in the same order, each with its draw function.
+  REQUIRE(panelTable().size() == panelInfos().size());
+  REQUIRE(panelTable().size() == 11);
+  for (std::size_t i = 0; i < panelInfos().size(); ++i) {
+    CHECK(std::string(panelTable()[i].name) == panelInfos()[i].name);
+    CHECK(panelTable()[i].open == panelInfos()[i].open);
+    CHECK(panelTable()[i].draw != nullptr);
+  }
   for (const PanelEntry& p : panelTable()) {
     s.ui.open = PanelOpen{};
     s.ui.open.image = false;
