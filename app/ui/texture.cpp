@@ -53,10 +53,10 @@ std::vector<std::uint8_t> toDisplayRgba8(const core::Image& img) {
     std::uint8_t* d = rgba.data() + p * 4;
     if (ch <= 2) {
       d[0] = d[1] = d[2] = std::uint8_t(img.sample(s) >> shift);
-      d[3] = ch == 2 ? std::uint8_t(img.sample(s + 1) >> shift) : 255;
+      d[3] = ch == 2 ? std::uint8_t(img.sample(s + 1) >> shift) : std::uint8_t(255);
     } else {
       for (std::size_t c = 0; c < 3; ++c) d[c] = std::uint8_t(img.sample(s + c) >> shift);
-      d[3] = ch == 4 ? std::uint8_t(img.sample(s + 3) >> shift) : 255;
+      d[3] = ch == 4 ? std::uint8_t(img.sample(s + 3) >> shift) : std::uint8_t(255);
     }
   }
   return rgba;
