@@ -27,6 +27,15 @@ TEST_CASE("soak: 20 seconds of random actions, no GL error, a JSON report") {
   CHECK(j["actions"].get<int>() >= 40);
   CHECK(j["by_action"].size() >= 15);
   CHECK(j["rss_end_mib"].get<double>() > 0);
+  // Quiet-point samples (the pauses and the end), and the envelope the bound is checked on.
+  REQUIRE(j["samples"].size() >= 1);
+  CHECK(j["samples"].back()["rss_mib"] == j["rss_end_mib"]);
+  CHECK(j["rss_max_after_warm_mib"].get<double>() >= j["rss_end_mib"].get<double>());
+  CHECK(j["rss_max_warm_mib"].get<double>() > 0);
+  CHECK(j["heap_end_mib"].get<double>() > 0);
+  CHECK(j["program_capacity"] == 48);
+  CHECK(j["programs_end"].get<int>() <= 48);
+  CHECK(r.out.find("soak: shader programs kept: ") != std::string::npos);
 }
 
 TEST_CASE("soak: a bad duration is a usage error") {
