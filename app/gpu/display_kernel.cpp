@@ -10,7 +10,7 @@ Result<core::Image> displayReference(const core::Image& img) {
   const std::size_t ch = std::size_t(img.channels), cc = std::size_t(img.colorChannels());
   for (std::size_t p = 0; p < img.pixelCount(); ++p) {
     for (std::size_t c = 0; c < 3; ++c) out.u8[p * 4 + c] = std::uint8_t(img.sample(p * ch + std::min(c, cc - 1)) >> shift);
-    out.u8[p * 4 + 3] = ch == cc ? 255 : std::uint8_t(img.sample(p * ch + cc) >> shift);
+    out.u8[p * 4 + 3] = ch == cc ? std::uint8_t(255) : std::uint8_t(img.sample(p * ch + cc) >> shift);
   }
   return out;
 }

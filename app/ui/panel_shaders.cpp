@@ -156,6 +156,8 @@ void programs(const AppState& s, UiState& ui) {
   ImGui::Text("%s", lib.dir().c_str());
   ImGui::Text("%d programs: %d ok, %d stale, %d never built; %llu reloads and %llu failed reloads so far", ok + stale + never,
               ok, stale, never, static_cast<unsigned long long>(w.reloads), static_cast<unsigned long long>(w.failures));
+  ImGui::TextDisabled("keeps at most %zu (the least recently used goes first); %llu deleted so far", lib.capacity(),
+                      static_cast<unsigned long long>(lib.evictions()));
   if (ImGui::BeginTable("programs", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_Resizable)) {
     ImGui::TableSetupColumn("program", ImGuiTableColumnFlags_WidthStretch, 3.0f);
     ImGui::TableSetupColumn("status", ImGuiTableColumnFlags_WidthStretch, 1.3f);
