@@ -174,18 +174,22 @@ std::string checkImguiIni(const std::string& text) {
     if (n == 0) return "not a text file (invalid UTF-8)";
     i += n;
   }
-  std::size_t lineNo = 0;
+  // Lines end at '\n' or '\r', as ImGui reads them: a bare CR starts a new line for ImGui, so a
+  // [Table] entry behind one must be checked too (the imgui_ini fuzzer found that bypass). Line
+  // numbers in messages count '\n' only, as editors do.
+  std::size_t lineNo = 1;
   for (std::size_t pos = 0; pos < text.size();) {
-    std::size_t end = text.find('\n', pos);
+    std::size_t end = text.find_first_of("\r\n", pos);
     if (end == std::string::npos) end = text.size();
     std::string line = text.substr(pos, end - pos);
+    const std::size_t thisLine = lineNo;
+    if (end < text.size() && text[end] == '\n') ++lineNo;
     pos = end + 1;
-    ++lineNo;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
     const std::size_t first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == ';' || line[first] == '#') continue;
     line.erase(0, first);
-    const std::string where = " (line " + std::to_string(lineNo) + ")";
+    const std::string where = " (line " + std::to_string(thisLine) + ")";
     if (line[0] != '[') {
       if (line.find('=') == std::string::npos) return "not a Dear ImGui layout" + where;
       continue;

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 
 #include "ui/settings.hpp"
 
@@ -82,6 +84,15 @@ TEST_CASE("imgui.ini: ImGui's own layout is accepted, binary, foreign, oversized
   CHECK(checkImguiIni("[Table][0x12345678,0]\n") == "damaged table entry (line 1)");
   CHECK(checkImguiIni("[Table][0x12345678,65]\n") == "damaged table entry (line 1)");
   CHECK(checkImguiIni("[Table][0x1234567,3]\n") == "damaged table entry (line 1)");
+  // ImGui also ends a line at a bare CR: a [Table] entry behind one is checked (found by the
+  // imgui_ini fuzzer: ImGui 1.86 wrote through a null pointer on it). Lines are counted by '\n'.
+  CHECK(checkImguiIni("[Window][A]\r\nSize=1,1\r[Table][0x12345678,-5]\n") == "damaged table entry (line 2)");
+  CHECK(checkImguiIni("[Window][A]\r\nPos=1,2\r\n\r\n[Table][0xDEADBEEF,3]\rColumn 0 Width=5\r\n").empty());
+  std::ifstream crash(std::string(QVIZ_SOURCE_DIR) + "/tests/fuzz/regressions/imgui_ini-table-behind-bare-cr.ini",
+                      std::ios::binary);
+  const std::string crashText((std::istreambuf_iterator<char>(crash)), std::istreambuf_iterator<char>());
+  REQUIRE(crashText.size() == 137);
+  CHECK(checkImguiIni(crashText) == "damaged table entry (line 3)");
   CHECK(checkImguiIni(std::string(kMaxIniBytes + 1, ';')) == "1048577 bytes, more than the limit of 1048576");
 
   const std::string dir = scratch("ini");
