@@ -7,10 +7,7 @@
 #include "cli/bench.hpp"
 #include "image/image_io.hpp"
 #include "lora/lora_trainer.hpp"
-
-#ifndef QVIZ_SOURCE_DIR
-#define QVIZ_SOURCE_DIR "."
-#endif
+#include "util/assets.hpp"
 
 namespace qviz::cli {
 using namespace qviz::core;
@@ -21,9 +18,8 @@ constexpr int kSide = 512, kRank = 8;
 // The panel's default pair cropped to 512x512 when the assets are there; else smooth synthetic
 // images (the figures then say "synthetic").
 bool loadPair(LoraPlanes& base, LoraPlanes& target) {
-  const std::string dir = QVIZ_SOURCE_DIR "/assets/images/";
-  auto b = loadImage(dir + "rocket.jpg");
-  auto t = loadImage(dir + "astronaut.png");
+  auto b = loadImage(assetImagePath("rocket.jpg"));
+  auto t = loadImage(assetImagePath("astronaut.png"));
   if (b && t) {
     auto bp = imageToPlanesCropped(*b, kSide, kSide);
     auto tp = imageToPlanesCropped(*t, kSide, kSide);

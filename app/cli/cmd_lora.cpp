@@ -12,11 +12,8 @@
 #include "image/image_io.hpp"
 #include "lora/lora_trainer.hpp"
 #include "tensor/npy.hpp"
+#include "util/assets.hpp"
 #include "util/fs.hpp"
-
-#ifndef QVIZ_SOURCE_DIR
-#define QVIZ_SOURCE_DIR "."
-#endif
 
 namespace qviz::cli {
 namespace {
@@ -26,15 +23,6 @@ namespace fs = std::filesystem;
 
 constexpr int kMaxSide = 2048;  // the SVD of a larger base takes minutes: downscale first
 constexpr int kMaxSteps = 1000000;
-
-std::string defaultAsset(const char* name) {
-  for (const char* dir : {QVIZ_SOURCE_DIR "/assets/images", "assets/images", "/usr/share/qviz/images"}) {
-    const auto p = fs::path(dir) / name;
-    std::error_code ec;
-    if (fs::exists(p, ec)) return p.string();
-  }
-  return (fs::path("assets/images") / name).string();
-}
 
 Status writeNpyPlanes(const std::string& path, const LoraPlanes& p) {
   return writeNpy(path, tensorFromFloats({3, std::size_t(p.rows), std::size_t(p.cols)}, p.data.data(), p.size()));
@@ -58,7 +46,7 @@ std::string formatLoss(double v) {
 
 int runLora(int argc, char** argv) {
   CLI::App app{"Train a LoRA delta on a frozen NF4 image base and compare it with the best rank-r delta", "lora"};
-  std::string basePath = defaultAsset("rocket.jpg"), targetPath = defaultAsset("astronaut.png"), outDir,
+  std::string basePath = assetImagePath("rocket.jpg"), targetPath = assetImagePath("astronaut.png"), outDir,
               optimizerText = "adam";
   LoraSettings s;
   int steps = kLoraDefaultSteps, blocksize = 64;

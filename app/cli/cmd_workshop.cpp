@@ -12,6 +12,7 @@
 #include "gpu/uniform_kernel.hpp"
 #include "image/image_io.hpp"
 #include "quant/uniform.hpp"
+#include "util/assets.hpp"
 
 namespace qviz::cli {
 namespace {
@@ -101,7 +102,7 @@ int runCheck(const std::string& dirArg, const std::string& only, const std::stri
 
   std::vector<CheckImage> images;
   images.push_back({"gradient", ws::gradientImage(), {}});
-  const std::string photo = ws::defaultImagePath();
+  const std::string photo = core::assetImagePath("astronaut.png");
   auto loaded = loadImage(photo);
   if (!loaded) return badInput(kSub, "the check image " + photo + ": " + loaded.error());
   images.push_back({fs::path(photo).stem().string(), std::move(*loaded), {}});

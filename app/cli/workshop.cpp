@@ -70,15 +70,6 @@ core::Result<std::string> assetsDir() {
   return fail("cannot find the workshop assets (tried " + tried + ")");
 }
 
-std::string defaultImagePath() {
-  for (const char* dir : {QVIZ_SOURCE_DIR "/assets/images", "assets/images", "/usr/share/qviz/images"}) {
-    const auto p = fs::path(dir) / "astronaut.png";
-    std::error_code ec;
-    if (fs::exists(p, ec)) return p.string();
-  }
-  return "assets/images/astronaut.png";
-}
-
 std::string exerciseFile(const std::string& dir, const Exercise& e) {
   return (fs::path(dir) / "exercises" / e.id / "quantizer.glsl").string();
 }

@@ -30,8 +30,6 @@ const Exercise* findExercise(const std::string& key);
 // assets/workshop: $QVIZ_WORKSHOP_ASSETS when set, else the source tree's, else ./assets/workshop,
 // else /usr/share/qviz/workshop. Fails when none of them holds the solutions folder.
 core::Result<std::string> assetsDir();
-// The default check image (assets/images/astronaut.png), found as the explorer finds it.
-std::string defaultImagePath();
 
 // Where an initialised folder keeps an exercise: DIR/exercises/ID/quantizer.glsl (+ README.md).
 std::string exerciseFile(const std::string& dir, const Exercise& e);

@@ -32,24 +32,14 @@
 #include "ui/qlora_session.hpp"
 #include "ui/settings.hpp"
 #include "ui/shader_watch.hpp"
+#include "util/assets.hpp"
 #include "util/fs.hpp"
 #include "util/process_memory.hpp"
-
-#ifndef QVIZ_SOURCE_DIR
-#define QVIZ_SOURCE_DIR "."
-#endif
 
 namespace qviz::ui {
 namespace fs = std::filesystem;
 
-std::string defaultImagePath() {
-  for (const char* dir : {QVIZ_SOURCE_DIR "/assets/images", "assets/images", "/usr/share/qviz/images"}) {
-    const auto p = fs::path(dir) / "astronaut.png";
-    std::error_code ec;
-    if (fs::exists(p, ec)) return p.string();
-  }
-  return "assets/images/astronaut.png";
-}
+std::string defaultImagePath() { return core::assetImagePath("astronaut.png"); }
 
 namespace {
 // State shared with GLFW callbacks and the system-dialog thread (through the window user pointer).

@@ -22,10 +22,6 @@
 #include "util/fs.hpp"
 #include "util/process_memory.hpp"
 
-#ifndef QVIZ_SOURCE_DIR
-#define QVIZ_SOURCE_DIR "."
-#endif
-
 namespace qviz::ui {
 namespace fs = std::filesystem;
 
