@@ -98,7 +98,7 @@ int runSoak(const SoakOptions& o) {
   }
   const std::string userText(userGood->begin(), userGood->end()), quantText(quantGood->begin(), quantGood->end());
 
-  const double rssStart = core::processMemory().rssMiB;
+  const double rssStart = core::residentMiB();
   auto made = HeadlessUi::create(1280, 800, true);
   if (!made) {
     std::fprintf(stderr, "qviz: error: %s\n", made.error().c_str());
@@ -138,7 +138,7 @@ int runSoak(const SoakOptions& o) {
       ++glErrors;
       if (firstGlError.empty()) firstGlError = st.error() + " (after: " + lastAction + ")";
     }
-    rssPeak = std::max(rssPeak, core::processMemory().rssMiB);
+    rssPeak = std::max(rssPeak, core::residentMiB());
   };
   frame(2);
   // A quiet point: the GL and the background workers done, free pages handed back, memory read.

@@ -9,6 +9,8 @@ struct ProcessMemory {
   double heapFreeMiB = 0;   // bytes malloc holds free in its arenas, resident or not
 };
 ProcessMemory processMemory();
+// The resident set alone: one small read, no walk over malloc's arenas (cheap enough per frame).
+double residentMiB();
 
 // Hands the allocator's free pages back to the system (glibc: malloc_trim(0), which also releases
 // free pages in the middle of every arena). Many threads (the workers, llvmpipe's rasterizer
