@@ -4,7 +4,8 @@
 #   scripts/dev.sh run  [qviz args]   install, build, open the explorer (default image)
 #   scripts/dev.sh test               install, build, run every test through CTest
 #   scripts/dev.sh bench [args]       install, build, run `qviz bench`
-#   scripts/dev.sh deps | build       only install / only build
+#   scripts/dev.sh deps [PKG...] | build   only install (the project's packages and any PKG named)
+#                                           / only build
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${QVIZ_BUILD_DIR:-$here/build}
@@ -15,9 +16,10 @@ packages=(build-essential cmake ninja-build pkg-config git
   libegl-dev libgl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri libglx-mesa0
   xvfb xauth x11-utils fonts-dejavu-core libeigen3-dev libcli11-dev nlohmann-json3-dev)
 
+# Installs what is missing of the project's packages and of any named in the arguments.
 deps() {
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "${packages[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -43,7 +45,7 @@ run_gui() {
 
 cmd=${1:-run}; shift || true
 case "$cmd" in
-  deps)  deps ;;
+  deps)  deps "$@" ;;
   build) deps; build "$@" ;;
   run)   deps; build; run_gui "$@" ;;
   test)  deps; build; cd "$build" && ctest --output-on-failure -j "$jobs" --timeout 900 "$@" ;;

@@ -28,20 +28,8 @@ harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=("${all[@]}")
 for h in "${harnesses[@]}"; do [ -n "${max_len[$h]:-}" ] || usage; done
 
-# The project's own packages (scripts/dev.sh), then clang and its libFuzzer / sanitizer runtimes.
-deps() {
-  "$here/scripts/dev.sh" deps
-  local missing=()
-  for p in clang libclang-rt-14-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "qviz fuzz: installing ${missing[*]}"
-  local sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-}
+# The project's own packages, clang and its libFuzzer / sanitizer runtimes (scripts/dev.sh deps).
+deps() { "$here/scripts/dev.sh" deps clang libclang-rt-14-dev; }
 
 build() {
   # -O1 -g without NDEBUG: asserts stay on, stacks stay readable.
