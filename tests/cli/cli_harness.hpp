@@ -18,6 +18,8 @@ RunResult runProgram(const std::vector<std::string>& argv, const std::vector<std
 std::string freshDir(const std::string& name);
 std::string dataPath(const std::string& rel);
 std::string readText(const std::string& path);
+// The 1-based number of the first line of `path` that contains `needle`; -1 when none does.
+int lineOf(const std::string& path, const std::string& needle);
 void writeBytes(const std::string& path, const std::string& bytes);
 bool fileExists(const std::string& path);
 

@@ -30,13 +30,6 @@ std::string editedShaders(const std::string& name, const std::string& file, cons
   writeBytes(dir + "/" + file, text);
   return dir;
 }
-int lineOf(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n)
-    if (line.find(needle) != std::string::npos) return n;
-  return -1;
-}
 }  // namespace
 
 TEST_CASE("render --backend gpu: same image and metrics as the CPU, backend and renderer recorded") {

@@ -2,9 +2,6 @@
 // one line, inputs are never overwritten whatever the spelling of the output path, and a full
 // device, a file size limit or a read-only folder leaves the previous output byte for byte.
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/mount.h>
-#endif
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -13,48 +10,13 @@
 #include "cli/cli_harness.hpp"
 #include "image/image_io.hpp"
 
+#include "../test_files.hpp"
+
 using namespace qviz::test;
 namespace fs = std::filesystem;
 
 namespace {
 std::string hostile(const std::string& name) { return dataPath("hostile/" + name); }
-
-// A tiny tmpfs for one test (root on Linux); `mounted` says whether it worked.
-struct SmallTmpfs {
-  std::string dir;
-  bool mounted = false;
-  explicit SmallTmpfs(std::string d) : dir(std::move(d)) {
-    fs::create_directories(dir);
-#if defined(__linux__)
-    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k,mode=0755") == 0;
-#endif
-  }
-  bool remountReadOnly() {
-#if defined(__linux__)
-    return ::mount("tmpfs", dir.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64k,mode=0755") == 0;
-#else
-    return false;
-#endif
-  }
-  ~SmallTmpfs() {
-#if defined(__linux__)
-    if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
-#endif
-  }
-  SmallTmpfs(const SmallTmpfs&) = delete;
-  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
-};
-
-std::string npyHeaderOnly(const std::string& shape) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
-  while ((10 + header.size() + 1) % 64) header += ' ';
-  header += '\n';
-  std::string out = "\x93NUMPY\x01";
-  out += '\0';
-  out += char(header.size() & 0xff);
-  out += char(header.size() >> 8);
-  return out + header;
-}
 }  // namespace
 
 TEST_CASE("render: hostile images exit 2 with the decoder's message, a misnamed JPEG renders", "[untrusted]") {

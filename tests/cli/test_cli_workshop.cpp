@@ -35,13 +35,6 @@ std::string initWorkshop(const std::string& name) {
   REQUIRE(r.exitCode == 0);
   return dir;
 }
-int lineOf(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n)
-    if (line.find(needle) != std::string::npos) return n;
-  return -1;
-}
 std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
 std::size_t lineCount(const std::string& text) { return std::size_t(std::count(text.begin(), text.end(), '\n')); }
 }  // namespace

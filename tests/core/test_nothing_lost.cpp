@@ -8,9 +8,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#if defined(__linux__)
-#include <sys/mount.h>
-#endif
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -23,16 +20,14 @@
 #include "test_support.hpp"
 #include "util/fs.hpp"
 
+#include "../test_files.hpp"
+
 using namespace qviz::core;
 namespace fs = std::filesystem;
 
 namespace {
-std::string scratch(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("qviz_lost_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
+using qviz::test::SmallTmpfs;
+std::string scratch(const std::string& name) { return qviz::test::scratchDir("qviz_lost", name); }
 
 std::string readAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -44,32 +39,6 @@ std::set<std::string> listing(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
   return names;
 }
-
-// A 64 KiB tmpfs on `dir` for one test (root on Linux); `mounted` says whether it worked.
-struct SmallTmpfs {
-  std::string dir;
-  bool mounted = false;
-  explicit SmallTmpfs(std::string d) : dir(std::move(d)) {
-    fs::create_directories(dir);
-#if defined(__linux__)
-    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k,mode=0755") == 0;
-#endif
-  }
-  bool remountReadOnly() {
-#if defined(__linux__)
-    return ::mount("tmpfs", dir.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=64k,mode=0755") == 0;
-#else
-    return false;
-#endif
-  }
-  ~SmallTmpfs() {
-#if defined(__linux__)
-    if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
-#endif
-  }
-  SmallTmpfs(const SmallTmpfs&) = delete;
-  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
-};
 
 // Fills the file system holding `path` with one file until it says ENOSPC.
 void fill(const std::string& path) {

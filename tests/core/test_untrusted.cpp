@@ -17,6 +17,8 @@
 #include "test_support.hpp"
 #include "util/units.hpp"
 
+#include "../test_files.hpp"
+
 using namespace qviz::core;
 namespace fs = std::filesystem;
 
@@ -39,12 +41,7 @@ std::vector<std::uint8_t> bytesOf(const std::string& path) {
   return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
-std::string scratch(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("qviz_untrusted_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
+std::string scratch(const std::string& name) { return qviz::test::scratchDir("qviz_untrusted", name); }
 
 // Makes the isolated decoder misbehave for one scope.
 struct Fault {
@@ -177,14 +174,7 @@ TEST_CASE("a decoder that crashes, hangs, runs away or garbles its answer become
 
 TEST_CASE("tensor headers declaring more than the memory budget are refused before allocation", "[untrusted]") {
   auto npy = [](const std::string& shape) {
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
-    while ((10 + header.size() + 1) % 64) header += ' ';
-    header += '\n';
-    std::string out = "\x93NUMPY\x01";
-    out += '\0';
-    out += char(header.size() & 0xff);
-    out += char(header.size() >> 8);
-    out += header;
+    const std::string out = qviz::test::npyHeaderOnly(shape);
     return std::vector<std::uint8_t>(out.begin(), out.end());
   };
   const auto tera = npy("(1099511627776,)");  // 2^40 float32: 4 TiB declared in 64 bytes

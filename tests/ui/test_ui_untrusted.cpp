@@ -13,16 +13,13 @@
 
 #include "ui/settings.hpp"
 
+#include "../test_files.hpp"
+
 using namespace qviz::ui;
 namespace fs = std::filesystem;
 
 namespace {
-std::string scratch(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("qviz_ui_untrusted_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
+std::string scratch(const std::string& name) { return qviz::test::scratchDir("qviz_ui_untrusted", name); }
 
 void writeText(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
