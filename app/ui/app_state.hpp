@@ -68,7 +68,8 @@ struct LoraDoc {
   bool operator==(const LoraDoc&) const = default;
 };
 
-// The memory panel's inputs (shared by the three methods it compares).
+// The memory panel's inputs (shared by the three methods it compares); the defaults are qlora.py's
+// settings (core::qloraPySettings).
 struct MemoryDoc {
   std::string preset = "llama-7b";
   std::uint64_t rank = 64;
@@ -76,7 +77,10 @@ struct MemoryDoc {
   core::OptimizerKind optimizer = core::OptimizerKind::Adam;
   bool paged = true;
   core::Precision weightPrecision = core::Precision::BF16;
-  core::ActivationModel activations = core::ActivationModel::Formula;
+  core::Precision adapterPrecision = core::Precision::BF16;
+  bool mixedPrecision = true;  // full fine-tuning: fp32 master copy
+  core::Upcast upcast = core::Upcast::Norms;
+  core::ActivationModel activations = core::ActivationModel::Llama;
   std::uint64_t batch = 1, seqLen = 512;
   bool checkpointing = true;
   int blocksize = 64;

@@ -157,30 +157,72 @@ TEST_CASE("memory: PEFT counts, JSON fields and the seed table") {
   std::vector<std::string> names;
   for (const auto& c : j["components"]) {
     names.push_back(c["name"]);
-    CHECK(c.contains("gpu_bytes"));
-    CHECK(c.contains("cpu_bytes"));
+    CHECK(c.contains("bytes"));
+    CHECK(c.contains("pageable_bytes"));
   }
   CHECK(names == std::vector<std::string>{"weights", "quant_constants", "adapters", "gradients", "optimizer_states", "activations"});
-  CHECK(j.contains("gpu_total_bytes"));
-  CHECK(j.contains("cpu_total_bytes"));
+  CHECK(j["settings"]["adapter_precision"] == "fp32");  // PEFT's default
+  CHECK(double(j["components"][2]["bytes"]) == 159907840.0 * 4);
+  CHECK(double(j["pageable_bytes"]) == 0.0);
+  CHECK(double(j["gpu_min_bytes"]) == double(j["gpu_peak_bytes"]));
   r = runQviz({"memory", "--method", "qlora", "--rank", "64", "--targets", "all-linear", "--paged", "--json"});
   REQUIRE(r.exitCode == 0);
   const auto p = Json::parse(r.out);
-  CHECK(double(p["components"][4]["cpu_bytes"]) == 159907840.0 * 8);
-  CHECK(double(p["components"][4]["gpu_bytes"]) == 0.0);
+  CHECK(double(p["components"][4]["bytes"]) == 159907840.0 * 8);
+  CHECK(double(p["components"][4]["pageable_bytes"]) == 159907840.0 * 8);
+  CHECK(double(p["gpu_peak_bytes"]) - double(p["gpu_min_bytes"]) == 159907840.0 * 8);
+
+  // qlora.py's settings: the GPU peak of about 6.02 GB, 1.28 GB of it pageable.
+  r = runQviz({"memory", "--qlora-py", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto q = Json::parse(r.out);
+  CHECK(double(q["gpu_peak_bytes"]) == 6017540992.0);
+  CHECK(double(q["gpu_min_bytes"]) == 4738278272.0);
+  CHECK(double(q["pageable_bytes"]) == 1279262720.0);
+  CHECK(q["settings"]["adapter_precision"] == "bf16");
+  CHECK(q["settings"]["upcast"] == "norms");
+  CHECK(double(q["activation_detail"]["logits_bytes"]) == 512.0 * 32000 * 6);
+  // Options after --qlora-py override it; r=8 on q,v leaves nothing to page.
+  r = runQviz({"memory", "--qlora-py", "--rank", "8", "--targets", "q,v", "--adapter-precision", "fp32", "--json"});
+  REQUIRE(r.exitCode == 0);
+  const auto q8 = Json::parse(r.out);
+  CHECK(q8["settings"]["rank"] == 8);
+  CHECK(q8["settings"]["adapter_precision"] == "fp32");
+  CHECK(double(q8["pageable_bytes"]) == 0.0);
+  CHECK(q8["trainable_params"] == 4194304);
+  // Full fine-tuning: 16 bytes per parameter by default, 12 with --training pure.
+  r = runQviz({"memory", "--method", "full", "--activations", "seed", "--json"});
+  REQUIRE(r.exitCode == 0);
+  const auto f = Json::parse(r.out);
+  CHECK(f["components"][1]["name"] == "master_weights");
+  CHECK(double(f["gpu_peak_bytes"]) == 6738415616.0 * (16 + 2));  // + the seed's activations (= weights)
+  r = runQviz({"memory", "--method", "full", "--training", "pure", "--activations", "seed", "--json"});
+  REQUIRE(r.exitCode == 0);
+  CHECK(double(Json::parse(r.out)["gpu_peak_bytes"]) == 6738415616.0 * (12 + 2));
+  r = runQviz({"memory", "--method", "qlora", "--upcast", "all", "--json"});
+  REQUIRE(r.exitCode == 0);
+  CHECK(double(Json::parse(r.out)["components"][0]["bytes"]) == 6476005376.0 * 0.5 + (262144000.0 + 266240) * 4);
 
   r = runQviz({"memory", "--seed-table"});
   REQUIRE(r.exitCode == 0);
   CHECK(r.out.find("98.0") != std::string::npos);
   CHECK(r.out.find("24.5") != std::string::npos);
   CHECK(r.out.find("-75%") != std::string::npos);
+  CHECK(r.out.find("real saving: 94.4%") != std::string::npos);
+  CHECK(r.out.find("\"The 4-bit quantized gradients use four bits to represent each gradient,") != std::string::npos);
   r = runQviz({"memory", "--seed-table", "--json"});
   REQUIRE(r.exitCode == 0);
   const auto s = Json::parse(r.out);
   CHECK(double(s["seed_table"]["fp16_total_gb"]) == 98.0);
   CHECK(double(s["seed_table"]["four_bit_total_gb"]) == 24.5);
   CHECK(double(s["seed_table"]["reduction_percent"]) == 75.0);
+  CHECK(double(s["seed_table"]["real_qlora_bytes"]) == 6017540992.0);
+  CHECK(double(s["seed_table"]["real_full_bytes"]) == 108047171584.0);
+  CHECK(s["seed_table"]["rows"].size() == 5);
+  CHECK(s["seed_table"]["rows"][1]["seed_fp16_gb"].is_null());
   CHECK(s["qlora"]["trainable_params"] == 159907840);
+  CHECK(double(s["full"]["gpu_peak_bytes"]) == 108047171584.0);
 
   // Custom sizes and refusals.
   r = runQviz({"memory", "--hidden", "1024", "--intermediate", "4096", "--layers", "2", "--vocab", "1000", "--heads", "8",
@@ -189,7 +231,8 @@ TEST_CASE("memory: PEFT counts, JSON fields and the seed table") {
   CHECK(Json::parse(r.out)["total_params"] == 2 * (4 * 1024 * 1024 + 3 * 1024 * 4096 + 2 * 1024) + 1024 + 2 * 1000 * 1024);
   for (const std::vector<std::string>& bad :
        {std::vector<std::string>{"memory", "--preset", "llama-8b"}, {"memory", "--method", "dora"},
-        {"memory", "--targets", "q,x"}, {"memory", "--optimizer", "lion"}, {"memory", "--rank", "0"}}) {
+        {"memory", "--targets", "q,x"}, {"memory", "--optimizer", "lion"}, {"memory", "--rank", "0"},
+        {"memory", "--training", "half"}, {"memory", "--upcast", "some"}, {"memory", "--activations", "formula"}}) {
     const auto rr = runQviz(bad);
     CHECK(rr.exitCode == 2);
     CHECK(std::count(rr.err.begin(), rr.err.end(), '\n') == 1);
