@@ -18,8 +18,8 @@ namespace {
 const char* kOptimizers[] = {"AdamW (2 fp32 states)", "8-bit AdamW", "SGD (no state)"};
 const char* kPrecisions[] = {"fp32", "fp16", "bf16"};
 const char* kAdapterPrecisions[] = {"fp32 (PEFT default)", "fp16", "bf16 (qlora.py)"};
-const char* kTraining[] = {"mixed precision (+ fp32 master copy)", "pure 16-bit (no master copy)"};
-const char* kUpcasts[] = {"none", "norms (qlora.py)", "embeddings, lm_head, norms (PEFT prepare_model_for_kbit_training)"};
+const char* kTraining[] = {"mixed (fp32 master copy)", "pure 16-bit (no master)"};
+const char* kUpcasts[] = {"none", "norms (qlora.py)", "embeddings, lm_head, norms (PEFT)"};
 const char* kActivations[] = {"as the seed assumes (= weights)", "GPT layer (Korthikanti et al. 2022)", "LLaMA layer (derived)"};
 // Components in a fixed order with fixed colours, so the three bars compare like with like.
 struct ComponentStyle {
@@ -67,11 +67,20 @@ float itemWidth(float frameW, const char* label) {
   return frameW + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label).x;
 }
 float checkWidth(const char* label) { return itemWidth(ImGui::GetFrameHeight(), label); }
+// SetNextItemWidth(w), narrowed so that the item and its label end inside the panel.
+void setWidth(float w, const char* label) {
+  const float room = ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemInnerSpacing.x - ImGui::CalcTextSize(label).x;
+  ImGui::SetNextItemWidth(std::max(ImGui::GetFontSize() * 3, std::min(w, room)));
+}
+// A combo wide enough for its current choice.
+float comboWidth(const char* preview) {
+  return ImGui::CalcTextSize(preview).x + ImGui::GetFrameHeight() + ImGui::GetStyle().FramePadding.x * 2 + 2;
+}
 
 void controls(const MemoryDoc& m, Commands& cmd) {
   const float fh = ImGui::GetFontSize();
   const float w = fh * 8;
-  ImGui::SetNextItemWidth(w);
+  setWidth(w, "model");
   if (ImGui::BeginCombo("model", m.preset.c_str())) {
     for (const auto& name : modelPresetNames())
       if (ImGui::Selectable(name.c_str(), name == m.preset)) cmd.edit("model", [name](Document& d) { d.memory.preset = name; });
@@ -79,7 +88,7 @@ void controls(const MemoryDoc& m, Commands& cmd) {
   }
   sameLineIfFits(itemWidth(w, "LoRA rank"));
   int rank = int(m.rank);
-  ImGui::SetNextItemWidth(w);
+  setWidth(w, "LoRA rank");
   if (ImGui::SliderInt("LoRA rank", &rank, 1, 256, "%d", ImGuiSliderFlags_Logarithmic))
     cmd.edit("rank", [rank](Document& d) { d.memory.rank = std::uint64_t(rank); });
   sameLineIfFits(checkWidth("all linear layers (else q, v)"));
@@ -98,30 +107,30 @@ void controls(const MemoryDoc& m, Commands& cmd) {
                       "paged 32-bit AdamW, gradient checkpointing, batch 1 (sequence 512 here)");
 
   int opt = int(m.optimizer);
-  ImGui::SetNextItemWidth(w * 1.3f);
+  setWidth(comboWidth(kOptimizers[opt]), "optimizer");
   if (ImGui::Combo("optimizer", &opt, kOptimizers, 3)) cmd.edit("optimizer", [opt](Document& d) { d.memory.optimizer = OptimizerKind(opt); });
   sameLineIfFits(checkWidth("paged (bitsandbytes)"));
   bool paged = m.paged;
   if (ImGui::Checkbox("paged (bitsandbytes)", &paged)) cmd.edit("paged", [paged](Document& d) { d.memory.paged = paged; });
   sameLineIfFits(itemWidth(fh * 4.5f, "weights"));
   int prec = int(m.weightPrecision);
-  ImGui::SetNextItemWidth(fh * 4.5f);
+  setWidth(fh * 4.5f, "weights");
   if (ImGui::Combo("weights", &prec, kPrecisions, 3))
     cmd.edit("precision", [prec](Document& d) { d.memory.weightPrecision = Precision(prec); });
-  sameLineIfFits(itemWidth(fh * 9, "adapters"));
   int ap = int(m.adapterPrecision);
-  ImGui::SetNextItemWidth(fh * 9);
+  sameLineIfFits(itemWidth(comboWidth(kAdapterPrecisions[ap]), "adapters"));
+  setWidth(comboWidth(kAdapterPrecisions[ap]), "adapters");
   if (ImGui::Combo("adapters", &ap, kAdapterPrecisions, 3))
     cmd.edit("adapter precision", [ap](Document& d) { d.memory.adapterPrecision = Precision(ap); });
 
   int tr = m.mixedPrecision ? 0 : 1;
-  ImGui::SetNextItemWidth(w * 1.9f);
+  setWidth(comboWidth(kTraining[tr]), "full fine-tuning");
   if (ImGui::Combo("full fine-tuning", &tr, kTraining, 2))
     cmd.edit("full fine-tuning", [tr](Document& d) { d.memory.mixedPrecision = tr == 0; });
-  sameLineIfFits(itemWidth(w * 1.3f, "QLoRA fp32 upcast"));
   int up = int(m.upcast);
-  ImGui::SetNextItemWidth(w * 1.3f);
-  if (ImGui::Combo("QLoRA fp32 upcast", &up, kUpcasts, 3)) cmd.edit("upcast", [up](Document& d) { d.memory.upcast = Upcast(up); });
+  sameLineIfFits(itemWidth(comboWidth(kUpcasts[up]), "fp32 upcast"));
+  setWidth(comboWidth(kUpcasts[up]), "fp32 upcast");
+  if (ImGui::Combo("fp32 upcast", &up, kUpcasts, 3)) cmd.edit("upcast", [up](Document& d) { d.memory.upcast = Upcast(up); });
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("PEFT's prepare_model_for_kbit_training casts every unquantized parameter (embeddings, lm_head,\n"
                       "norms) to fp32; qlora.py then casts embeddings and lm_head back to bf16 and keeps the norms in fp32.");
@@ -130,16 +139,16 @@ void controls(const MemoryDoc& m, Commands& cmd) {
   if (ImGui::Checkbox("double quantization", &dq)) cmd.edit("double quant", [dq](Document& d) { d.memory.doubleQuant = dq; });
 
   int act = int(m.activations);
-  ImGui::SetNextItemWidth(w * 1.7f);
+  setWidth(comboWidth(kActivations[act]), "activations");
   if (ImGui::Combo("activations", &act, kActivations, 3))
     cmd.edit("activations", [act](Document& d) { d.memory.activations = ActivationModel(act); });
   if (m.activations != ActivationModel::Seed) {
     sameLineIfFits(itemWidth(fh * 3.5f, "batch"));
     int batch = int(m.batch), seq = int(m.seqLen);
-    ImGui::SetNextItemWidth(fh * 3.5f);
+    setWidth(fh * 3.5f, "batch");
     if (ImGui::InputInt("batch", &batch, 0)) cmd.edit("batch", [batch](Document& d) { d.memory.batch = std::uint64_t(std::clamp(batch, 1, 4096)); });
     sameLineIfFits(itemWidth(fh * 4.5f, "sequence"));
-    ImGui::SetNextItemWidth(fh * 4.5f);
+    setWidth(fh * 4.5f, "sequence");
     if (ImGui::InputInt("sequence", &seq, 0)) cmd.edit("seq", [seq](Document& d) { d.memory.seqLen = std::uint64_t(std::clamp(seq, 1, 1 << 20)); });
     sameLineIfFits(checkWidth("gradient checkpointing"));
     bool ck = m.checkpointing;
@@ -153,6 +162,16 @@ std::string gb(double bytes) {
   if (bytes == 0) return "0";
   std::snprintf(b, sizeof b, bytes >= 1e9 ? "%.2f GB" : "%.0f MB", bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6);
   return b;
+}
+
+// A table whose cells keep their natural width; when the panel is narrower (presenter mode) it
+// scrolls sideways instead of clipping its figures.
+bool beginFitTable(const char* id, int columns, int rows) {
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float h = float(rows + 1) * (ImGui::GetTextLineHeight() + st.CellPadding.y * 2) + st.ScrollbarSize + 4;
+  return ImGui::BeginTable(id, columns,
+                           ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollX,
+                           ImVec2(0, h));
 }
 
 // Diagonal hatching over a rectangle (the pageable part of a bar).
@@ -170,14 +189,17 @@ void seedTableView(const MemoryDoc& m) {
     return;
   }
   ImGui::TextUnformatted("The seed document's 7B table, as it states it, next to the real figures");
-  ImGui::TextDisabled("real: LLaMA-7B with the settings above%s; full fine-tuning always with the fp32 master copy here",
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextDisabled("real: LLaMA-7B with the settings above%s, full fine-tuning with the fp32 master copy. Hover a "
+                      "seed figure for the seed's sentence.",
                       m.preset == "llama-7b" ? "" : " (the seed's table is about 7B whatever model the bars show)");
-  if (ImGui::BeginTable("seed", 5, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerV)) {
-    ImGui::TableSetupColumn("component");
-    ImGui::TableSetupColumn("seed: fp16");
-    ImGui::TableSetupColumn("seed: \"4-bit\"");
-    ImGui::TableSetupColumn("real: full fine-tuning");
-    ImGui::TableSetupColumn("real: QLoRA");
+  ImGui::PopTextWrapPos();
+  if (beginFitTable("seed", 5, int(t->rows.size()) + 2)) {
+    ImGui::TableSetupColumn("");
+    ImGui::TableSetupColumn("seed fp16");
+    ImGui::TableSetupColumn("seed \"4-bit\"");
+    ImGui::TableSetupColumn("real full");
+    ImGui::TableSetupColumn("real QLoRA");
     ImGui::TableHeadersRow();
     auto opt = [](const std::optional<double>& v) {
       if (v) ImGui::Text("%.1f GB", *v);
@@ -204,11 +226,18 @@ void seedTableView(const MemoryDoc& m) {
     ImGui::TableSetColumnIndex(1);
     ImGui::Text("%.1f GB", t->fp16TotalGb);
     ImGui::TableSetColumnIndex(2);
-    ImGui::Text("%.1f GB (-%.0f%%)", t->fourBitTotalGb, t->reductionPercent);
+    ImGui::Text("%.1f GB", t->fourBitTotalGb);
     ImGui::TableSetColumnIndex(3);
     ImGui::TextUnformatted(gb(t->realFullBytes).c_str());
     ImGui::TableSetColumnIndex(4);
-    ImGui::Text("%s (-%.1f%%)", gb(t->realQloraBytes).c_str(), t->realSavingPercent);
+    ImGui::TextUnformatted(gb(t->realQloraBytes).c_str());
+    ImGui::TableNextRow();
+    ImGui::TableSetColumnIndex(0);
+    ImGui::TextUnformatted("saving");
+    ImGui::TableSetColumnIndex(2);
+    ImGui::Text("-%.0f%%", t->reductionPercent);
+    ImGui::TableSetColumnIndex(4);
+    ImGui::Text("-%.1f%%", t->realSavingPercent);
     ImGui::EndTable();
   }
   ImGui::PushTextWrapPos(0.0f);
@@ -282,7 +311,10 @@ void drawMemoryPanel(const AppState& s, UiState&, Commands& cmd) {
   for (const char* n : names) labelW = std::max(labelW, ImGui::CalcTextSize(n).x);
   labelW += fh;
   const float barH = fh * 1.6f;
-  const float barW = std::max(fh * 6, ImGui::GetContentRegionAvail().x - labelW - tailW - fh);
+  const float avail = ImGui::GetContentRegionAvail().x;
+  // The figures go right of the bars, or under them when the panel is narrow (presenter mode).
+  const bool below = avail - labelW - tailW - fh < fh * 8;
+  const float barW = below ? std::max(fh * 4, avail - labelW) : avail - labelW - tailW - fh;
   for (std::size_t i = 0; i < reports.size(); ++i) {
     const MemoryReport& r = reports[i];
     const ImVec2 p = ImGui::GetCursorScreenPos();
@@ -303,8 +335,10 @@ void drawMemoryPanel(const AppState& s, UiState&, Commands& cmd) {
                           comp->pageableBytes > 0 ? gb(comp->pageableBytes).c_str() : "", comp->note.c_str());
       x += w;
     }
-    dl->AddText(ImVec2(p.x + labelW + barW + fh * 0.5f, p.y + (barH - fh) * 0.5f), IM_COL32(230, 230, 230, 255), tails[i].c_str());
-    ImGui::Dummy(ImVec2(labelW + barW, barH + fh * 0.3f));
+    const ImVec2 tailAt = below ? ImVec2(p.x, p.y + barH + fh * 0.15f)
+                                : ImVec2(p.x + labelW + barW + fh * 0.5f, p.y + (barH - fh) * 0.5f);
+    dl->AddText(tailAt, IM_COL32(230, 230, 230, 255), tails[i].c_str());
+    ImGui::Dummy(ImVec2(labelW + barW, barH + fh * (below ? 1.4f : 0.3f)));
   }
   // Legend, wrapping to the panel width.
   for (std::size_t c = 0; c < std::size(kComponents); ++c) {
@@ -322,7 +356,7 @@ void drawMemoryPanel(const AppState& s, UiState&, Commands& cmd) {
       "driver move them to CPU RAM (\"min\"). Paging lets a run survive memory spikes; it does not shrink the steady state.");
   ImGui::PopTextWrapPos();
 
-  if (ImGui::BeginTable("mem", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerV)) {
+  if (beginFitTable("mem", 4, int(std::size(kComponents)) + 4)) {
     ImGui::TableSetupColumn("");
     for (const char* n : names) ImGui::TableSetupColumn(n);
     ImGui::TableHeadersRow();
@@ -340,12 +374,12 @@ void drawMemoryPanel(const AppState& s, UiState&, Commands& cmd) {
         const MemoryComponent* comp = r.find(style.key);
         return comp ? gb(comp->bytes) : std::string("-");
       });
-    row("GPU peak (all resident)", [](const MemoryReport& r) { return gb(r.gpuPeakBytes); });
-    row("pageable (to CPU RAM under pressure)", [](const MemoryReport& r) { return gb(r.pageableBytes); });
-    row("GPU min (pageable evicted)", [](const MemoryReport& r) { return gb(r.gpuMinBytes); });
+    row("GPU peak", [](const MemoryReport& r) { return gb(r.gpuPeakBytes); });
+    row("pageable", [](const MemoryReport& r) { return gb(r.pageableBytes); });
+    row("GPU min", [](const MemoryReport& r) { return gb(r.gpuMinBytes); });
     row("trainable", [](const MemoryReport& r) {
       char b[64];
-      std::snprintf(b, sizeof b, "%.1f M (%.3f%%)", double(r.trainableParams) / 1e6, r.trainablePercent);
+      std::snprintf(b, sizeof b, "%.1f M, %.2f%%", double(r.trainableParams) / 1e6, r.trainablePercent);
       return std::string(b);
     });
     ImGui::EndTable();

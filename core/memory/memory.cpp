@@ -483,7 +483,8 @@ Result<SeedTable> seedTable(const MemorySettings& comparison) {
        F.bytesOf("activations"), Q.bytesOf("activations"),
        fmt("Activations depend on batch, sequence length and layers, not on the parameter count, and they stay 16-bit "
            "whatever the weights: bitsandbytes dequantizes each weight to the 16-bit compute type, so both columns need "
-           "the same %.2f GB at these settings (with the adapters' outputs: %.2f GB for QLoRA).",
+           "the same at these settings: %.2f GB for full fine-tuning, %.2f GB for QLoRA (which adds its adapters' small "
+           "outputs).",
            F.bytesOf("activations") / G, Q.bytesOf("activations") / G)});
   for (const auto& r : t.rows) {
     t.fp16TotalGb += r.fp16Gb.value_or(0);
