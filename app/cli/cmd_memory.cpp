@@ -145,7 +145,8 @@ int runMemory(int argc, char** argv) {
               gradPrec, optimizerText = "adam", activationsText = "llama", trainingText = "mixed", upcastText = "none";
   std::uint64_t hidden = 0, intermediate = 0, layers = 0, vocab = 0, heads = 0;
   MemorySettings s;
-  bool json = false, seed = false, qloraPy = false, paged = false, checkpointing = false;
+  bool json = false, seed = false, qloraPy = false;
+  int pagedFlag = 0, ckFlag = 0;
   std::uint64_t rank = 8, batch = 1, seq = 512;
   double alpha = 8;
   int blocksize = 64;
@@ -169,19 +170,19 @@ int runMemory(int argc, char** argv) {
   app.add_option("--grad-precision", gradPrec, "fp32 | fp16 | bf16 (default: as the trained weights)");
   auto* oTraining = app.add_option("--training", trainingText,
                                    "full fine-tuning: mixed (16-bit weights and gradients + fp32 master copy, default) | "
-                                   "pure (everything in --weight-precision, no master copy)");
+                                   "pure (weights and gradients in --weight-precision, no master copy; Adam states stay fp32)");
   auto* oUpcast = app.add_option("--upcast", upcastText,
                                  "QLoRA, unquantized parts in fp32: none | norms (qlora.py) | all (embeddings, lm_head "
                                  "and norms: PEFT's prepare_model_for_kbit_training)");
   auto* oOpt = app.add_option("--optimizer", optimizerText, "adam | adam8bit | sgd");
-  auto* oPaged = app.add_flag("--paged", paged, "bitsandbytes paged optimizer (states of tensors with 1e5+ values in unified memory)");
+  app.add_flag("--paged{1},--no-paged{-1}", pagedFlag, "bitsandbytes paged optimizer (states of tensors with 1e5+ values in unified memory)");
   auto* oBlock = app.add_option("--blocksize", blocksize, "QLoRA NF4 blocksize");
-  auto* oDq = app.add_flag("--double-quant{1},--no-double-quant{-1}", dqFlag, "QLoRA: double quantization of the absmax (default on)");
+  app.add_flag("--double-quant{1},--no-double-quant{-1}", dqFlag, "QLoRA: double quantization of the absmax (default on)");
   auto* oAct = app.add_option("--activations", activationsText,
                               "seed (equal to the weights) | gpt (Korthikanti et al.'s GPT layer) | llama (LLaMA's layer, default)");
   auto* oBatch = app.add_option("--batch", batch, "batch size");
   auto* oSeq = app.add_option("--seq", seq, "sequence length");
-  auto* oCk = app.add_flag("--checkpointing", checkpointing, "gradient checkpointing");
+  app.add_flag("--checkpointing{1},--no-checkpointing{-1}", ckFlag, "gradient checkpointing");
   app.add_flag("--json", json, "print JSON instead of a table");
   app.add_flag("--seed-table", seed, "the seed document's 7B table, row by row, next to the real figures (qlora.py settings)");
   if (auto rc = parseArgs(app, argc, argv)) return *rc;
@@ -279,15 +280,15 @@ int runMemory(int argc, char** argv) {
     if (!parseUpcast(upcastText, s.upcast)) return badInput(kSub, "unknown --upcast '" + upcastText + "' (none, norms, all)");
   if (!qloraPy || given(oOpt))
     if (!parseOptimizer(optimizerText, s.optimizer)) return badInput(kSub, "unknown --optimizer '" + optimizerText + "' (adam, adam8bit, sgd)");
-  if (given(oPaged)) s.paged = true;
+  if (pagedFlag) s.paged = pagedFlag > 0;
   if (!qloraPy || given(oBlock)) s.nf4Blocksize = blocksize;
-  if (given(oDq)) s.doubleQuant = dqFlag > 0;
+  if (dqFlag) s.doubleQuant = dqFlag > 0;
   if (!qloraPy || given(oAct))
     if (!parseActivationModel(activationsText, s.activations))
       return badInput(kSub, "unknown --activations '" + activationsText + "' (seed, gpt, llama)");
   if (!qloraPy || given(oBatch)) s.batch = batch;
   if (!qloraPy || given(oSeq)) s.seqLen = seq;
-  if (given(oCk)) s.checkpointing = true;
+  if (ckFlag) s.checkpointing = ckFlag > 0;
 
   auto r = estimateMemory(a, s);
   if (!r) return badInput(kSub, r.error());

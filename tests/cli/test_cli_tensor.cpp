@@ -191,6 +191,12 @@ TEST_CASE("memory: PEFT counts, JSON fields and the seed table") {
   CHECK(q8["settings"]["adapter_precision"] == "fp32");
   CHECK(double(q8["pageable_bytes"]) == 0.0);
   CHECK(q8["trainable_params"] == 4194304);
+  r = runQviz({"memory", "--qlora-py", "--no-checkpointing", "--no-paged", "--json"});
+  REQUIRE(r.exitCode == 0);
+  const auto qn = Json::parse(r.out);
+  CHECK(qn["settings"]["checkpointing"] == false);
+  CHECK(double(qn["pageable_bytes"]) == 0.0);
+  CHECK(double(qn["components"][5]["bytes"]) == 32 * 95879168.0 + 98304000.0);
   // Full fine-tuning: 16 bytes per parameter by default, 12 with --training pure.
   r = runQviz({"memory", "--method", "full", "--activations", "seed", "--json"});
   REQUIRE(r.exitCode == 0);

@@ -322,3 +322,23 @@ TEST_CASE("offscreen: exports at native resolution equal the CPU reference and n
   CHECK(s.ui.notices.back().error);
   CHECK(s.ui.notices.back().text.find("refusing to overwrite") != std::string::npos);
 }
+
+TEST_CASE("the memory panel starts from qlora.py's settings, as qviz memory --qlora-py does") {
+  const MemoryDoc m;
+  const core::MemorySettings q = core::qloraPySettings();
+  CHECK(m.preset == "llama-7b");
+  CHECK(m.rank == q.rank);
+  CHECK(m.targets == q.targets);
+  CHECK(m.optimizer == q.optimizer);
+  CHECK(m.paged == q.paged);
+  CHECK(m.weightPrecision == q.weightPrecision);
+  CHECK(m.adapterPrecision == q.adapterPrecision);
+  CHECK(m.mixedPrecision == q.mixedPrecision);
+  CHECK(m.upcast == q.upcast);
+  CHECK(m.activations == q.activations);
+  CHECK(m.batch == q.batch);
+  CHECK(m.seqLen == q.seqLen);
+  CHECK(m.checkpointing == q.checkpointing);
+  CHECK(m.blocksize == q.nf4Blocksize);
+  CHECK(m.doubleQuant == q.doubleQuant);
+}
