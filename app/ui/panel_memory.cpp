@@ -18,7 +18,7 @@ namespace {
 const char* kOptimizers[] = {"AdamW (2 fp32 states)", "8-bit AdamW", "SGD (no state)"};
 const char* kPrecisions[] = {"fp32", "fp16", "bf16"};
 const char* kAdapterPrecisions[] = {"fp32 (PEFT default)", "fp16", "bf16 (qlora.py)"};
-const char* kTraining[] = {"mixed (fp32 master copy)", "pure 16-bit (no master)"};
+const char* kTraining[] = {"mixed precision", "pure 16-bit"};
 const char* kUpcasts[] = {"none", "norms (qlora.py)", "embeddings, lm_head, norms (PEFT)"};
 const char* kActivations[] = {"as the seed assumes (= weights)", "GPT layer (Korthikanti et al. 2022)", "LLaMA layer (derived)"};
 // Components in a fixed order with fixed colours, so the three bars compare like with like.
@@ -127,6 +127,9 @@ void controls(const MemoryDoc& m, Commands& cmd) {
   setWidth(comboWidth(kTraining[tr]), "full fine-tuning");
   if (ImGui::Combo("full fine-tuning", &tr, kTraining, 2))
     cmd.edit("full fine-tuning", [tr](Document& d) { d.memory.mixedPrecision = tr == 0; });
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("mixed precision: 16-bit weights and gradients, an fp32 master copy and fp32 Adam states\n"
+                      "(2 + 4 + 2 + 8 = 16 bytes per parameter); pure 16-bit: no master copy (12 bytes)");
   int up = int(m.upcast);
   sameLineIfFits(itemWidth(comboWidth(kUpcasts[up]), "fp32 upcast"));
   setWidth(comboWidth(kUpcasts[up]), "fp32 upcast");
