@@ -162,12 +162,16 @@ void levelUse(const WeightsView& v) {
   const float yEven = yOf(1.0 / double(codes));
   dl->AddLine(ImVec2(a.x, yEven), ImVec2(b.x, yEven), IM_COL32(255, 200, 60, 255), 1.5f);
   dl->AddRect(a, b, IM_COL32(120, 120, 130, 255));
+  char top[32];
+  std::snprintf(top, sizeof top, "%.1f%%", 100.0 * maxF * 1.1);
+  dl->AddText(ImVec2(a.x + 3, a.y + 1), IM_COL32(170, 170, 170, 255), top);
   if (ImGui::IsItemHovered()) {
     const std::size_t i = std::min(codes - 1, std::size_t(std::max(0.0f, ImGui::GetIO().MousePos.x - a.x) / bw));
     const std::size_t c = order[i];
     ImGui::SetTooltip("code %zu%s: %llu of %llu values (%.2f%%)", c, tab ? (" = " + std::to_string((*tab)[c])).c_str() : "",
                       static_cast<unsigned long long>(u.counts[c]), static_cast<unsigned long long>(u.total), 100.0 * u.fraction(c));
   }
+  ImGui::PushTextWrapPos(0.0f);
   ImGui::TextDisabled("share of all %llu values on each level (yellow: an equal share, %.2f%%); least used %.2f%%, most "
                       "used %.2f%%",
                       static_cast<unsigned long long>(u.total), 100.0 / double(codes), 100.0 * u.fraction(lo),
@@ -178,6 +182,7 @@ void levelUse(const WeightsView& v) {
                         "on the two ends",
                         nb, 100.0 * double(nb) / double(u.total), 100.0 * (u.fraction(order.front()) + u.fraction(order.back())));
   }
+  ImGui::PopTextWrapPos();
 }
 
 std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
