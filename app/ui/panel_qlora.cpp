@@ -228,11 +228,11 @@ void countsTable(const LoraCounts& c, const QloraTiles& t, int rows, int cols, i
   ImGui::TextWrapped(
       "Two ways to merge. Into the 4-bit model (PEFT's merge on a 4-bit base): dequantize, add the delta, quantize "
       "again; it stays small, but the second rounding loses part of what was learned. Into the original 16-bit "
-      "weights (the usual route to a merged model to share): base + delta in bf16, 2 bytes per weight against NF4's "
-      "about 0.56; no "
+      "weights (the usual route to a merged model to share): base + delta in bf16, 2 bytes per weight against "
+      "%.3f for this NF4 base; no "
       "second rounding, but it is not the model that was trained: the NF4 error of the base is gone and the "
       "adapter was fitted with it. Adapted loss now: %.6f.",
-      t.adaptedLoss);
+      c.frozen > 0 ? c.baseQuantizedBytes / double(c.frozen) : 0.0, t.adaptedLoss);
 }
 }  // namespace
 
