@@ -1,6 +1,7 @@
 // `qviz lora`: train a low-rank delta on a frozen NF4 image base towards a target image, compare
-// it with the best rank-r delta (truncated SVD), merge and re-quantize, and write the tiles, the
-// loss curve and a summary (optionally the tensors as .npy).
+// it with the best rank-r delta (truncated SVD), merge it both ways (into the 4-bit base and
+// re-quantized; into the original weights in bf16), and write the tiles, the loss curve and a
+// summary (optionally the tensors as .npy).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -89,7 +90,8 @@ int runLora(int argc, char** argv) {
 
   // Every output, checked before any work so that a refusal writes nothing.
   std::vector<std::string> names = {"base_nf4.png",     "delta.png",          "adapted.png", "target.png",
-                                    "svd_optimum.png", "merged_requantized.png", "loss.csv",  "summary.json"};
+                                    "svd_optimum.png", "merged_requantized.png", "merged_16bit.png",
+                                    "loss.csv",        "summary.json"};
   if (dumpNpy)
     for (const char* n : {"base.npy", "base_dequant.npy", "target.npy", "delta.npy", "lora_A.npy", "lora_B.npy"})
       names.emplace_back(n);
@@ -155,7 +157,8 @@ int runLora(int argc, char** argv) {
   j["final_loss"] = snap.trainerLoss;
   j["svd_optimum_loss"] = snap.svdFloor;
   j["gap_percent"] = snap.gapPercent;
-  j["merge_loss"] = snap.mergedRequantized.loss;
+  j["merge_loss"] = snap.mergedRequantized.loss;            // merged into the NF4 base and re-quantized
+  j["merge_16bit_loss"] = snap.merged16Bit.loss;             // merged into the original weights, bf16
   j["adapted_loss"] = snap.adapted.loss;
   j["base_loss"] = snap.base.loss;
   j["base_nf4_loss"] = snap.frozenBase.loss;
@@ -165,9 +168,11 @@ int runLora(int argc, char** argv) {
   j["frozen_params"] = counts.frozen;
   j["trainable_params_per_channel"] = counts.trainablePerChannel;
   j["frozen_params_per_channel"] = counts.frozenPerChannel;
+  j["trainable_percent"] = counts.trainablePercent();  // PEFT's: trainable / (trainable + frozen)
   j["bytes"] = {{"base_fp32", counts.baseFp32Bytes},        {"base_nf4", counts.baseQuantizedBytes},
                 {"adapter_fp32", counts.adapterBytes},      {"gradients_fp32", counts.gradientBytes},
-                {"optimizer_states_fp32", counts.optimizerBytes}, {"training_total", counts.trainingBytes()}};
+                {"optimizer_states_fp32", counts.optimizerBytes}, {"training_total", counts.trainingBytes()},
+                {"merged_nf4", counts.baseQuantizedBytes},         {"merged_16bit", counts.merged16BitBytes}};
   j["setup_ms"] = ms(t0, t1);
   j["train_ms"] = ms(t1, t2);
   j["elapsed_ms"] = ms(t0, t3);
@@ -186,6 +191,7 @@ int runLora(int argc, char** argv) {
       {"target.png", planesToImage(snap.target.planes)},
       {"svd_optimum.png", planesToImage(snap.svdOptimum.planes)},
       {"merged_requantized.png", planesToImage(snap.mergedRequantized.planes)},
+      {"merged_16bit.png", planesToImage(snap.merged16Bit.planes)},
   };
   for (const auto& [name, img] : pngs)
     if (auto st = savePng(img, (fs::path(outDir) / name).string(), inputs); !st) return badInput("lora", st.error());
@@ -207,9 +213,11 @@ int runLora(int argc, char** argv) {
   }
   // The summary last: its presence means the run's files are complete.
   if (auto st = writeFileAtomic(dir + "summary.json", j.dump(2) + "\n"); !st) return badInput("lora", st.error());
-  std::printf("lora: %dx%d rank %d, %d steps: loss %.6g, SVD floor %.6g (gap %.3f%%), merged into NF4 %.6g\n",
-              (*problem)->cols(), (*problem)->rows(), s.rank, t.stepsDone(), snap.trainerLoss, snap.svdFloor,
-              snap.gapPercent, snap.mergedRequantized.loss);
+  std::printf(
+      "lora: %dx%d rank %d, %d steps: loss %.6g, SVD floor %.6g (gap %.3f%%), merged into NF4 %.6g, into the 16-bit "
+      "weights %.6g\n",
+      (*problem)->cols(), (*problem)->rows(), s.rank, t.stepsDone(), snap.trainerLoss, snap.svdFloor, snap.gapPercent,
+      snap.mergedRequantized.loss, snap.merged16Bit.loss);
   return kExitOk;
 }
 

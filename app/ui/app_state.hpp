@@ -192,6 +192,7 @@ class GpuEngine;
 struct QloraTiles {
   Texture base, frozen, quantError, delta, adapted, target, svd, merged;
   double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
+  double merged16Loss = 0;  // the delta merged into the original weights in bf16 (no tile: a table row)
   float deltaRange = 0;
   std::string mergeError;
 };
@@ -209,6 +210,7 @@ struct WeightsView {
   core::QuantizedTensor q;
   core::FormatStats stats;
   std::vector<double> blockRmse;     // per block
+  core::CodeUse codeUse;             // how often each code (level) is used over the whole tensor
   std::vector<FormatRow> table;      // every format at the same blocksize
   double elapsedMs = 0;
 };

@@ -14,38 +14,64 @@ const Concept kConcepts[] = {
     {"Uniform quantization",
      "A uniform quantizer with b bits keeps L = 2^b equally spaced levels between 0 and the maximum. "
      "Each sample becomes a code (0..L-1); the code times the step is the value shown. Rounding to "
-     "nearest keeps the mean; truncation (floor) is always darker, by half a step on average."},
+     "nearest keeps each sample within half a step, but it does not keep the mean of every picture: a flat "
+     "area of 100 at 2 bits (levels 0, 85, 170, 255) becomes 85 everywhere. The errors cancel only on "
+     "average over inputs spread across many levels (over a ramp of all 256 values the mean error is exactly 0); "
+     "truncation (floor) is always darker, by half a step on average."},
     {"Why 8 bits must be the identity",
      "With vmax = 255 and L = 256 the step is exactly 1, so every value maps to itself. The original "
      "app computed floor(x/256*(2^b-1))/(2^b-1)*255: it divides by 256 instead of 255, so 8 bits "
      "changed the image, white (255) was unreachable and 1 bit turned everything black. Choose "
      "'seed' rounding to see it."},
     {"Stochastic rounding and dithering",
-     "Rounding up with probability equal to the fractional part makes the error zero on average: "
-     "a flat area of value 100 at 2 bits becomes a mix of 85 and 170 whose mean is 100. Ordered "
-     "dithering does the same with a fixed Bayer pattern; Floyd-Steinberg pushes each pixel's error "
-     "to its neighbours, which is why it cannot run in parallel."},
+     "Stochastic rounding rounds up with probability equal to the fractional part, so each sample's "
+     "expected value is its input: the flat 100 at 2 bits becomes about 82% 85s and 18% 170s, averaging 100. "
+     "Ordered dithering uses a fixed 8x8 Bayer pattern of thresholds instead of random numbers: each 8x8 tile "
+     "keeps the mean to within 1/128 of a step (the flat 100 becomes 99.6). Floyd-Steinberg passes each "
+     "pixel's rounding error on to the neighbours not yet visited (7/16 right, 3/16, 5/16 and 1/16 on the "
+     "next row), so an area keeps its mean up to what leaves at the edges. It is sequential by nature, "
+     "since a pixel needs the errors of its left neighbour and of three pixels above; it can still run in "
+     "parallel as a wavefront (a row may start once the row above is two pixels ahead). Here it runs on "
+     "one CPU thread."},
     {"Uniform vs non-uniform levels",
-     "Weights of a trained network are roughly normal: most are near zero. Spending levels evenly "
-     "wastes them on the tails. NF4 places its 16 levels at quantiles of a normal distribution so "
-     "each level is used about equally often, with an exact zero."},
+     "Weights of a trained network are roughly normal: most are near zero, so evenly spaced levels "
+     "spend many codes on rarely reached tails. NF4 (4-bit NormalFloat, from QLoRA) is built for normally "
+     "distributed weights: its 16 levels are quantiles of N(0,1) rescaled to [-1, 1], 7 negative and 8 "
+     "positive so that 0 is exact (the asymmetry is deliberate). The quantile recipe aims at equal use "
+     "per level, but absmax scaling changes what is quantized: every block's largest value lands on -1 or "
+     "+1, and on normal data at blocksize 64 the levels are used from about 1.7% (+1) to 9.2% (-0.09) of "
+     "the time instead of 6.25% each (the Weights panel counts them). Nor is NF4 information-theoretically "
+     "optimal, as the QLoRA paper calls it: the distribution after absmax scaling depends on the blocksize "
+     "(Yoshida 2023, arXiv 2306.06965), and bitsandbytes includes that note's AF4 table for blocksize 64."},
     {"Per-tensor vs per-block scaling",
      "One outlier in a tensor stretches a single absmax scale and crushes every other value onto a "
      "few levels. Block-wise quantization (64 values per block in QLoRA) gives every block its own "
      "absmax, so an outlier only costs its own block. The price is one constant per block: 32 bits / "
      "64 = 0.5 bits per parameter, cut to about 0.127 by double quantization."},
     {"PTQ vs QAT",
-     "Post-training quantization rounds a finished model; quantization-aware training simulates the "
-     "rounding during training so the weights adapt to it. QLoRA is neither: the base stays frozen "
-     "in NF4 and only a small 16-bit adapter trains on top of it."},
+     "Post-training quantization (PTQ) rounds a finished model, sometimes with a little calibration data; "
+     "quantization-aware training (QAT) simulates the rounding during training so the weights adapt to it. "
+     "QLoRA's base model is post-training quantized: data-free round-to-nearest NF4, block by block, and "
+     "its weights never change afterwards. What trains is a LoRA adapter in higher precision (fp32 by "
+     "default in PEFT; the QLoRA script qlora.py casts it to bf16) on top of the dequantized base. The "
+     "adapter does learn with the quantized base in the loop, as in QAT, but no quantized weight is ever "
+     "updated: PTQ of the base, then fine-tuning of an adapter."},
     {"Dynamic-range vs full-integer",
-     "Dynamic-range quantization stores weights in int8 and computes in float; full-integer "
-     "quantization also quantizes activations, which needs calibration data to choose their ranges."},
+     "In TensorFlow Lite's dynamic-range quantization the weights are stored in int8; at run time, for "
+     "operators with quantized kernels, the activations are quantized to 8 bits from their observed range, "
+     "the operator computes with 8-bit weights and activations, and its output is dequantized to float "
+     "(activations are stored in float between operators; the others run in float). No calibration data "
+     "is needed, but ranges are measured on every run. Full-integer quantization fixes the activation ranges "
+     "beforehand from representative (calibration) data, so the whole model can run in integer arithmetic."},
     {"What QLoRA actually does",
-     "The frozen base is stored in NF4 and dequantized on the fly for each matrix multiply; only the "
-     "low-rank matrices A and B get gradients and optimizer states. The original app's 'QLoRA' page "
-     "blended an edge mask into the image: nothing was trained. The QLoRA panel trains a real "
-     "adapter and compares it with the best possible rank-r update (a truncated SVD)."},
+     "The frozen base is stored in NF4 (with double-quantized constants) and dequantized to bf16 for each "
+     "matrix multiply; only the low-rank matrices A and B get gradients and optimizer states. The original "
+     "app's 'QLoRA' page blended an edge mask into the image: nothing was trained. The QLoRA panel trains a "
+     "real adapter on an image standing in for a weight matrix, compares it with the best possible rank-r "
+     "update (a truncated SVD of the target minus the frozen NF4 base), and merges it two ways: into the 4-bit "
+     "base and re-quantized (small, but the second rounding loses part of the delta), or into the original "
+     "16-bit weights (2 bytes per weight, and not the model that was trained: the NF4 error is gone while the "
+     "adapter was fitted with it)."},
 };
 }  // namespace
 

@@ -1,8 +1,9 @@
 // Weights: a synthetic or loaded tensor quantized block-wise (NF4, FP4, int, FP8, ggml); the values
-// of one block with the format's levels overlaid, a per-block error heatmap, and every format side
-// by side (bits per parameter, SQNR, max error).
+// of one block with the format's levels overlaid, how often each level is used over the whole
+// tensor, a per-block error heatmap, and every format side by side (bits per parameter, SQNR, max error).
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -110,6 +111,80 @@ void blockHistogram(const WeightsView& v, std::size_t block) {
                 ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 9), marks, xl, loText, hiText);
 }
 
+// Share of the tensor's values on each code, bars in the order of the level values (4-bit and 2-bit
+// formats; 8-bit ones get one line). For NF4 it shows what "equal probability per level" becomes after
+// absmax scaling: the end codes hold little more than the block maxima.
+void levelUse(const WeightsView& v) {
+  const CodeUse& u = v.codeUse;
+  if (u.total == 0) return;
+  const std::size_t codes = u.counts.size();
+  if (codes > 16) {
+    std::size_t used = 0, top = 0;
+    for (std::size_t c = 0; c < codes; ++c) {
+      used += u.counts[c] ? 1 : 0;
+      if (u.counts[c] > u.counts[top]) top = c;
+    }
+    ImGui::TextDisabled("codes used: %zu of %zu; the most used one holds %.2f%% of the values", used, codes,
+                        100.0 * u.fraction(top));
+    return;
+  }
+  const bool table4 = v.q.format == TensorFormat::NF4 || v.q.format == TensorFormat::FP4;
+  const std::vector<float>* tab = v.q.format == TensorFormat::NF4 ? &nf4Table() : v.q.format == TensorFormat::FP4 ? &fp4Table() : nullptr;
+  std::vector<std::size_t> order(codes);
+  for (std::size_t c = 0; c < codes; ++c) order[c] = c;
+  if (tab) std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return (*tab)[a] < (*tab)[b]; });
+  double maxF = 1.0 / double(codes);
+  std::size_t lo = 0, hi = 0;
+  for (std::size_t c = 0; c < codes; ++c) {
+    maxF = std::max(maxF, u.fraction(c));
+    if (u.counts[c] < u.counts[lo]) lo = c;
+    if (u.counts[c] > u.counts[hi]) hi = c;
+  }
+  const float fh = ImGui::GetFontSize();
+  const ImVec2 size(ImGui::GetContentRegionAvail().x, fh * 7);
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton("leveluse", size);
+  const ImVec2 a(p.x, p.y + 2), b(p.x + size.x, p.y + size.y - fh * 1.2f);
+  dl->AddRectFilled(a, b, IM_COL32(20, 20, 24, 255));
+  const float bw = (b.x - a.x) / float(codes);
+  auto yOf = [&](double f) { return b.y - float(f / (maxF * 1.1)) * (b.y - a.y); };
+  for (std::size_t i = 0; i < codes; ++i) {
+    const std::size_t c = order[i];
+    const float x0 = a.x + float(i) * bw + 1, x1 = x0 + bw - 2;
+    dl->AddRectFilled(ImVec2(x0, yOf(u.fraction(c))), ImVec2(x1, b.y), IM_COL32(110, 200, 255, 255));
+    char label[32];
+    if (tab) std::snprintf(label, sizeof label, "%.2f", double((*tab)[c]));
+    else std::snprintf(label, sizeof label, "%zu", c);
+    const float lw = ImGui::CalcTextSize(label).x;
+    if (lw < bw) dl->AddText(ImVec2(x0 + (bw - 2 - lw) / 2, b.y + 2), IM_COL32(170, 170, 170, 255), label);
+  }
+  const float yEven = yOf(1.0 / double(codes));
+  dl->AddLine(ImVec2(a.x, yEven), ImVec2(b.x, yEven), IM_COL32(255, 200, 60, 255), 1.5f);
+  dl->AddRect(a, b, IM_COL32(120, 120, 130, 255));
+  char top[32];
+  std::snprintf(top, sizeof top, "%.1f%%", 100.0 * maxF * 1.1);
+  dl->AddText(ImVec2(a.x + 3, a.y + 1), IM_COL32(170, 170, 170, 255), top);
+  if (ImGui::IsItemHovered()) {
+    const std::size_t i = std::min(codes - 1, std::size_t(std::max(0.0f, ImGui::GetIO().MousePos.x - a.x) / bw));
+    const std::size_t c = order[i];
+    ImGui::SetTooltip("code %zu%s: %llu of %llu values (%.2f%%)", c, tab ? (" = " + std::to_string((*tab)[c])).c_str() : "",
+                      static_cast<unsigned long long>(u.counts[c]), static_cast<unsigned long long>(u.total), 100.0 * u.fraction(c));
+  }
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextDisabled("share of all %llu values on each level (yellow: an equal share, %.2f%%); least used %.2f%%, most "
+                      "used %.2f%%",
+                      static_cast<unsigned long long>(u.total), 100.0 / double(codes), 100.0 * u.fraction(lo),
+                      100.0 * u.fraction(hi));
+  if (table4) {
+    const std::size_t nb = v.blockRmse.size();
+    ImGui::TextDisabled("every block's largest |value| is coded -1 or +1: %zu blocks, %.2f%% of the values, of the %.2f%% "
+                        "on the two ends",
+                        nb, 100.0 * double(nb) / double(u.total), 100.0 * (u.fraction(order.front()) + u.fraction(order.back())));
+  }
+  ImGui::PopTextWrapPos();
+}
+
 std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
   const std::size_t nb = v.blockRmse.size();
   if (nb == 0) return selected;
@@ -192,6 +267,7 @@ void drawWeightsPanel(const AppState& s, UiState& ui, Commands& cmd) {
     ImGui::Text("%.4g", double(v.q.absmaxDq[std::size_t(block)]));
   }
   blockHistogram(v, std::size_t(block));
+  levelUse(v);
   const std::size_t picked = blockHeatmap(v, std::size_t(block));
   if (picked != std::size_t(block)) cmd.edit("block", [picked](Document& d) { d.weights.block = int(picked); });
   formatTable(v, v.q.format);

@@ -262,6 +262,7 @@ bool QloraSession::poll(QloraTiles& tiles) {
   tiles.adaptedLoss = snap->adapted.loss;
   tiles.svdLoss = snap->svdOptimum.loss;
   tiles.mergedLoss = snap->mergedRequantized.loss;
+  tiles.merged16Loss = snap->merged16Bit.loss;
   tiles.deltaRange = snap->deltaRange;
   tiles.mergeError = snap->mergeError;
   return true;

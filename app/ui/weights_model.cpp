@@ -125,6 +125,7 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   view.dequant.resize(view.values.size());
   dequantizeBlockwise(view.q, view.dequant.data());
   view.stats = formatStats(view.values.data(), view.dequant.data(), view.values.size(), s);
+  view.codeUse = codeUse(view.q);
   const std::size_t bs = std::size_t(view.q.blocksize), nb = (view.values.size() + bs - 1) / bs;
   view.blockRmse.assign(nb, 0.0);
   for (std::size_t b = 0; b < nb; ++b) {

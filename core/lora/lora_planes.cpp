@@ -3,6 +3,8 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 
 namespace qviz::core {
@@ -117,5 +119,18 @@ LoraPlanes add(const LoraPlanes& a, const LoraPlanes& b) {
 }
 
 double meanSquaredError(const LoraPlanes& a, const LoraPlanes& b) { return meanSquare(subtract(a, b)); }
+
+float roundToBfloat16(float v) {
+  if (std::isnan(v)) return v;
+  std::uint32_t u = std::bit_cast<std::uint32_t>(v);
+  u += 0x7FFFu + ((u >> 16) & 1u);  // round half to even on the 16 bits dropped (overflow gives inf)
+  return std::bit_cast<float>(u & 0xFFFF0000u);
+}
+
+LoraPlanes roundToBfloat16(const LoraPlanes& planes) {
+  LoraPlanes out = planes;
+  for (float& v : out.data) v = roundToBfloat16(v);
+  return out;
+}
 
 }  // namespace qviz::core

@@ -57,6 +57,11 @@ double meanSquaredError(const LoraPlanes& a, const LoraPlanes& b);
 LoraPlanes subtract(const LoraPlanes& a, const LoraPlanes& b);
 LoraPlanes add(const LoraPlanes& a, const LoraPlanes& b);
 
+// float32 -> bfloat16 (round to nearest, ties to even) -> float32: what storing a value in a 16-bit
+// (bf16) checkpoint keeps. NaN stays NaN. The planes version rounds every value.
+float roundToBfloat16(float v);
+LoraPlanes roundToBfloat16(const LoraPlanes& planes);
+
 // Rows per work item of the blocked loss and of the trainer (fixed, so results never depend on
 // the number of threads).
 constexpr int kLoraRowBlock = 32;

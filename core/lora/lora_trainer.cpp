@@ -60,6 +60,7 @@ LoraCounts loraCounts(const LoraProblem& problem, const LoraSettings& s) {
   c.adapterBytes = 4.0 * double(c.trainable);
   c.gradientBytes = c.adapterBytes;
   c.optimizerBytes = s.optimizer == LoraOptimizer::Adam ? 2.0 * c.adapterBytes : 0.0;
+  c.merged16BitBytes = 2.0 * double(c.frozen);
   return c;
 }
 
@@ -252,6 +253,8 @@ Result<LoraPlanes> LoraTrainer::mergedRequantized() const {
   return quantizeDequantizePlanes(merged, *m_problem->quant());
 }
 
+LoraPlanes LoraTrainer::merged16Bit() const { return roundToBfloat16(add(roundToBfloat16(m_problem->base()), delta())); }
+
 LoraSnapshot LoraTrainer::snapshot(bool includeFixedTiles) const {
   LoraSnapshot s;
   std::array<LoraMatrix, 3> a, b;
@@ -291,6 +294,9 @@ LoraSnapshot LoraTrainer::snapshot(bool includeFixedTiles) const {
   } else {
     s.mergedRequantized = {adapted, meanSquaredError(adapted, p.target()), false};
   }
+  LoraPlanes merged16 = roundToBfloat16(add(roundToBfloat16(p.base()), s.delta.planes));
+  const double merged16Loss = meanSquaredError(merged16, p.target());
+  s.merged16Bit = {std::move(merged16), merged16Loss, false};
   const double adaptedLoss = meanSquaredError(adapted, p.target());
   s.adapted = {std::move(adapted), adaptedLoss, false};
   return s;

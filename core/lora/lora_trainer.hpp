@@ -58,7 +58,12 @@ struct LoraCounts {
   double adapterBytes = 0;        // fp32 A and B
   double gradientBytes = 0;       // fp32 gradients of A and B
   double optimizerBytes = 0;      // Adam: two fp32 states per trainable parameter; SGD: 0
+  double merged16BitBytes = 0;    // the adapter merged into 16-bit (bf16) weights: 2 bytes per frozen parameter
   double trainingBytes() const { return baseQuantizedBytes + adapterBytes + gradientBytes + optimizerBytes; }
+  // PEFT's print_trainable_parameters convention: trainable / (trainable + frozen), in percent.
+  double trainablePercent() const {
+    return trainable + frozen > 0 ? 100.0 * double(trainable) / double(trainable + frozen) : 0.0;
+  }
 };
 LoraCounts loraCounts(const LoraProblem& problem, const LoraSettings& s);
 
@@ -83,6 +88,7 @@ struct LoraSnapshot {
   LoraTile target;             // loss 0
   LoraTile svdOptimum;         // frozen + best rank-r delta (loss ~ svdFloor)
   LoraTile mergedRequantized;  // NF4(frozen + delta), dequantized; empty planes if mergeError is set
+  LoraTile merged16Bit;        // bf16(bf16(base) + delta): merged into the original 16-bit weights
   std::string mergeError;
   double trainerLoss = 0;  // the trainer's loss at this step (blocked float residual)
   double svdFloor = 0;     // sum of discarded squared singular values / (3 m n)
@@ -138,6 +144,11 @@ public:
   // (frozen + delta), dequantized. Without quantization settings (frozen base given) the merge
   // is exact: adapted().
   Result<LoraPlanes> mergedRequantized() const;
+  // The other way to merge, the common one: add the delta to the original (not quantized) weights
+  // kept in 16 bits, bf16(bf16(base) + delta) (the sum in float32, rounded once). It costs 2 bytes
+  // per weight instead of NF4's ~0.5, and it is not the model that was trained: the adapter learned
+  // to correct the NF4 base, so base + delta differs from frozen + delta by the quantization error.
+  LoraPlanes merged16Bit() const;
   // Every tile with its loss; computes the delta and the merge (the SVD optimum image once per
   // trainer). With includeFixedTiles = false the tiles that never change during training (base,
   // frozen base, quantization error, target, SVD optimum) keep empty planes but still carry

@@ -747,6 +747,22 @@ Result<QuantizedTensor> quantizeBlockwise(const float* x, std::size_t n, const B
   return q;
 }
 
+CodeUse codeUse(const QuantizedTensor& q) {
+  CodeUse u;
+  const int codeBits = formatCodeBits(q.format);
+  u.counts.assign(std::size_t(1) << codeBits, 0);
+  const std::size_t n = q.n;
+  if (q.codes.size() == n) {
+    for (std::uint8_t c : q.codes) ++u.counts[c & (u.counts.size() - 1)];
+  } else if (codeBits == 4 && q.packed.size() >= (n + 1) / 2) {
+    for (std::size_t i = 0; i < n; ++i) ++u.counts[std::size_t(i % 2 ? q.packed[i / 2] & 0xF : q.packed[i / 2] >> 4)];
+  } else {
+    return u;  // malformed: nothing counted
+  }
+  u.total = n;
+  return u;
+}
+
 void dequantizeBlockwise(const QuantizedTensor& q, float* out) {
   const std::size_t n = q.n, bs = std::size_t(q.blocksize);
   if (n == 0 || bs == 0) return;

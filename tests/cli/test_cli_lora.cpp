@@ -7,6 +7,7 @@
 
 #include "cli/cli_harness.hpp"
 #include "image/image_io.hpp"
+#include "lora/lora_problem.hpp"
 #include "tensor/npy.hpp"
 
 using namespace qviz::test;
@@ -14,7 +15,8 @@ using Json = nlohmann::json;
 
 namespace {
 const std::vector<std::string> kFiles = {"base_nf4.png",    "delta.png",  "adapted.png",  "target.png",
-                                         "svd_optimum.png", "merged_requantized.png", "loss.csv", "summary.json"};
+                                         "svd_optimum.png", "merged_requantized.png", "merged_16bit.png",
+                                         "loss.csv",        "summary.json"};
 const std::vector<std::string> kNpy = {"base.npy", "base_dequant.npy", "target.npy", "delta.npy", "lora_A.npy", "lora_B.npy"};
 
 std::vector<std::string> csvLines(const std::string& text) {
@@ -40,7 +42,8 @@ TEST_CASE("lora: the default run ends within 1% of the SVD floor and writes ever
   for (const auto& f : kNpy) CHECK(!fileExists(dir + "/" + f));
   const auto j = Json::parse(readText(dir + "/summary.json"));
   for (const char* key : {"rank", "alpha", "scaling", "steps", "final_loss", "svd_optimum_loss", "gap_percent",
-                          "merge_loss", "trainable_params", "frozen_params", "elapsed_ms"})
+                          "merge_loss", "merge_16bit_loss", "trainable_params", "frozen_params", "trainable_percent",
+                          "elapsed_ms"})
     CHECK(j.contains(key));
   CHECK(j["rank"] == 8);
   CHECK(double(j["alpha"]) == 8.0);
@@ -56,6 +59,10 @@ TEST_CASE("lora: the default run ends within 1% of the SVD floor and writes ever
   CHECK(double(j["bytes"]["base_fp32"]) == 4.0 * 3 * 640 * 427);
   CHECK(double(j["bytes"]["base_nf4"]) == Approx(3 * 640 * 427 * 4.5 / 8).epsilon(1e-3));
   CHECK(double(j["bytes"]["optimizer_states_fp32"]) == 8.0 * 3 * 8 * (640 + 427));
+  CHECK(double(j["bytes"]["merged_16bit"]) == 2.0 * 3 * 640 * 427);
+  CHECK(double(j["bytes"]["merged_nf4"]) == double(j["bytes"]["base_nf4"]));
+  // PEFT's convention: 25608 / (25608 + 819840) = 3.0290...%
+  CHECK(double(j["trainable_percent"]) == Approx(100.0 * 25608 / (25608 + 819840)).epsilon(1e-12));
   const double fin = j["final_loss"], floor = j["svd_optimum_loss"], gap = j["gap_percent"];
   CHECK(floor > 0);
   CHECK(gap < 1.0);
@@ -74,7 +81,7 @@ TEST_CASE("lora: the default run ends within 1% of the SVD floor and writes ever
   CHECK(std::stod(lines[301].substr(4)) == Approx(fin).epsilon(1e-8));
 
   for (const auto& f : {"base_nf4.png", "delta.png", "adapted.png", "target.png", "svd_optimum.png",
-                        "merged_requantized.png"}) {
+                        "merged_requantized.png", "merged_16bit.png"}) {
     const auto img = qviz::core::loadImage(dir + "/" + f);
     REQUIRE(img.ok());
     CHECK(img->width == 640);
@@ -123,6 +130,29 @@ TEST_CASE("lora: --dump-npy writes the tensors, consistent with each other") {
   CHECK(j["double_quant"] == true);
   CHECK(j["seed"] == 7);
   CHECK(double(j["scaling"]) == 2.0);
+
+  // Both merge losses are what the merged matrices give, recomputed from the dumped tensors.
+  using namespace qviz::core;
+  LoraPlanes bp = LoraPlanes::make(300, 451), dqp = bp, dp = bp, tp = bp;
+  bp.data = bv;
+  dqp.data = toFloat32(dq);
+  dp.data = dv;
+  tp.data = toFloat32(target);
+  const LoraPlanes merged16 = roundToBfloat16(add(roundToBfloat16(bp), dp));
+  CHECK(double(j["merge_16bit_loss"]) == meanSquaredError(merged16, tp));
+  BlockwiseSettings nf4;
+  nf4.blocksize = 128;
+  nf4.doubleQuant = true;
+  const LoraPlanes merged4 = quantizeDequantizePlanes(add(dqp, dp), nf4).value();
+  CHECK(double(j["merge_loss"]) == meanSquaredError(merged4, tp));
+  CHECK(double(j["adapted_loss"]) == meanSquaredError(add(dqp, dp), tp));
+  // The 16-bit merge differs from the trained model (frozen + delta) by the NF4 error of the base
+  // (base - frozen), up to the two bf16 roundings (half a bf16 step each: at most 2^-7 below |4|).
+  double worst = 0;
+  for (std::size_t i = 0; i < merged16.size(); ++i)
+    worst = std::max(worst, std::abs(double(merged16.data[i]) - double(dqp.data[i] + dp.data[i]) -
+                                     double(bp.data[i] - dqp.data[i])));
+  CHECK(worst <= 1.0 / 64);
 }
 
 TEST_CASE("lora: existing files need --force; --rsl and sgd") {

@@ -485,3 +485,71 @@ TEST_CASE("dequantizing a malformed tensor gives zeros, never reads past its buf
   dequantizeBlockwise(q, out.data());
   CHECK(std::all_of(out.begin(), out.end(), [](float v) { return v == 0.0f; }));
 }
+
+namespace {
+// The Weights panel's "normal" tensor (app/ui/weights_model.cpp): Box-Muller on mt19937 bits.
+std::vector<float> normalWeights(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto uniform01 = [&] { return (double(rng() >> 8) + 0.5) / 16777216.0; };
+  std::vector<float> v(n);
+  for (auto& x : v) {
+    const double r = std::sqrt(-2.0 * std::log(uniform01())), t = 2.0 * M_PI * uniform01();
+    x = float(r * std::cos(t));
+  }
+  return v;
+}
+}  // namespace
+
+TEST_CASE("codeUse: NF4 levels are not used equally often after absmax scaling", "[blockwise]") {
+  SECTION("the bitsandbytes vector: exact counts, equal to counting bitsandbytes' own codes") {
+    const auto x = loadF32("vectors/normal_4096.npy");
+    const auto ref = loadU8("vectors/normal_4096.nf4.bs64/codes.npy");
+    const QuantizedTensor q = quant(x, TensorFormat::NF4, 64);
+    const CodeUse u = codeUse(q);
+    REQUIRE(u.total == 4096);
+    std::vector<std::uint64_t> fromRef(16, 0);
+    for (std::uint8_t c : ref) ++fromRef[c];
+    CHECK(u.counts == fromRef);
+    const std::vector<std::uint64_t> expected = {62, 167, 243, 281, 339, 385, 396, 374,
+                                                 340, 300, 314, 280, 243, 180, 131, 61};
+    CHECK(u.counts == expected);
+    // 64 blocks: each block's largest |x| is coded -1 or +1, so the two end codes hold at least 64.
+    CHECK(u.counts[0] + u.counts[15] >= 64);
+    // The same counts from the packed nibbles alone.
+    QuantizedTensor packedOnly = q;
+    packedOnly.codes.clear();
+    CHECK(codeUse(packedOnly).counts == expected);
+    // A malformed tensor counts nothing.
+    packedOnly.packed.resize(10);
+    CHECK(codeUse(packedOnly).total == 0);
+    CHECK(codeUse(packedOnly).fraction(0) == 0.0);
+  }
+  SECTION("normal data, 2^20 values, blocksize 64: from about 1.7% (+1) to 9.2% (-0.09) per level, not 6.25% each") {
+    const auto x = normalWeights(std::size_t(1) << 20, 1);
+    const CodeUse u = codeUse(quant(x, TensorFormat::NF4, 64));
+    REQUIRE(u.total == (1u << 20));
+    CHECK(u.counts[15] == 18315);  // +1.0: 1.75%
+    CHECK(u.counts[0] == 19325);   // -1.0: 1.84%
+    CHECK(u.counts[6] == 96239);   // -0.091: 9.18%, the most used
+    std::size_t lo = 0, hi = 0;
+    for (std::size_t c = 0; c < 16; ++c) {
+      if (u.counts[c] < u.counts[lo]) lo = c;
+      if (u.counts[c] > u.counts[hi]) hi = c;
+    }
+    CHECK(lo == 15);
+    CHECK(hi == 6);
+    CHECK(u.fraction(lo) > 0.017);
+    CHECK(u.fraction(lo) < 0.018);
+    CHECK(u.fraction(hi) > 0.091);
+    CHECK(u.fraction(hi) < 0.093);
+    // 16384 blocks, each with its maximum on a +-1 code: 1/64 = 1.56% of all values by construction.
+    CHECK(u.counts[0] + u.counts[15] >= 16384);
+  }
+  SECTION("other formats: one count per code") {
+    const std::vector<float> x = {-1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 0.25f};
+    const CodeUse u = codeUse(quant(x, TensorFormat::Int2, 64));
+    CHECK(u.counts == std::vector<std::uint64_t>{0, 1, 4, 1});  // -1 -> q -1; +-0.5 tie to 0; 1 -> q 1
+    CHECK(u.total == 6);
+    CHECK(codeUse(quant(x, TensorFormat::Int8, 64)).counts.size() == 256);
+  }
+}

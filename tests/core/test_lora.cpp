@@ -2,6 +2,7 @@
 // differences, training to the SVD floor, counts, determinism, cancel, merge and re-quantize.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "image/image_io.hpp"
@@ -348,6 +349,32 @@ TEST_CASE("lora problem: the frozen base is the weights API's NF4 of each channe
   CHECK(!LoraProblem::create(base, wrong, {}).ok());
 }
 
+TEST_CASE("lora: roundToBfloat16 rounds to nearest even and keeps every 8-bit image value") {
+  CHECK(roundToBfloat16(1.0f) == 1.0f);
+  CHECK(roundToBfloat16(1.0f + 0x1p-8f) == 1.0f);                      // tie: to the even mantissa
+  CHECK(roundToBfloat16(1.0f + 3 * 0x1p-8f) == 1.0f + 0x1p-6f);        // tie: up to the even one
+  CHECK(roundToBfloat16(1.0f + 0x1p-8f + 0x1p-20f) == 1.0f + 0x1p-7f);  // above the tie: up
+  CHECK(roundToBfloat16(-0.3f) == -0.30078125f);
+  CHECK(std::signbit(roundToBfloat16(-0.0f)));
+  CHECK(std::isnan(roundToBfloat16(std::nanf(""))));
+  CHECK(std::isinf(roundToBfloat16(std::numeric_limits<float>::max())));
+  // An 8-bit image in bf16 still gives back the same pixels: the "16-bit base" loses nothing visible.
+  const Image ramp = qviz::test::ramp8(3);
+  const LoraPlanes p = imageToPlanes(ramp).value();
+  CHECK(planesToImage(roundToBfloat16(p)).u8 == ramp.u8);
+  CHECK(roundToBfloat16(p) != p);  // though not every value is exact
+}
+
+TEST_CASE("lora counts: PEFT's trainable percentage and the bytes of each merge") {
+  LoraSettings s;
+  s.rank = 4;
+  const LoraCounts c = loraCounts(*smallProblem(32, 24), s);
+  // PEFT prints trainable / (trainable + frozen): 672 / (672 + 2304), not 672 / 2304.
+  CHECK(c.trainablePercent() == 100.0 * 672 / 2976);
+  CHECK(c.merged16BitBytes == 2.0 * 2304);
+  CHECK(LoraCounts{}.trainablePercent() == 0.0);
+}
+
 TEST_CASE("lora snapshot: every tile with its loss; merging into NF4 costs accuracy") {
   for (const auto& [baseName, targetName, rank] :
        {std::tuple{"chelsea.png", "astronaut.png", 4}, std::tuple{"astronaut.png", "chelsea.png", 8}}) {
@@ -377,6 +404,17 @@ TEST_CASE("lora snapshot: every tile with its loss; merging into NF4 costs accur
     CHECK(snap.mergedRequantized.loss > snap.adapted.loss);
     CHECK(snap.mergedRequantized.planes == t->mergedRequantized().value());
     CHECK(snap.adapted.planes == t->adapted());
+    // Merged into the original weights in bf16: exactly bf16(bf16(base) + delta), and its loss.
+    CHECK(snap.merged16Bit.planes == t->merged16Bit());
+    CHECK(snap.merged16Bit.planes == roundToBfloat16(add(roundToBfloat16(base), snap.delta.planes)));
+    CHECK(snap.merged16Bit.loss == meanSquaredError(snap.merged16Bit.planes, target));
+    INFO("loss: adapted " << snap.adapted.loss << ", merged nf4 " << snap.mergedRequantized.loss << ", merged 16-bit "
+                          << snap.merged16Bit.loss << ", base " << snap.base.loss);
+    CHECK(snap.merged16Bit.loss != snap.adapted.loss);  // not the model that was trained
+    // On these pairs the 16-bit merge lands below the trained loss (the low-rank delta could not learn
+    // the NF4 noise, and base + delta no longer has it), and below the re-quantized 4-bit merge.
+    CHECK(snap.merged16Bit.loss < snap.adapted.loss);
+    CHECK(snap.merged16Bit.loss < snap.mergedRequantized.loss);
     const LoraSnapshot light = t->snapshot(false);
     CHECK(light.base.planes.empty());
     CHECK(light.svdOptimum.planes.empty());

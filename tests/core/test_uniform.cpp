@@ -271,3 +271,41 @@ TEST_CASE("every fast path equals the per-sample formula for every value, depth 
             }
       }
 }
+
+// The Concepts panel's sentences about the mean, computed: nearest keeps it only on average over
+// inputs spread across many levels, not for a flat area; stochastic rounding keeps it in
+// expectation, ordered dithering to within 1/128 of a step over each 8x8 tile.
+TEST_CASE("what keeps the mean: nearest on a flat area does not, over a ramp it does") {
+  Image flat = Image::make(64, 64, 1, SampleType::U8);
+  std::fill(flat.u8.begin(), flat.u8.end(), std::uint8_t(100));
+  UniformSettings s;
+  s.bits = 2;
+  auto mean = [](const Image& img) {
+    double sum = 0;
+    for (auto v : img.u8) sum += v;
+    return sum / double(img.u8.size());
+  };
+  // Nearest: every 100 becomes 85 (100 * 3/255 = 1.18 -> code 1).
+  CHECK(mean(quantizeUniform(flat, s).value()) == 85.0);
+  // Over the ramp of all 256 values the errors cancel exactly, at every depth.
+  for (int bits = 1; bits <= 8; ++bits) {
+    s.bits = bits;
+    const Image q = quantizeUniform(ramp8(1), s).value();
+    long long err = 0;
+    for (int v = 0; v < 256; ++v) err += int(q.u8[std::size_t(v)]) - v;
+    INFO("bits " << bits);
+    CHECK(err == 0);
+  }
+  s.bits = 2;
+  // Ordered (Bayer 8x8): 11 of the 64 thresholds round 100 up to 170: 85 + 85 * 11/64 = 99.609375.
+  s.dither = Dither::Ordered;
+  CHECK(mean(quantizeUniform(flat, s).value()) == 99.609375);
+  // Stochastic: 100 is 17.6% of the way from 85 to 170; the mean of 65536 draws is within 0.5 of 100
+  // (four standard deviations: 85 sqrt(0.176 * 0.824) / 256 = 0.13).
+  s.dither = Dither::None;
+  s.rounding = Rounding::Stochastic;
+  s.seed = 3;
+  Image big = Image::make(256, 256, 1, SampleType::U8);
+  std::fill(big.u8.begin(), big.u8.end(), std::uint8_t(100));
+  CHECK(mean(quantizeUniform(big, s).value()) == Approx(100.0).margin(0.5));
+}

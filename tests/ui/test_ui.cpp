@@ -15,6 +15,7 @@
 #include "ui/panels.hpp"
 #include "ui/qlora_session.hpp"
 #include "ui/settings.hpp"
+#include "ui/weights_model.hpp"
 
 using namespace qviz;
 using namespace qviz::ui;
@@ -246,6 +247,11 @@ TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor an
     CHECK(tex->width() == 451);
   }
   CHECK(t.mergedLoss >= t.adaptedLoss);
+  // The 16-bit merge is a different model from the trained one, with its own loss on the panel.
+  CHECK(t.merged16Loss > 0);
+  CHECK(t.merged16Loss != t.adaptedLoss);
+  // PEFT's trainable share: 8 (300 + 451) x 3 / (that + 300 x 451 x 3).
+  CHECK(q.counts().trainablePercent() == 100.0 * 18024 / (18024 + 405900));
   CHECK(distinctColours(shot) > 100);
   // A new rank recreates the trainer at step 0 without rebuilding the problem.
   cmd.edit("rank", [](Document& d) { d.lora.rank = 4; });
@@ -341,4 +347,19 @@ TEST_CASE("the memory panel starts from qlora.py's settings, as qviz memory --ql
   CHECK(m.checkpointing == q.checkpointing);
   CHECK(m.blocksize == q.nf4Blocksize);
   CHECK(m.doubleQuant == q.doubleQuant);
+}
+
+TEST_CASE("weights view: the level use shown is the core's count over the whole tensor") {
+  WeightsDoc doc;  // normal, 65536 values, seed 1, NF4, blocksize 64
+  WeightsView view;
+  updateWeightsView(doc, view);
+  REQUIRE(view.error.empty());
+  const auto x = syntheticWeights(WeightSource::Normal, 65536, 1);
+  const auto q = core::quantizeBlockwise(x.data(), x.size(), {core::TensorFormat::NF4, 64, false}).value();
+  CHECK(view.codeUse.counts == core::codeUse(q).counts);
+  CHECK(view.codeUse.total == 65536);
+  // Far from 1/16 each: the ends hold little more than the 1024 block maxima.
+  CHECK(view.codeUse.counts[0] + view.codeUse.counts[15] >= 1024);
+  CHECK(view.codeUse.fraction(15) < 0.02);
+  CHECK(view.codeUse.fraction(6) > 0.09);
 }
