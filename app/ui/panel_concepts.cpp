@@ -14,7 +14,10 @@ const Concept kConcepts[] = {
     {"Uniform quantization",
      "A uniform quantizer with b bits keeps L = 2^b equally spaced levels between 0 and the maximum. "
      "Each sample becomes a code (0..L-1); the code times the step is the value shown. Rounding to "
-     "nearest keeps the mean; truncation (floor) is always darker, by half a step on average."},
+     "nearest keeps the mean; truncation (floor) is always darker, by about half a step on average. "
+     "Truncation is not \"dropping the low bits\": the shift v >> (8 - bits) cuts 0..255 into 2^bits "
+     "equal bins, and its codes differ from floor(v*(L-1)/255) for 120 to 127 of the 256 byte values at "
+     "1 to 7 bits (127 at 3 bits); at 1 bit it equals round to nearest. Choose 'drop' rounding to see it."},
     {"Why 8 bits must be the identity",
      "With vmax = 255 and L = 256 the step is exactly 1, so every value maps to itself. The original "
      "app computed floor(x/256*(2^b-1))/(2^b-1)*255: it divides by 256 instead of 255, so 8 bits "
