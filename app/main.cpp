@@ -27,7 +27,7 @@ void printUsage() {
   std::puts("  --size WxH          window size (default 1600x1000)");
   std::puts("  --lora-steps N      with --panel qlora: train N steps before drawing (figures)");
   std::puts("  --shader-dir DIR    load shaders from DIR (e.g. a `qviz workshop init` folder); edits reload live");
-  std::puts("  --rounding MODE     nearest, truncate, stochastic, seed, or user (the user shader)");
+  std::puts("  --rounding MODE     nearest, truncate, stochastic, seed, user (the user shader), or drop");
   std::puts("  --no-settings       start from defaults and save nothing");
   std::puts("  --soak SECONDS      drive the explorer offscreen with random actions (good and bad files, every");
   std::puts("                      control, panels, broken shaders, training, resizes); report GL errors and memory");

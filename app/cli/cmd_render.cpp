@@ -167,7 +167,8 @@ int runRender(int argc, char** argv) {
   app.add_option("IMAGE", input, "PNG, JPEG, BMP or TGA image")->required();
   app.add_option("--bits", bitsText, "bits per sample (1-8, 1-16 for 16-bit images), or a list like 8,4,2,1");
   app.add_option("--rounding", roundingText,
-                 "nearest | truncate | stochastic | seed (the original app's formula) | user (the workshop shader, GPU only)");
+                 "nearest | truncate | stochastic | seed (the original app's formula) | user (the workshop shader, GPU only) | "
+                 "drop (keep the top bits: code = v >> (depth - bits))");
   app.add_option("--dither", ditherText, "none | ordered | floyd-steinberg");
   app.add_flag("--gray", gray, "quantize the integer luma (77R+150G+29B+128)>>8");
   app.add_option("--seed", seed, "seed of stochastic rounding");
@@ -195,7 +196,7 @@ int runRender(int argc, char** argv) {
   std::vector<int> depths;
   if (!parseIntList(bitsText, depths)) return badInput("render", "--bits must be a number or a comma-separated list, got '" + bitsText + "'");
   if (!parseRounding(roundingText, s.rounding))
-    return badInput("render", "unknown --rounding '" + roundingText + "' (nearest, truncate, stochastic, seed, user)");
+    return badInput("render", "unknown --rounding '" + roundingText + "' (nearest, truncate, stochastic, seed, user, drop)");
   if (!parseDither(ditherText, s.dither))
     return badInput("render", "unknown --dither '" + ditherText + "' (none, ordered, floyd-steinberg)");
   if (!channelBitsText.empty()) {

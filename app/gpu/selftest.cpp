@@ -103,6 +103,9 @@ std::vector<core::UniformSettings> uniformSettingsFor(const core::Image& img) {
   add(3, Rounding::Nearest, Dither::None, true, 0);
   add(4, Rounding::Stochastic, Dither::None, true, 7);
   add(6, Rounding::Nearest, Dither::None, false, 0, {5, 6, maxBits == 16 ? 13 : 5});
+  add(3, Rounding::Drop, Dither::None, false, 0);
+  add(1, Rounding::Drop, Dither::None, true, 0);
+  add(6, Rounding::Drop, Dither::None, false, 0, {5, 6, maxBits == 16 ? 13 : 5});
   return out;
 }
 

@@ -17,7 +17,8 @@ namespace {
 
 // shaders/common/quant.glsl numbers the rounding modes like core::Rounding.
 static_assert(int(core::Rounding::Nearest) == 0 && int(core::Rounding::Truncate) == 1 &&
-              int(core::Rounding::Stochastic) == 2 && int(core::Rounding::Seed) == 3);
+              int(core::Rounding::Stochastic) == 2 && int(core::Rounding::Seed) == 3 &&
+              int(core::Rounding::Drop) == 5);
 
 struct ChannelConstants {
   std::array<float, 4> scale{0, 0, 0, 0}, inv{0, 0, 0, 0};

@@ -171,7 +171,7 @@ int runExplorer(const ExplorerOptions& o) {
   if (o.bits > 0) s.doc.quant.bits = o.bits;
   if (!o.rounding.empty()) {
     if (!core::parseRounding(o.rounding, s.doc.quant.rounding)) {
-      std::fprintf(stderr, "qviz: error: unknown rounding '%s' (nearest, truncate, stochastic, seed, user)\n",
+      std::fprintf(stderr, "qviz: error: unknown rounding '%s' (nearest, truncate, stochastic, seed, user, drop)\n",
                    o.rounding.c_str());
       return 2;
     }

@@ -54,7 +54,12 @@ void handleShortcuts(const AppState& s, UiState& ui, Commands& cmd) {
   if (pressed(GLFW_KEY_DOWN)) cmd.edit("bits down", [](Document& d) { d.quant.bits = std::max(1, d.quant.bits - 1); });
   if (pressed(GLFW_KEY_R))
     cmd.edit("next rounding", [](Document& d) {
-      d.quant.rounding = core::Rounding((int(d.quant.rounding) + 1) % 4);
+      // nearest, truncate, stochastic, seed, drop, nearest... (the user shader is chosen in the panel)
+      using core::Rounding;
+      const Rounding r = d.quant.rounding;
+      d.quant.rounding = r == Rounding::Seed ? Rounding::Drop
+                         : r == Rounding::Drop || r == Rounding::User ? Rounding::Nearest
+                                                                       : Rounding(int(r) + 1);
       if (d.quant.rounding != core::Rounding::Nearest) d.quant.dither = core::Dither::None;
     });
   if (pressed(GLFW_KEY_V)) cmd.edit("next view", [](Document& d) { d.view = ViewMode((int(d.view) + 1) % 4); });

@@ -17,7 +17,11 @@ const Concept kConcepts[] = {
      "nearest keeps each sample within half a step, but it does not keep the mean of every picture: a flat "
      "area of 100 at 2 bits (levels 0, 85, 170, 255) becomes 85 everywhere. The errors cancel only on "
      "average over inputs spread across many levels (over a ramp of all 256 values the mean error is exactly 0); "
-     "truncation (floor) is always darker, by half a step on average."},
+     "truncation (floor) is always darker, by about half a step on average. "
+     "Truncation is not \"dropping the low bits\": the shift v >> (8 - bits) cuts 0..255 into 2^bits "
+     "equal bins, and its codes differ from floor(v*(L-1)/255) for 120 to 127 of the 256 byte values at "
+     "1 to 7 bits (127 at 3 bits); at 1 and at 7 bits bit dropping equals round to nearest. Choose 'drop' "
+     "rounding to see it."},
     {"Why 8 bits must be the identity",
      "With vmax = 255 and L = 256 the step is exactly 1, so every value maps to itself. The original "
      "app computed floor(x/256*(2^b-1))/(2^b-1)*255: it divides by 256 instead of 255, so 8 bits "

@@ -15,7 +15,8 @@ using namespace qviz::core;
 
 namespace {
 const char* kRoundingLabels[] = {"nearest (round half to even)", "truncate (floor)", "stochastic (hash of x, y, c, seed)",
-                                 "seed: the original app's formula", "user shader (shaders/user/quantizer.glsl, GPU)"};
+                                 "seed: the original app's formula", "user shader (shaders/user/quantizer.glsl, GPU)",
+                                 "drop (v >> (depth - bits))"};
 const char* kDitherLabels[] = {"none", "ordered (Bayer 8x8)", "Floyd-Steinberg (CPU only)"};
 const char* kPathLabels[] = {"GPU compute", "GPU fragment", "CPU reference"};
 const char* kChannelLabels[] = {"R bits", "G bits", "B bits"};
@@ -44,7 +45,7 @@ void controls(const AppState& s, Commands& cmd) {
                                        : std::array<int, 3>{0, 0, 0};
     });
   int rounding = int(q.rounding);
-  if (ImGui::Combo("rounding", &rounding, kRoundingLabels, 5))
+  if (ImGui::Combo("rounding", &rounding, kRoundingLabels, 6))
     cmd.edit("set rounding", [rounding](Document& d) {
       d.quant.rounding = Rounding(rounding);
       if (d.quant.rounding != Rounding::Nearest) d.quant.dither = Dither::None;
@@ -70,6 +71,13 @@ void controls(const AppState& s, Commands& cmd) {
     ImGui::TextColored(ImVec4(1, 0.75f, 0.3f, 1),
                        "The original app's formula floor(x/256*(2^b-1))/(2^b-1)*255: it never reaches white, "
                        "8 bits is not the identity, and 1 bit is all black.");
+  if (q.rounding == Rounding::Drop) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.6f, 0.8f, 1, 1));
+    ImGui::TextWrapped("Bit dropping: code = v >> (depth - bits), shown on the same levels as the other modes. "
+                       "It is not truncation: it cuts the range into 2^bits equal bins, and its code differs from "
+                       "floor(v*(L-1)/max) for 120 to 127 of the 256 byte values; at 1 and 7 bits it equals nearest.");
+    ImGui::PopStyleColor();
+  }
   if (q.rounding == Rounding::User) {
     ImGui::TextColored(ImVec4(0.6f, 0.8f, 1, 1), "userQuantize(x, bits) from %s runs on the GPU; edit it in the "
                                                  "Shaders panel or any editor, the image follows on save.",

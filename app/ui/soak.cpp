@@ -164,7 +164,7 @@ int runSoak(const SoakOptions& o) {
       {"open a bad file", [&] { cmd.openFile(bad[pick(bad.size())]); }},
       {"bits", [&] { const int b = 1 + int(pick(16)); cmd.edit("bits", [b](Document& d) { d.quant.bits = b; }); }},
       {"rounding", [&] {
-         const auto r = core::Rounding(pick(5));
+         const auto r = core::Rounding(pick(6));
          cmd.edit("rounding", [r](Document& d) { d.quant.rounding = r; if (r != core::Rounding::Nearest) d.quant.dither = core::Dither::None; });
        }},
       {"dither", [&] {

@@ -19,6 +19,7 @@ const char* roundingName(Rounding r) {
     case Rounding::Stochastic: return "stochastic";
     case Rounding::Seed: return "seed";
     case Rounding::User: return "user";
+    case Rounding::Drop: return "drop";
   }
   return "?";
 }
@@ -31,7 +32,8 @@ const char* ditherName(Dither d) {
   return "?";
 }
 bool parseRounding(const std::string& s, Rounding& out) {
-  for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Stochastic, Rounding::Seed, Rounding::User})
+  for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Stochastic, Rounding::Seed, Rounding::User,
+                     Rounding::Drop})
     if (s == roundingName(r)) return out = r, true;
   return false;
 }
@@ -49,6 +51,7 @@ UniformConstants uniformConstants(int bits, std::uint32_t vmax) {
   k.scale = static_cast<float>(l1 / double(vmax));
   k.inv = static_cast<float>(double(vmax) / l1);
   k.seedShift = vmax > 255 ? 16 : 8;
+  k.dropShift = std::uint32_t(bits) < k.seedShift ? k.seedShift - std::uint32_t(bits) : 0u;
   return k;
 }
 
@@ -87,6 +90,7 @@ float bayerOffset(std::uint32_t x, std::uint32_t y) {
 std::uint32_t quantizeCode(std::uint32_t v, const UniformConstants& k, Rounding r, Dither d,
                            std::uint32_t x, std::uint32_t y, std::uint32_t c, std::uint32_t seed) {
   if (r == Rounding::Seed) return (v * (k.levels - 1)) >> k.seedShift;
+  if (r == Rounding::Drop) return v >> k.dropShift;  // v <= vmax = 2^depth - 1, so code <= L-1
   const float s = static_cast<float>(v) * k.scale;
   if (d == Dither::Ordered) return clampCode(std::floor(s + bayerOffset(x, y)), k.levels);
   switch (r) {
@@ -94,6 +98,7 @@ std::uint32_t quantizeCode(std::uint32_t v, const UniformConstants& k, Rounding 
     case Rounding::Truncate: return clampCode(std::floor(s), k.levels);
     case Rounding::Stochastic: return clampCode(std::floor(s + stochasticOffset(x, y, c, seed)), k.levels);
     case Rounding::Seed:
+    case Rounding::Drop:
     case Rounding::User: break;  // the user shader has no CPU version: quantizeUniform refuses it
   }
   return 0;

@@ -1,6 +1,7 @@
 // The uniform image quantizer: the specification the GPU kernels must match bit for bit.
 // Contract (docs/numeric-contracts.md): scale = f32((L-1)/vmax), inv = f32(vmax/(L-1)),
 // nearest: code = roundEven(f32(v) * scale); truncate: code = floor(f32(v) * scale);
+// drop: code = v >> (depth - bits) in integers (depth = 8 or 16, the image's sample depth);
 // sample = clamp(roundEven(code * inv), 0, vmax). Only float32 multiplies, adds and roundings.
 #pragma once
 #include <array>
@@ -18,6 +19,7 @@ enum class Rounding : std::uint8_t {
   Stochastic,  // floor(v*scale + u), u from a counter-based hash of (x, y, channel, seed)
   Seed,        // the original app's formula floor(x/256*(2^b-1))/(2^b-1)*255, kept for comparison
   User,        // the workshop shader shaders/user/quantizer.glsl: GPU only, the CPU refuses it
+  Drop,        // bit dropping: code = v >> (depth - bits), the low bits thrown away (depth 8 or 16)
 };
 enum class Dither : std::uint8_t {
   None,
@@ -25,7 +27,7 @@ enum class Dither : std::uint8_t {
   FloydSteinberg,  // serial error diffusion, CPU only
 };
 
-const char* roundingName(Rounding r);  // "nearest", "truncate", "stochastic", "seed", "user"
+const char* roundingName(Rounding r);  // "nearest", "truncate", "stochastic", "seed", "user", "drop"
 const char* ditherName(Dither d);      // "none", "ordered", "floyd-steinberg"
 bool parseRounding(const std::string& s, Rounding& out);
 bool parseDither(const std::string& s, Dither& out);
@@ -53,6 +55,7 @@ struct UniformConstants {
   float scale = 0.0f;        // f32((L-1)/vmax)
   float inv = 0.0f;          // f32(vmax/(L-1))
   std::uint32_t seedShift = 8;  // seed formula: code = (v*(L-1)) >> seedShift (8 or 16)
+  std::uint32_t dropShift = 4;  // bit dropping: code = v >> dropShift = depth - bits
 };
 UniformConstants uniformConstants(int bits, std::uint32_t vmax);
 

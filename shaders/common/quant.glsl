@@ -16,6 +16,7 @@ const uint ROUND_NEAREST = 0u;
 const uint ROUND_TRUNCATE = 1u;
 const uint ROUND_STOCHASTIC = 2u;
 const uint ROUND_SEED = 3u;
+const uint ROUND_DROP = 5u;  // 4 is the user shader, which has its own programs
 const uint DITHER_NONE = 0u;
 const uint DITHER_ORDERED = 1u;
 
@@ -58,6 +59,9 @@ uint clampCode(float c, uint levels) {
 uint quantizeCode(uint v, float scale, uint levels, uint seedShift, uint rounding, uint dither,
                   uint x, uint y, uint c, uint seed) {
   if (rounding == ROUND_SEED) return (v * (levels - 1u)) >> seedShift;
+  // Bit dropping, core's v >> (depth - bits): with levels = 2^bits and seedShift = depth,
+  // (v * 2^bits) >> depth is the same integer, and v * levels < 2^32 for 16-bit samples.
+  if (rounding == ROUND_DROP) return (v * levels) >> seedShift;
   QPRECISE float s = float(v) * scale;
   if (dither == DITHER_ORDERED) {
     QPRECISE float t = s + bayerOffset(x, y);

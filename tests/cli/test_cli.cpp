@@ -35,6 +35,37 @@ TEST_CASE("render: one depth writes the PNG and the metrics") {
   CHECK(q.channels == 3);
 }
 
+TEST_CASE("render --rounding drop keeps the top bits of every sample, 8- and 16-bit") {
+  const std::string dir = freshDir("render_drop");
+  const auto r = runQviz({"render", dataPath("astronaut.png"), "--bits", "3", "--rounding", "drop", "--out", dir + "/q.png",
+                          "--metrics", dir + "/m.json"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  CHECK(Json::parse(readText(dir + "/m.json"))["rounding"] == "drop");
+  const auto orig = qviz::core::loadImage(dataPath("astronaut.png")).value();
+  const auto q = qviz::core::loadImage(dir + "/q.png").value();
+  REQUIRE(q.sameShape(orig));
+  const std::uint8_t levels3[8] = {0, 36, 73, 109, 146, 182, 219, 255};  // round(k * 255/7)
+  for (std::size_t i = 0; i < orig.u8.size(); ++i)
+    if (q.u8[i] != levels3[orig.u8[i] >> 5]) FAIL("sample " << i << ": " << int(orig.u8[i]) << " -> " << int(q.u8[i]));
+  // 16-bit: every value 0..65535 once; at 4 bits the code is v >> 12 and the level code * 4369.
+  auto ramp = qviz::core::Image::make(256, 256, 1, qviz::core::SampleType::U16);
+  for (std::uint32_t v = 0; v <= 65535; ++v) ramp.u16[v] = std::uint16_t(v);
+  REQUIRE(qviz::core::savePng(ramp, dir + "/ramp16.png").ok());
+  const auto r16 = runQviz({"render", dir + "/ramp16.png", "--bits", "4", "--rounding", "drop", "--out", dir + "/q16.png"});
+  INFO(r16.err);
+  REQUIRE(r16.exitCode == 0);
+  const auto q16 = qviz::core::loadImage(dir + "/q16.png").value();
+  REQUIRE(q16.type == qviz::core::SampleType::U16);
+  REQUIRE(q16.u16.size() == 65536);
+  for (std::uint32_t v = 0; v <= 65535; ++v)
+    if (q16.u16[v] != (v >> 12) * 4369) FAIL("16-bit v " << v << " -> " << q16.u16[v]);
+  // A misspelt mode names drop among the choices.
+  const auto bad = runQviz({"render", dataPath("astronaut.png"), "--rounding", "dropp", "--out", dir + "/x.png"});
+  CHECK(bad.exitCode == 2);
+  CHECK(bad.err.find("drop)") != std::string::npos);
+}
+
 TEST_CASE("render: a list of depths makes the side-by-side figure") {
   const std::string dir = freshDir("render_list");
   const auto r = runQviz({"render", dataPath("chelsea.png"), "--bits", "8,4,2,1", "--out", dir + "/fig.png",
@@ -222,4 +253,7 @@ TEST_CASE("explorer usage errors exit 2 with one line") {
     CHECK(r.exitCode == 2);
     CHECK(r.err.rfind("qviz: error: ", 0) == 0);
   }
+  const auto r = runQviz({"--no-settings", "--rounding", "dropp"});
+  CHECK(r.exitCode == 2);
+  CHECK(r.err == "qviz: error: unknown rounding 'dropp' (nearest, truncate, stochastic, seed, user, drop)\n");
 }

@@ -60,6 +60,7 @@ TEST_CASE("render --check passes on both GPU paths for every mode") {
       {"--rounding", "stochastic", "--seed", "9", "--bits", "2"},
       {"--rounding", "truncate", "--bits", "3"},
       {"--rounding", "seed", "--bits", "5"},
+      {"--rounding", "drop", "--bits", "3"},
       {"--dither", "ordered", "--bits", "1"},
       {"--gray", "--bits", "3"},
       {"--channel-bits", "5,6,5"},

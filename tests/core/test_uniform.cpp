@@ -129,6 +129,131 @@ TEST_CASE("the seed app's formula is reproduced and labelled") {
   CHECK(std::string(roundingName(Rounding::Seed)) == "seed");
 }
 
+TEST_CASE("bit dropping keeps the top bits of every 8-bit value, on the nearest level grid") {
+  // Independent reference: the code is an integer shift; the sample is code * 255/(L-1) rounded
+  // to nearest in exact integers (no ties: 255 and L-1 are odd), the same levels as nearest.
+  for (int bits = 1; bits <= 8; ++bits) {
+    const std::uint32_t l1 = (1u << bits) - 1;
+    const auto k = uniformConstants(bits, 255);
+    CHECK(k.dropShift == std::uint32_t(8 - bits));
+    for (std::uint32_t v = 0; v <= 255; ++v) {
+      const std::uint32_t code = v >> (8 - bits);
+      const std::uint32_t sample = (2 * code * 255 + l1) / (2 * l1);
+      INFO("bits " << bits << " v " << v);
+      REQUIRE(quantizeCode(v, k, Rounding::Drop, Dither::None, 0, 0, 0, 0) == code);
+      REQUIRE(dequantizeCode(code, k, Rounding::Drop) == sample);
+      REQUIRE(dequantizeCode(code, k, Rounding::Drop) == dequantizeCode(code, k, Rounding::Nearest));
+      REQUIRE(q8(v, bits, Rounding::Drop) == sample);
+    }
+  }
+  // Whole images (the table path, one and several channels, alpha untouched).
+  for (int ch : {1, 4}) {
+    Image img = Image::make(256, 1, ch, SampleType::U8);
+    for (int x = 0; x < 256; ++x)
+      for (int c = 0; c < ch; ++c) img.u8[std::size_t(x * ch + c)] = std::uint8_t(x);
+    UniformSettings s;
+    s.bits = 3;
+    s.rounding = Rounding::Drop;
+    const Image q = quantizeUniform(img, s).value();
+    for (int x = 0; x < 256; ++x)
+      for (int c = 0; c < ch; ++c) {
+        const std::uint32_t code = std::uint32_t(x) >> 5;
+        const bool alpha = ch == 4 && c == 3;
+        INFO("ch " << ch << " x " << x << " c " << c);
+        REQUIRE(q.at(x, 0, c) == (alpha ? std::uint32_t(x) : (2 * code * 255 + 7) / 14));
+      }
+  }
+  CHECK(q8(255, 8, Rounding::Drop) == 255);  // 8 bits: the identity
+  CHECK(q8(127, 1, Rounding::Drop) == 0);
+  CHECK(q8(128, 1, Rounding::Drop) == 255);
+  CHECK(q8(63, 2, Rounding::Drop) == 0);  // 2 bits: four equal bins of 64 values each
+  CHECK(q8(64, 2, Rounding::Drop) == 85);
+  CHECK(q8(191, 2, Rounding::Drop) == 170);
+  CHECK(q8(192, 2, Rounding::Drop) == 255);
+  Rounding r = Rounding::Nearest;
+  CHECK(parseRounding("drop", r));
+  CHECK(r == Rounding::Drop);
+  CHECK(std::string(roundingName(Rounding::Drop)) == "drop");
+}
+
+TEST_CASE("bit dropping keeps the top bits of every 16-bit value") {
+  Image img = Image::make(256, 256, 1, SampleType::U16);
+  for (std::uint32_t v = 0; v <= 65535; ++v) img.u16[v] = std::uint16_t(v);
+  for (int bits = 1; bits <= 16; ++bits) {
+    const std::uint32_t l1 = (1u << bits) - 1;
+    const auto k = uniformConstants(bits, 65535);
+    CHECK(k.dropShift == std::uint32_t(16 - bits));
+    UniformSettings s;
+    s.bits = bits;
+    s.rounding = Rounding::Drop;
+    const Image q = quantizeUniform(img, s).value();
+    for (std::uint32_t v = 0; v <= 65535; ++v) {
+      const std::uint32_t code = v >> (16 - bits);
+      // The level grid of the contract, roundEven(f32(code) * f32(65535/(L-1))): in float32 it is
+      // not always exact rounding (bits 9, code 340: 43604.50098 becomes 43604.5 and rounds to even).
+      const float inv = static_cast<float>(65535.0 / double(l1));
+      const std::uint32_t sample = std::uint32_t(std::nearbyint(static_cast<float>(code) * inv));
+      if (quantizeCode(v, k, Rounding::Drop, Dither::None, 0, 0, 0, 0) != code || q.u16[v] != sample) {
+        INFO("bits " << bits << " v " << v << " code " << code << " sample " << sample << " got " << q.u16[v]);
+        FAIL("bit dropping differs from v >> (16 - bits)");
+      }
+    }
+  }
+  const auto k9 = uniformConstants(9, 65535);
+  CHECK(dequantizeCode(340, k9, Rounding::Drop) == 43604);  // the float32 grid, as nearest uses it
+  CHECK(dequantizeCode(340, k9, Rounding::Nearest) == 43604);
+}
+
+TEST_CASE("bit dropping is not truncation: exact counts of differing 8-bit codes") {
+  // floor(v * (L-1) / 255) against v >> (8 - bits) and against round-to-nearest, for every byte.
+  // The README and the Concepts panel quote these numbers.
+  const int expectTruncate[8] = {127, 126, 127, 120, 127, 126, 127, 0};
+  const int expectNearest[8] = {0, 42, 52, 56, 52, 42, 0, 0};
+  for (int bits = 1; bits <= 8; ++bits) {
+    const auto k = uniformConstants(bits, 255);
+    int vsTruncate = 0, vsNearest = 0;
+    for (std::uint32_t v = 0; v <= 255; ++v) {
+      const std::uint32_t drop = quantizeCode(v, k, Rounding::Drop, Dither::None, 0, 0, 0, 0);
+      vsTruncate += drop != quantizeCode(v, k, Rounding::Truncate, Dither::None, 0, 0, 0, 0);
+      vsNearest += drop != quantizeCode(v, k, Rounding::Nearest, Dither::None, 0, 0, 0, 0);
+    }
+    INFO("bits " << bits);
+    CHECK(vsTruncate == expectTruncate[bits - 1]);
+    CHECK(vsNearest == expectNearest[bits - 1]);
+  }
+}
+
+TEST_CASE("on a ramp at 3 bits bit dropping is unbiased overall, darkens the dark half and lightens the bright half") {
+  // Sums over the 256 byte values of (quantized - original), exact integers.
+  struct Want { Rounding r; int sum, darkHalf, brightHalf, maxAbs, sumSq; };
+  for (const Want& w : {Want{Rounding::Nearest, 0, -207, 207, 18, 28230}, Want{Rounding::Truncate, -4626, -2169, -2457, 36, 112146},
+                        Want{Rounding::Drop, 0, -1152, 1152, 31, 48768}}) {
+    int sum = 0, dark = 0, bright = 0, maxAbs = 0, sumSq = 0;
+    for (int v = 0; v <= 255; ++v) {
+      const int e = int(q8(std::uint32_t(v), 3, w.r)) - v;
+      sum += e;
+      (v < 128 ? dark : bright) += e;
+      maxAbs = std::max(maxAbs, std::abs(e));
+      sumSq += e * e;
+    }
+    INFO(roundingName(w.r));
+    CHECK(sum == w.sum);
+    CHECK(dark == w.darkHalf);
+    CHECK(bright == w.brightHalf);
+    CHECK(maxAbs == w.maxAbs);
+    CHECK(sumSq == w.sumSq);
+  }
+}
+
+TEST_CASE("bit dropping refuses float images and dithering like every uniform mode") {
+  UniformSettings s;
+  s.rounding = Rounding::Drop;
+  const Image f = Image::make(2, 2, 1, SampleType::F32);
+  CHECK(!quantizeUniform(f, s).ok());
+  s.dither = Dither::Ordered;
+  CHECK(!quantizeUniform(ramp8(1), s).ok());
+}
+
 TEST_CASE("stochastic rounding is reproducible and unbiased in expectation") {
   const Image flat = [] {
     Image img = Image::make(256, 256, 1, SampleType::U8);
@@ -248,7 +373,7 @@ TEST_CASE("every fast path equals the per-sample formula for every value, depth 
   // The image-level paths (vectorized arithmetic, byte-pair tables, per-channel tables, per-sample
   // loop) must all reproduce quantizeCode + dequantizeCode exactly.
   for (int ch : {1, 2, 3, 4})
-    for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Seed, Rounding::Stochastic})
+    for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Seed, Rounding::Stochastic, Rounding::Drop})
       for (int bits = 1; bits <= 8; ++bits) {
         Image img = Image::make(257, 3, ch, SampleType::U8);  // odd length: exercises the pair tail
         for (std::size_t i = 0; i < img.u8.size(); ++i) img.u8[i] = std::uint8_t((i * 7 + i / 5) & 255);

@@ -32,7 +32,7 @@ std::vector<core::UniformSettings> settingsFor(const Image& img) {
   using core::Rounding;
   const int maxBits = img.bitDepth();
   std::vector<core::UniformSettings> out;
-  for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Stochastic, Rounding::Seed})
+  for (Rounding r : {Rounding::Nearest, Rounding::Truncate, Rounding::Stochastic, Rounding::Seed, Rounding::Drop})
     for (int bits : {1, 3, maxBits}) {
       core::UniformSettings s;
       s.bits = bits;
@@ -57,6 +57,10 @@ std::vector<core::UniformSettings> settingsFor(const Image& img) {
   out.push_back(perChannel);
   perChannel.rounding = Rounding::Stochastic;
   out.push_back(perChannel);
+  perChannel.rounding = Rounding::Drop;
+  out.push_back(perChannel);
+  gray.rounding = Rounding::Drop;
+  out.push_back(gray);
   return out;
 }
 
@@ -79,6 +83,32 @@ TEST_CASE_METHOD(GpuFixture, "uniform quantizer: every mode, layout and depth eq
         CHECK(*gpu == cpu);
       }
     }
+}
+
+TEST_CASE_METHOD(GpuFixture, "uniform quantizer: bit dropping on every 8- and 16-bit value equals the CPU on both paths") {
+  UniformQuantizerGpu kernel(env());
+  Image img8 = Image::make(256, 1, 1, SampleType::U8);
+  for (std::uint32_t v = 0; v <= 255; ++v) img8.u8[v] = std::uint8_t(v);
+  Image img16 = Image::make(256, 256, 1, SampleType::U16);
+  for (std::uint32_t v = 0; v <= 65535; ++v) img16.u16[v] = std::uint16_t(v);
+  for (const Image* img : {&img8, &img16}) {
+    const int depth = img->bitDepth();
+    for (int bits = 1; bits <= depth; ++bits) {
+      core::UniformSettings s;
+      s.bits = bits;
+      s.rounding = core::Rounding::Drop;
+      const Image cpu = core::quantizeUniform(*img, s).value();
+      // The CPU itself against the integer shift, on the level grid of nearest.
+      const auto k = core::uniformConstants(bits, img->vmax());
+      for (std::uint32_t v = 0; v <= img->vmax(); ++v)
+        if (cpu.at(int(v % 256), int(v / 256), 0) != core::dequantizeCode(v >> (depth - bits), k, core::Rounding::Nearest))
+          FAIL("cpu: bits " << bits << " v " << v);
+      for (GpuPath path : {GpuPath::Compute, GpuPath::Fragment}) {
+        INFO(depth << "-bit, drop bits " << bits << " " << gpuPathName(path));
+        CHECK(kernel.quantize(*img, s, path).value() == cpu);
+      }
+    }
+  }
 }
 
 TEST_CASE_METHOD(GpuFixture, "uniform quantizer: a mid-size image, and grid-stride loops with one or three groups") {

@@ -117,6 +117,14 @@ TEST_CASE("settings round trip, and corrupt or foreign settings are ignored with
   CHECK(d == a.doc);
   CHECK(u.presenter);
   CHECK(u.open.concepts);
+  // Bit dropping is saved by name and restored.
+  a.doc.quant.rounding = core::Rounding::Drop;
+  const std::string dropText = settingsToJson(a);
+  CHECK(dropText.find("\"rounding\": \"drop\"") != std::string::npos);
+  AppState e;
+  CHECK(settingsFromJson(dropText, e).empty());
+  CHECK(e.doc.quant.rounding == core::Rounding::Drop);
+  CHECK(e.doc == a.doc);
 
   AppState c;
   CHECK(settingsFromJson("{not json", c) == "ignored the settings file: not QuantizationViz settings");
@@ -270,7 +278,7 @@ TEST_CASE("offscreen: GPU vs CPU finds no mismatch, on both GPU paths") {
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   Commands cmd;
   for (ComputePath path : {ComputePath::GpuCompute, ComputePath::GpuFragment})
-    for (auto rounding : {core::Rounding::Nearest, core::Rounding::Stochastic, core::Rounding::Seed}) {
+    for (auto rounding : {core::Rounding::Nearest, core::Rounding::Stochastic, core::Rounding::Seed, core::Rounding::Drop}) {
       cmd.edit("settings", [path, rounding](Document& d) {
         d.path = path;
         d.quant.rounding = rounding;
