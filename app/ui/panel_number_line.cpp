@@ -138,8 +138,8 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
     ImGui::EndTable();
   }
   for (const CheckedGridStatement& g : checkSeedGridStatements())
-    ImGui::TextColored(g.typo ? kBad : kGood, "%d-bit grid as the seed lists it: \"%s\": %s", g.statement.bits,
-                       g.statement.text, g.note.c_str());
+    ImGui::TextColored(g.typo ? kBad : kGood, "%d-bit grid as the seed lists it: \"%s\": %s: %s", g.statement.bits,
+                       g.statement.text, g.typo ? "typo" : "right", g.note.c_str());
 }
 
 }  // namespace qviz::ui

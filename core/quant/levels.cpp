@@ -258,7 +258,7 @@ std::vector<CheckedGridStatement> checkSeedGridStatements() {
       for (std::size_t k = 0; k < c.written.size(); ++k)
         if (std::count(c.written.begin(), c.written.begin() + std::ptrdiff_t(k), c.written[k]) == 1)
           why += "; " + num(c.written[k]) + " is listed twice";
-      c.note = "typo: " + why;
+      c.note = why;
     }
     out.push_back(c);
   }

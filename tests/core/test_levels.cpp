@@ -159,7 +159,7 @@ TEST_CASE("seed grids: the 3-bit list is right, the 2-bit list has a typo") {
   CHECK(g[1].typo);
   CHECK(g[1].written == std::vector<double>{1, -0.5, 0.5, 1});
   CHECK(g[1].expected == std::vector<double>{-1, -0.5, 0.5, 1});
-  CHECK(g[1].note == "typo: entry 1 reads 1 where the grid has -1; -1 is not listed; 1 is listed twice");
+  CHECK(g[1].note == "entry 1 reads 1 where the grid has -1; -1 is not listed; 1 is listed twice");
 }
 
 TEST_CASE("seed claims: every quoted string is in the seed document, verbatim") {
