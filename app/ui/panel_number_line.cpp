@@ -115,7 +115,7 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
     ImGui::TableSetupColumn("seed says");
     ImGui::TableSetupColumn("nearest");
     ImGui::TableSetupColumn("verdict");
-    ImGui::TableSetupColumn("why");
+    ImGui::TableSetupColumn("why", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
     for (const CheckedClaim& c : checkSeedClaims()) {
       ImGui::TableNextRow();
@@ -133,13 +133,15 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
       ImGui::TableSetColumnIndex(4);
       ImGui::TextColored(verdictColour(c.verdict), "%s", claimVerdictName(c.verdict));
       ImGui::TableSetColumnIndex(5);
-      ImGui::TextUnformatted(c.note.c_str());
+      ImGui::TextWrapped("%s", c.note.c_str());
     }
     ImGui::EndTable();
   }
+  ImGui::PushTextWrapPos(0.0f);
   for (const CheckedGridStatement& g : checkSeedGridStatements())
     ImGui::TextColored(g.typo ? kBad : kGood, "%d-bit grid as the seed lists it: \"%s\": %s: %s", g.statement.bits,
                        g.statement.text, g.typo ? "typo" : "right", g.note.c_str());
+  ImGui::PopTextWrapPos();
 }
 
 }  // namespace qviz::ui
