@@ -13,6 +13,7 @@ const std::vector<Subcommand>& subcommands() {
       {"lora", "train a LoRA delta on a frozen NF4 image base against the best rank-r delta", runLora},
       {"quantize-tensor", "quantize a .npy/.safetensors tensor (nf4, fp4, int, fp8, ggml) and write codes + stats", runQuantizeTensor},
       {"memory", "estimate training memory (full, LoRA, QLoRA) per component; --seed-table", runMemory},
+      {"number-line", "the seed document's number-line mappings, quoted verbatim, each with a verdict; --seed-claims", runNumberLine},
       {"workshop", "workshop exercises: init DIR (shaders + starters), check DIR [EXERCISE] against the solutions", runWorkshop},
   };
   return table;

@@ -29,5 +29,6 @@ int runLora(int argc, char** argv);
 int runQuantizeTensor(int argc, char** argv);
 int runMemory(int argc, char** argv);
 int runWorkshop(int argc, char** argv);
+int runNumberLine(int argc, char** argv);
 
 }  // namespace qviz::cli

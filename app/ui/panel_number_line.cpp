@@ -1,6 +1,6 @@
 // Number line: the levels of a grid in [-1, 1] (the seed document's grid without zero, symmetric
 // with zero, NF4, FP4), draggable example values showing where each lands and its error, and the
-// seed document's own claims checked against round-to-nearest.
+// seed document's ten mappings and its grid lists, quoted verbatim, each with a computed verdict.
 #include <imgui.h>
 
 #include <cmath>
@@ -106,14 +106,42 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
     ImGui::EndTable();
   }
   ImGui::Separator();
-  ImGui::TextUnformatted("What the seed document claimed, checked against round-to-nearest:");
-  for (const CheckedClaim& c : checkSeedClaims()) {
-    const bool wrong = c.documentWrong;
-    ImGui::TextColored(wrong ? ImVec4(1, 0.45f, 0.4f, 1) : ImVec4(0.6f, 0.9f, 0.6f, 1),
-                       "%s  %d bits, %s: %+.2f -> claimed %+.2f, nearest %+.2f%s", wrong ? "WRONG" : "right", c.claim.bits,
-                       levelGridName(c.claim.grid), c.claim.value, c.claim.claimed, c.nearest.level,
-                       c.nearest.tie ? " (a tie)" : "");
+  ImGui::TextUnformatted("What the seed document says (quoted as written), checked on its grid without zero:");
+  const ImVec4 kGood(0.6f, 0.9f, 0.6f, 1), kBad(1, 0.45f, 0.4f, 1), kTie(1, 0.8f, 0.4f, 1);
+  auto verdictColour = [&](ClaimVerdict v) { return v == ClaimVerdict::Right ? kGood : v == ClaimVerdict::Tie ? kTie : kBad; };
+  if (ImGui::BeginTable("seed claims", 6, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
+    ImGui::TableSetupColumn("bits");
+    ImGui::TableSetupColumn("value");
+    ImGui::TableSetupColumn("seed says");
+    ImGui::TableSetupColumn("nearest");
+    ImGui::TableSetupColumn("verdict");
+    ImGui::TableSetupColumn("why", ImGuiTableColumnFlags_WidthStretch);
+    ImGui::TableHeadersRow();
+    for (const CheckedClaim& c : checkSeedClaims()) {
+      ImGui::TableNextRow();
+      ImGui::TableSetColumnIndex(0);
+      ImGui::Text("%d", c.claim.bits);
+      ImGui::TableSetColumnIndex(1);
+      ImGui::TextUnformatted(c.claim.valueText);
+      ImGui::TableSetColumnIndex(2);
+      ImGui::Text("\"%s\"", c.claim.claimedText);
+      ImGui::TableSetColumnIndex(3);
+      if (c.tieOther)
+        ImGui::Text("%g or %g", c.nearest.level, *c.tieOther);
+      else
+        ImGui::Text("%g", c.nearest.level);
+      ImGui::TableSetColumnIndex(4);
+      ImGui::TextColored(verdictColour(c.verdict), "%s", claimVerdictName(c.verdict));
+      ImGui::TableSetColumnIndex(5);
+      ImGui::TextWrapped("%s", c.note.c_str());
+    }
+    ImGui::EndTable();
   }
+  ImGui::PushTextWrapPos(0.0f);
+  for (const CheckedGridStatement& g : checkSeedGridStatements())
+    ImGui::TextColored(g.typo ? kBad : kGood, "%d-bit grid as the seed lists it: \"%s\": %s: %s", g.statement.bits,
+                       g.statement.text, g.typo ? "typo" : "right", g.note.c_str());
+  ImGui::PopTextWrapPos();
 }
 
 }  // namespace qviz::ui

@@ -2,6 +2,7 @@
 // zero, the symmetric grid with zero, NF4, FP4), the nearest-level mapping of any value, and the
 // seed document's example values and claims checked against that mapping. Pure data, no drawing.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,19 +44,52 @@ struct ExampleMapping {
 // Each seed example value on one grid.
 Result<std::vector<ExampleMapping>> mapSeedExamples(LevelGrid g, int bits);
 
-// A mapping the seed document states (value -> level on a grid).
+// The seed document (tests/data/seeds/002_41507a2da57fd43f.txt, "Quantization range and levels")
+// states ten mappings, five values on its 3-bit and its 2-bit grid without zero. They are quoted
+// exactly as the seed writes them, typos included, and each is checked, never trusted.
 struct SeedClaim {
-  double value = 0;
   int bits = 0;
-  LevelGrid grid = LevelGrid::NoZero;
-  double claimed = 0;
+  double value = 0;
+  const char* valueText = "";    // the value as the seed writes it
+  const char* claimedText = "";  // the level the seed maps it to, verbatim
 };
+enum class ClaimVerdict : unsigned char {
+  Right,  // the claimed level is the nearest one
+  Wrong,  // another level is nearer
+  Tie,    // the value is halfway between two levels and the claim is one of them
+  Typo,   // the claimed text is not a level of the grid at all
+};
+const char* claimVerdictName(ClaimVerdict v);  // "right", "wrong", "tie", "typo"
+
 struct CheckedClaim {
   SeedClaim claim;
-  NearestLevel nearest;
-  bool documentWrong = false;  // claimed != nearest level
+  std::optional<double> claimedValue;  // the claimed text read as a number ("-1/2", "1 /2" included)
+  NearestLevel nearest;                // on levelGrid(NoZero, bits), ties away from zero
+  std::optional<double> tieOther;      // for a tie, the other of the two equally near levels
+  ClaimVerdict verdict = ClaimVerdict::Right;
+  std::string note;  // why, in one sentence
 };
-const std::vector<SeedClaim>& seedDocumentClaims();
+// Reads a seed number: a decimal ("-0.75", "-2.50") or a fraction ("-1/2"; spaces around the
+// slash allowed, as in the seed's "1 /2"). nullopt for anything else.
+std::optional<double> parseSeedNumber(const std::string& text);
+// The verdict of one claim on the seed's grid without zero at claim.bits.
+CheckedClaim checkSeedClaim(const SeedClaim& claim);
+const std::vector<SeedClaim>& seedDocumentClaims();  // the ten, 3-bit first, in the seed's order
 std::vector<CheckedClaim> checkSeedClaims();
+
+// The seed's own lists of its grids, verbatim, checked against levelGrid(NoZero, bits).
+struct SeedGridStatement {
+  int bits = 0;
+  const char* text = "";
+};
+struct CheckedGridStatement {
+  SeedGridStatement statement;
+  std::vector<double> written;   // the listed levels as read (an unreadable entry is NaN)
+  std::vector<double> expected;  // levelGrid(NoZero, bits)
+  bool typo = false;             // written != expected
+  std::string note;
+};
+const std::vector<SeedGridStatement>& seedGridStatements();  // 3-bit, then 2-bit
+std::vector<CheckedGridStatement> checkSeedGridStatements();
 
 }  // namespace qviz::core
