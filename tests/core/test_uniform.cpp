@@ -434,3 +434,25 @@ TEST_CASE("what keeps the mean: nearest on a flat area does not, over a ramp it 
   std::fill(big.u8.begin(), big.u8.end(), std::uint8_t(100));
   CHECK(mean(quantizeUniform(big, s).value()) == Approx(100.0).margin(0.5));
 }
+
+TEST_CASE("16-bit samples: the float32 contract, not exact rational rounding, from 11 bits up") {
+  // 33824 * 2047/65535 = 1056.500008 would round to 1057, but f32(33824) * f32(2047/65535) is
+  // exactly 1056.5, which rounds to even. CPU and GPU both compute the float32 formula.
+  CHECK(quantizeCode(33824, uniformConstants(11, 65535), Rounding::Nearest, Dither::None, 0, 0, 0, 0) == 1056);
+  // Over all 65536 values, bits 11..15: how many codes differ from exact floor / round of
+  // v (L-1) / 65535 (bit dropping, in integers, is exact at every depth).
+  const std::uint32_t floorDiffers[5] = {4, 0, 10, 15, 0};
+  const std::uint32_t roundDiffers[5] = {3, 3, 9, 21, 32};
+  for (int bits = 11; bits <= 15; ++bits) {
+    const auto k = uniformConstants(bits, 65535);
+    const std::uint64_t l1 = (1u << bits) - 1;
+    std::uint32_t f = 0, r = 0;
+    for (std::uint64_t v = 0; v <= 65535; ++v) {
+      f += quantizeCode(std::uint32_t(v), k, Rounding::Truncate, Dither::None, 0, 0, 0, 0) != v * l1 / 65535;
+      r += quantizeCode(std::uint32_t(v), k, Rounding::Nearest, Dither::None, 0, 0, 0, 0) != (2 * v * l1 + 65535) / 131070;
+    }
+    INFO("bits " << bits);
+    CHECK(f == floorDiffers[bits - 11]);
+    CHECK(r == roundDiffers[bits - 11]);
+  }
+}
