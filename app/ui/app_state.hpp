@@ -289,6 +289,12 @@ struct UiState {
   std::string weightsPathEdit;  // the weights panel's path field while it is being edited
   bool quitRequested = false;
   double now = 0;
+  // The tiling layout (ui/layout.hpp): re-applied when the open panels, the font scale or presenter
+  // mode change, or on View > Reset layout; a saved imgui.ini is kept at start.
+  bool resetLayout = false;
+  std::uint32_t laidOutPanels = 0xffffffffu;  // the open panels (bit i: panelTable()[i]) last laid out; all ones: never
+  float laidOutScale = 0.0f;
+  bool laidOutPresenter = false;
 };
 
 struct AppState {

@@ -34,8 +34,13 @@ core::Result<std::unique_ptr<HeadlessUi>> HeadlessUi::create(int width, int heig
   glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, h->m_color.id(), 0);
   if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
     return core::fail("cannot create an offscreen framebuffer for the UI");
-  h->m_imgui = ImGui::CreateContext();
-  ImGui::SetCurrentContext(h->m_imgui);
+  if (auto st = h->initImGui(); !st) return core::fail(st.error());
+  return h;
+}
+
+core::Status HeadlessUi::initImGui() {
+  m_imgui = ImGui::CreateContext();
+  ImGui::SetCurrentContext(m_imgui);
   ImGuiIO& io = ImGui::GetIO();
   io.IniFilename = nullptr;
   // As the explorer's window: keyboard navigation on, keys indexed by GLFW key code (tests press
@@ -52,12 +57,24 @@ core::Result<std::unique_ptr<HeadlessUi>> HeadlessUi::create(int width, int heig
       {ImGuiKey_Z, GLFW_KEY_Z},
   };
   for (const auto& [imguiKey, glfwKey] : keyMap) io.KeyMap[imguiKey] = glfwKey;
-  io.DisplaySize = ImVec2(float(width), float(height));
+  io.DisplaySize = ImVec2(float(m_width), float(m_height));
   ImGui::StyleColorsDark();
   ImGui::GetStyle().WindowRounding = 4;
   ImGui::GetStyle().FrameRounding = 3;
   if (!ImGui_ImplOpenGL3_Init("#version 330 core")) return core::fail("cannot initialise ImGui's OpenGL renderer");
-  return h;
+  m_appliedScale = -1;
+  return {};
+}
+
+core::Status HeadlessUi::restartImGui(const std::string& ini) {
+  if (auto st = m_session->context().makeCurrent(); !st) return st;
+  ImGui::SetCurrentContext(m_imgui);
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui::DestroyContext(m_imgui);
+  m_imgui = nullptr;
+  if (auto st = initImGui(); !st) return st;
+  if (!ini.empty()) ImGui::LoadIniSettingsFromMemory(ini.data(), ini.size());
+  return {};
 }
 
 HeadlessUi::~HeadlessUi() {
