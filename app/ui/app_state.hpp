@@ -293,8 +293,10 @@ struct UiState {
   // mode change, or on View > Reset layout; a saved imgui.ini is kept at start.
   bool resetLayout = false;
   std::uint32_t laidOutPanels = 0xffffffffu;  // the open panels (bit i: panelTable()[i]) last laid out; all ones: never
-  float laidOutScale = 0.0f;
+  float laidOutFont = 0.0f;  // the font size they were laid out with
   bool laidOutPresenter = false;
+  int presenterFeatured = -1;             // presenter mode: the panel (panelTable() index) beside the stage
+  std::uint32_t presenterCollapsed = 0;   // the panels laid out as collapsed title bars
 };
 
 struct AppState {

@@ -7,6 +7,7 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <ctime>
 #include <cstring>
@@ -269,27 +270,55 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
       slots.push_back(panelTable()[i].slot);
       openMask |= 1u << i;
     }
-  const std::vector<Rect> tiles = tilePanels(slots, work);
   // At start a saved layout wins (the tiles are only the first-use layout); afterwards the tiles
   // are applied whenever a panel opens or closes, the font or presenter mode changes, or on reset.
   const bool atStart = ui.laidOutPanels == 0xffffffffu;
-  const bool reflow = ui.resetLayout || (!atStart && (openMask != ui.laidOutPanels || ui.fontScale != ui.laidOutScale ||
-                                   ui.presenter != ui.laidOutPresenter));
+  const bool reflow = ui.resetLayout || (!atStart && (openMask != ui.laidOutPanels || ImGui::GetFontSize() != ui.laidOutFont ||
+                                                      ui.presenter != ui.laidOutPresenter));
+  // Presenter mode: a panel just opened from the menu is the one to show.
+  if (ui.presenter && !atStart)
+    if (const std::uint32_t opened = openMask & ~ui.laidOutPanels; opened) ui.presenterFeatured = std::countr_zero(opened);
   ui.laidOutPanels = openMask;
-  ui.laidOutScale = ui.fontScale;
+  ui.laidOutFont = ImGui::GetFontSize();  // the font in use: a new scale applies between frames
   ui.laidOutPresenter = ui.presenter;
   ui.resetLayout = false;
+  std::vector<PresenterTile> tiles;
+  if (ui.presenter) {
+    std::size_t featured = slots.size();
+    for (std::size_t i = 0, k = 0; i < panelTable().size(); ++i)
+      if (openMask >> i & 1) {
+        if (int(i) == ui.presenterFeatured) featured = k;
+        ++k;
+      }
+    tiles = tilePresenter(slots, work, featured, ImGui::GetFrameHeight());
+  } else {
+    for (const Rect& r : tilePanels(slots, work)) tiles.push_back({r, false});
+  }
+  if (reflow || atStart) ui.presenterCollapsed = 0;
   std::size_t tile = 0;
-  for (const auto& p : panelTable()) {
+  for (std::size_t i = 0; i < panelTable().size(); ++i) {
+    const PanelEntry& p = panelTable()[i];
     bool& open = ui.open.*(p.open);
     if (!open) continue;
-    const Rect r = tiles[tile++];
+    const PresenterTile t = tiles[tile++];
     const ImGuiCond cond = reflow ? ImGuiCond_Always : ImGuiCond_FirstUseEver;
-    ImGui::SetNextWindowPos(ImVec2(r.x, r.y), cond);
-    ImGui::SetNextWindowSize(ImVec2(r.w, r.h), cond);
+    ImGui::SetNextWindowPos(ImVec2(t.rect.x, t.rect.y), cond);
+    // A collapsed panel opens to the featured panel's size (the re-flow then puts it there).
+    ImGui::SetNextWindowSize(t.collapsed && tiles.size() > 1 ? ImVec2(t.rect.w, work.h * 0.5f) : ImVec2(t.rect.w, t.rect.h), cond);
+    ImGui::SetNextWindowCollapsed(t.collapsed, cond);
+    if (t.collapsed && reflow) ui.presenterCollapsed |= 1u << i;
     if (!reflow) repairPosition(p.title, work);
-    if (ImGui::Begin(p.title, &open)) p.draw(s, ui, cmd);
+    const bool expanded = ImGui::Begin(p.title, &open);
+    if (expanded) p.draw(s, ui, cmd);
     ImGui::End();
+    // Presenter mode: a click on a collapsed title bar features that panel.
+    if (expanded && (ui.presenterCollapsed >> i & 1)) {
+      ui.presenterCollapsed &= ~(1u << i);
+      if (ui.presenter) {
+        ui.presenterFeatured = int(i);
+        ui.resetLayout = true;
+      }
+    }
   }
   drawStatusBar(ui);
   drawHelp(ui);

@@ -69,4 +69,44 @@ std::vector<Rect> tilePanels(const std::vector<PanelSlot>& open, Rect work) {
   return out;
 }
 
+std::vector<PresenterTile> tilePresenter(const std::vector<PanelSlot>& open, Rect work, std::size_t featured,
+                                         float titleH) {
+  std::vector<PresenterTile> out(open.size());
+  if (open.empty()) return out;
+  std::size_t stage = open.size();
+  for (std::size_t i = 0; i < open.size() && stage == open.size(); ++i)
+    if (open[i] == PanelSlot::Main) stage = i;
+  for (std::size_t i = 0; i < open.size() && stage == open.size(); ++i)
+    if (open[i] == PanelSlot::Wide) stage = i;
+  if (featured >= open.size() || featured == stage) {
+    featured = open.size();
+    for (std::size_t i = 0; i < open.size() && featured == open.size(); ++i)
+      if (i != stage) featured = i;
+  }
+  Rect side = work;
+  if (stage < open.size()) {
+    if (featured == open.size()) {
+      out[stage].rect = work;
+      return out;
+    }
+    Rect left = work;
+    left.w = std::floor(work.w * 0.62f);
+    side.x = left.right();
+    side.w = work.right() - side.x;
+    out[stage].rect = left;
+  }
+  // The collapsed title bars at the bottom of the side column, the featured panel above them.
+  const std::size_t rest = open.size() - 1 - (stage < open.size() ? 1 : 0);
+  const float stripH = std::min(float(rest) * titleH, std::floor(side.h * 0.5f));
+  const float barH = rest ? std::floor(stripH / float(rest)) : 0.0f;
+  out[featured].rect = {side.x, side.y, side.w, side.h - barH * float(rest)};
+  float y = out[featured].rect.bottom();
+  for (std::size_t i = 0; i < open.size(); ++i)
+    if (i != stage && i != featured) {
+      out[i] = {{side.x, y, side.w, barH}, true};
+      y += barH;
+    }
+  return out;
+}
+
 }  // namespace qviz::ui

@@ -25,4 +25,15 @@ bool overlaps(const Rect& a, const Rect& b);
 // panels share the whole area as a grid.
 std::vector<Rect> tilePanels(const std::vector<PanelSlot>& open, Rect work);
 
+// Presenter mode: at most two panels large, the rest a click away. The stage (the first Main
+// panel, else the first Wide one) takes the left 62% at full height; the featured panel (index
+// into `open`; the first other one when it is not valid) the side column; every other open panel is
+// a collapsed title bar (`titleH` high) stacked under it: expanding one features it.
+struct PresenterTile {
+  Rect rect;               // for a collapsed panel, its title bar
+  bool collapsed = false;
+};
+std::vector<PresenterTile> tilePresenter(const std::vector<PanelSlot>& open, Rect work, std::size_t featured,
+                                         float titleH);
+
 }  // namespace qviz::ui

@@ -6,6 +6,8 @@
 #include <imgui_internal.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "ui/commands.hpp"
@@ -282,5 +284,92 @@ TEST_CASE("offscreen layout: panels opened from the menu are tiled, never on top
   s.ui.presenter = true;
   s.ui.fontScale = 2;
   frames(ui, s, cmd, 2);
+  checkTiled(s);
+}
+
+TEST_CASE("layout: presenter mode shows at most two panels large, the rest as title bars") {
+  const Rect work{0, 40, 1600, 960 - 40};
+  const auto& infos = panelInfos();
+  for (std::uint32_t mask = 1; mask < (1u << infos.size()); ++mask) {
+    std::vector<PanelSlot> slots;
+    for (std::size_t i = 0; i < infos.size(); ++i)
+      if (mask >> i & 1) slots.push_back(infos[i].slot);
+    for (std::size_t featured : {std::size_t(0), slots.size() - 1, std::size_t(99)}) {
+      const auto tiles = tilePresenter(slots, work, featured, 34);
+      REQUIRE(tiles.size() == slots.size());
+      std::size_t large = 0;
+      for (std::size_t i = 0; i < tiles.size(); ++i) {
+        INFO("panels " << mask << " featured " << featured << " tile " << i);
+        const Rect& r = tiles[i].rect;
+        CHECK(r.x >= work.x);
+        CHECK(r.y >= work.y);
+        CHECK(r.right() <= work.right());
+        CHECK(r.bottom() <= work.bottom());
+        if (tiles[i].collapsed) {
+          CHECK(r.h == 34);
+        } else {
+          ++large;
+          CHECK(r.w >= 600);
+          CHECK(r.h >= 450);
+        }
+        for (std::size_t j = i + 1; j < tiles.size(); ++j) CHECK(!overlaps(r, tiles[j].rect));
+      }
+      // Two with a panel on the stage (image, levels or QLoRA), else one.
+      const bool stage = std::count(slots.begin(), slots.end(), PanelSlot::Side) < std::ptrdiff_t(slots.size());
+      CHECK(large == (stage ? std::min<std::size_t>(2, slots.size()) : 1));
+    }
+  }
+  // Image, metrics, histograms: the image on the stage, the featured panel beside it.
+  const auto t = tilePresenter({PanelSlot::Main, PanelSlot::Side, PanelSlot::Side}, work, 2, 34);
+  CHECK(t[0].rect == Rect{0, 40, 992, 920});
+  CHECK(t[2].rect == Rect{992, 40, 608, 920 - 34});
+  CHECK(!t[2].collapsed);
+  CHECK(t[1].rect == Rect{992, 926, 608, 34});
+  CHECK(t[1].collapsed);
+}
+
+TEST_CASE("offscreen layout: presenter mode has its own layout; a click on a title bar features that panel") {
+  HeadlessUi& ui = layoutUi();
+  REQUIRE(ui.restartImGui().ok());
+  AppState s;
+  s.ui.synchronous = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  Commands cmd;
+  frames(ui, s, cmd, 2);
+  press(ui, s, cmd, GLFW_KEY_F5);
+  REQUIRE(s.ui.presenter);
+  frames(ui, s, cmd, 2);
+  checkTiled(s);
+  const ImGuiWindow* image = window("Image quantization");
+  const ImGuiWindow* metrics = window("Metrics");
+  const ImGuiWindow* histograms = window("Histograms");
+  CHECK(image->Size.x == std::floor(1600 * 0.62f));
+  CHECK(image->Pos.y == menuBottom());
+  CHECK(!image->Collapsed);
+  CHECK(!metrics->Collapsed);
+  CHECK(metrics->Size.y > 600);
+  CHECK(histograms->Collapsed);
+  // Open the histograms with a click on their title bar's arrow: they take the metrics' place.
+  const float titleH = ImGui::GetFrameHeight();
+  click(ui, s, cmd, histograms->Pos.x + ImGui::GetStyle().FramePadding.x + ImGui::GetFontSize() * 0.5f,
+        histograms->Pos.y + titleH * 0.5f);
+  frames(ui, s, cmd, 2);
+  CHECK(!histograms->Collapsed);
+  CHECK(histograms->Size.y > 600);
+  CHECK(metrics->Collapsed);
+  checkTiled(s);
+  // A panel opened from the menu in presenter mode is the one shown.
+  s.ui.open.weights = true;
+  frames(ui, s, cmd, 2);
+  CHECK(!window("Weights")->Collapsed);
+  CHECK(window("Weights")->Size.y > 600);
+  CHECK(histograms->Collapsed);
+  checkTiled(s);
+  // Back to the desktop layout: everything expanded and tiled again.
+  press(ui, s, cmd, GLFW_KEY_F5);
+  frames(ui, s, cmd, 2);
+  CHECK(!s.ui.presenter);
+  CHECK(!metrics->Collapsed);
+  CHECK(!histograms->Collapsed);
   checkTiled(s);
 }
