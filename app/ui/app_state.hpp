@@ -35,6 +35,18 @@ constexpr const char* computePathName(ComputePath p) {
   }
   return "?";
 }
+// The path control's label for what runs: `chosen` unless the user shader (which has no CPU
+// version) makes the CPU reference run on the GPU anyway.
+constexpr const char* computePathLabel(ComputePath chosen, bool userShaderOnGpu) {
+  switch (chosen) {
+    case ComputePath::GpuCompute: return "GPU compute";
+    case ComputePath::GpuFragment: return "GPU fragment";
+    case ComputePath::Cpu: return userShaderOnGpu ? "GPU (user shader)" : "CPU reference";
+  }
+  return "?";
+}
+// A printf format for a number of bits: "%d bit" for one, "%d bits" otherwise.
+constexpr const char* bitsFormat(int bits) { return bits == 1 ? "%d bit" : "%d bits"; }
 
 enum class ViewMode : std::uint8_t { SideBySide, Split, Error, Flicker };
 

@@ -373,3 +373,15 @@ TEST_CASE("offscreen layout: presenter mode has its own layout; a click on a tit
   CHECK(!histograms->Collapsed);
   checkTiled(s);
 }
+
+TEST_CASE("labels: one bit is singular, and the path control says where the user shader runs") {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, bitsFormat(1), 1);
+  CHECK(std::string(buf) == "1 bit");
+  std::snprintf(buf, sizeof buf, bitsFormat(2), 2);
+  CHECK(std::string(buf) == "2 bits");
+  CHECK(std::string(computePathLabel(ComputePath::Cpu, false)) == "CPU reference");
+  CHECK(std::string(computePathLabel(ComputePath::Cpu, true)) == "GPU (user shader)");
+  CHECK(std::string(computePathLabel(ComputePath::GpuCompute, true)) == "GPU compute");
+  CHECK(std::string(computePathLabel(ComputePath::GpuFragment, false)) == "GPU fragment");
+}
