@@ -294,7 +294,6 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
   } else {
     for (const Rect& r : tilePanels(slots, work)) tiles.push_back({r, false});
   }
-  if (reflow || atStart) ui.presenterCollapsed = 0;
   std::size_t tile = 0;
   for (std::size_t i = 0; i < panelTable().size(); ++i) {
     const PanelEntry& p = panelTable()[i];
@@ -306,19 +305,18 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
     // A collapsed panel opens to the featured panel's size (the re-flow then puts it there).
     ImGui::SetNextWindowSize(t.collapsed && tiles.size() > 1 ? ImVec2(t.rect.w, work.h * 0.5f) : ImVec2(t.rect.w, t.rect.h), cond);
     ImGui::SetNextWindowCollapsed(t.collapsed, cond);
-    if (t.collapsed && reflow) ui.presenterCollapsed |= 1u << i;
     if (!reflow) repairPosition(p.title, work);
     const bool expanded = ImGui::Begin(p.title, &open);
+    const bool collapsed = ImGui::IsWindowCollapsed();
     if (expanded) p.draw(s, ui, cmd);
     ImGui::End();
-    // Presenter mode: a click on a collapsed title bar features that panel.
-    if (expanded && (ui.presenterCollapsed >> i & 1)) {
-      ui.presenterCollapsed &= ~(1u << i);
-      if (ui.presenter) {
-        ui.presenterFeatured = int(i);
-        ui.resetLayout = true;
-      }
+    // Presenter mode: a click that expands a collapsed title bar features that panel.
+    const std::uint32_t bit = 1u << i;
+    if (ui.presenter && !reflow && !collapsed && (ui.presenterCollapsed & bit)) {
+      ui.presenterFeatured = int(i);
+      ui.resetLayout = true;
     }
+    ui.presenterCollapsed = collapsed ? ui.presenterCollapsed | bit : ui.presenterCollapsed & ~bit;
   }
   drawStatusBar(ui);
   drawHelp(ui);

@@ -372,6 +372,24 @@ TEST_CASE("offscreen layout: presenter mode has its own layout; a click on a tit
   CHECK(!metrics->Collapsed);
   CHECK(!histograms->Collapsed);
   checkTiled(s);
+  // Started in presenter mode (saved settings, no re-flow yet): the title bars work the same.
+  REQUIRE(ui.restartImGui().ok());
+  AppState p;
+  p.ui.synchronous = true;
+  p.ui.presenter = true;
+  p.ui.fontScale = 2;
+  p.doc.imagePath = s.doc.imagePath;
+  frames(ui, p, cmd, 2);
+  checkTiled(p);
+  const ImGuiWindow* h2 = window("Histograms");
+  REQUIRE(h2->Collapsed);
+  click(ui, p, cmd, h2->Pos.x + ImGui::GetStyle().FramePadding.x + ImGui::GetFontSize() * 0.5f,
+        h2->Pos.y + ImGui::GetFrameHeight() * 0.5f);
+  frames(ui, p, cmd, 2);
+  CHECK(!h2->Collapsed);
+  CHECK(h2->Size.y > 600);
+  CHECK(window("Metrics")->Collapsed);
+  checkTiled(p);
 }
 
 TEST_CASE("labels: one bit is singular, and the path control says where the user shader runs") {
