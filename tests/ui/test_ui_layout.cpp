@@ -328,7 +328,7 @@ TEST_CASE("layout: presenter mode shows at most two panels large, the rest as ti
   CHECK(t[1].collapsed);
 }
 
-TEST_CASE("offscreen layout: presenter mode has its own layout; a click on a title bar features that panel") {
+TEST_CASE("offscreen layout: presenter mode has its own layout, and a click on a title bar features that panel") {
   HeadlessUi& ui = layoutUi();
   REQUIRE(ui.restartImGui().ok());
   AppState s;
