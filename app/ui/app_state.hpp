@@ -35,6 +35,18 @@ constexpr const char* computePathName(ComputePath p) {
   }
   return "?";
 }
+// The path control's label for what runs: `chosen` unless the user shader (which has no CPU
+// version) makes the CPU reference run on the GPU anyway.
+constexpr const char* computePathLabel(ComputePath chosen, bool userShaderOnGpu) {
+  switch (chosen) {
+    case ComputePath::GpuCompute: return "GPU compute";
+    case ComputePath::GpuFragment: return "GPU fragment";
+    case ComputePath::Cpu: return userShaderOnGpu ? "GPU (user shader)" : "CPU reference";
+  }
+  return "?";
+}
+// A printf format for a number of bits: "%d bit" for one, "%d bits" otherwise.
+constexpr const char* bitsFormat(int bits) { return bits == 1 ? "%d bit" : "%d bits"; }
 
 enum class ViewMode : std::uint8_t { SideBySide, Split, Error, Flicker };
 
@@ -295,6 +307,14 @@ struct UiState {
   std::string weightsPathEdit;  // the weights panel's path field while it is being edited
   bool quitRequested = false;
   double now = 0;
+  // The tiling layout (ui/layout.hpp): re-applied when the open panels, the font scale or presenter
+  // mode change, or on View > Reset layout; a saved imgui.ini is kept at start.
+  bool resetLayout = false;
+  std::uint32_t laidOutPanels = 0xffffffffu;  // the open panels (bit i: panelTable()[i]) last laid out; all ones: never
+  float laidOutFont = 0.0f;  // the font size they were laid out with
+  bool laidOutPresenter = false;
+  int presenterFeatured = -1;             // presenter mode: the panel (panelTable() index) beside the stage
+  std::uint32_t presenterCollapsed = 0;   // the panels laid out as collapsed title bars
 };
 
 struct AppState {

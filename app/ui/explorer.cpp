@@ -309,7 +309,7 @@ int runExplorer(const ExplorerOptions& o) {
     const bool training = s.derived.qlora && (s.derived.qlora->running() || s.derived.qlora->busy());
     const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty() || training ||
                            s.derived.view.ssimPending || s.derived.view.gpuMetricsPending ||
-                           s.derived.view.cpuMetricsPending;
+                           s.derived.view.cpuMetricsPending || s.ui.resetLayout;  // a layout to apply
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
       else glfwWaitEventsTimeout(0.1);  // wakes to poll the shader files (a few stat calls, no frame)

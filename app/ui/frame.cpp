@@ -4,8 +4,10 @@
 
 #include <imgui.h>
 #include <imgui_impl_opengl3.h>
+#include <imgui_internal.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <ctime>
 #include <cstring>
@@ -15,6 +17,7 @@
 #include "ui/derived.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/keys.hpp"
+#include "ui/layout.hpp"
 #include "ui/panels.hpp"
 
 namespace qviz::ui {
@@ -71,11 +74,10 @@ bool isOpenable(const fs::path& p) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".tga";
 }
 
-// Panels that want the width of the main area: placed under the image panel (or instead of it).
-bool isWide(const char* name) { return !std::strcmp(name, "levels") || !std::strcmp(name, "qlora"); }
-
-void drawMenu(AppState& s, UiState& ui, Commands& cmd, const FrameHooks& hooks) {
-  if (!ImGui::BeginMainMenuBar()) return;
+// Returns the menu bar's bottom edge (its height follows the font, so presenter mode changes it).
+float drawMenu(AppState& s, UiState& ui, Commands& cmd, const FrameHooks& hooks) {
+  if (!ImGui::BeginMainMenuBar()) return ImGui::GetMainViewport()->Pos.y + ImGui::GetFrameHeight();
+  const float bottom = ImGui::GetWindowPos().y + ImGui::GetWindowSize().y;
   if (ImGui::BeginMenu("File")) {
     if (ImGui::MenuItem("Open...", "Ctrl+O")) ui.showFileBrowser = true;
     if (hooks.canOpenSystemDialog && ImGui::MenuItem("Open with the system dialog...")) hooks.openSystemDialog(hooks.user);
@@ -105,6 +107,8 @@ void drawMenu(AppState& s, UiState& ui, Commands& cmd, const FrameHooks& hooks) 
     if (ImGui::MenuItem("Larger font", "Ctrl+=")) ui.fontScale = std::min(4.0f, ui.fontScale * 1.25f);
     if (ImGui::MenuItem("Smaller font", "Ctrl+-")) ui.fontScale = std::max(0.5f, ui.fontScale / 1.25f);
     if (ImGui::MenuItem("Fit image", "F")) ui.zoom = ui.panX = ui.panY = 0;
+    ImGui::Separator();
+    if (ImGui::MenuItem("Reset layout")) ui.resetLayout = true;
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu("Panels")) {
@@ -118,6 +122,19 @@ void drawMenu(AppState& s, UiState& ui, Commands& cmd, const FrameHooks& hooks) 
   ImGui::SameLine(ImGui::GetWindowWidth() - ImGui::CalcTextSize(s.doc.imagePath.c_str()).x - 16);
   ImGui::TextDisabled("%s", s.doc.imagePath.c_str());
   ImGui::EndMainMenuBar();
+  return bottom;
+}
+
+// A saved or dragged window whose title bar is under the menu bar (or under the status bar) moves
+// back into the work area; its size and x are kept. Before Begin: the live window's position, or
+// the one imgui.ini gave it.
+void repairPosition(const char* title, const Rect& work) {
+  ImVec2 pos;
+  if (const ImGuiWindow* w = ImGui::FindWindowByName(title)) pos = w->Pos;
+  else if (const ImGuiWindowSettings* ws = ImGui::FindWindowSettings(ImHashStr(title))) pos = ImVec2(ws->Pos.x, ws->Pos.y);
+  else return;
+  const float lowest = std::max(work.y, work.bottom() - ImGui::GetFrameHeight());
+  if (pos.y < work.y || pos.y > lowest) ImGui::SetNextWindowPos(ImVec2(pos.x, std::clamp(pos.y, work.y, lowest)));
 }
 
 void drawStatusBar(UiState& ui) {
@@ -241,40 +258,65 @@ void drawExportDialog(UiState& ui, Commands& cmd) {
 void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
   UiState& ui = s.ui;
   handleShortcuts(s, ui, cmd);
-  drawMenu(s, ui, cmd, hooks);
-  // First-use layout (no imgui.ini yet): the image panel on the left, the levels grid under it,
-  // the other open panels stacked evenly in a right-hand column.
+  const float menuBottom = drawMenu(s, ui, cmd, hooks);
+  // The work area: below the menu bar, above the status bar.
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   const float statusH = ImGui::GetFrameHeight() + 4;
-  const float workH = vp->WorkSize.y - statusH;
-  int rightCount = 0, rightIndex = 0;
-  for (const auto& p : panelTable())
-    if (ui.open.*(p.open) && !isWide(p.name) && std::strcmp(p.name, "image") != 0) ++rightCount;
-  const float rightW = rightCount ? std::floor(vp->WorkSize.x * 0.36f) : 0.0f;
-  const float leftW = vp->WorkSize.x - rightW;
-  const bool levelsOpen = ui.open.levels || ui.open.qlora;
-  const bool imageOpen = ui.open.image;
-  for (const auto& p : panelTable()) {
+  const Rect work{vp->Pos.x, menuBottom, vp->Size.x, std::max(1.0f, vp->Pos.y + vp->Size.y - statusH - menuBottom)};
+  std::vector<PanelSlot> slots;
+  std::uint32_t openMask = 0;
+  for (std::size_t i = 0; i < panelTable().size(); ++i)
+    if (ui.open.*(panelTable()[i].open)) {
+      slots.push_back(panelTable()[i].slot);
+      openMask |= 1u << i;
+    }
+  // At start a saved layout wins (the tiles are only the first-use layout); afterwards the tiles
+  // are applied whenever a panel opens or closes, the font or presenter mode changes, or on reset.
+  const bool atStart = ui.laidOutPanels == 0xffffffffu;
+  const bool reflow = ui.resetLayout || (!atStart && (openMask != ui.laidOutPanels || ImGui::GetFontSize() != ui.laidOutFont ||
+                                                      ui.presenter != ui.laidOutPresenter));
+  // Presenter mode: a panel just opened from the menu is the one to show.
+  if (ui.presenter && !atStart)
+    if (const std::uint32_t opened = openMask & ~ui.laidOutPanels; opened) ui.presenterFeatured = std::countr_zero(opened);
+  ui.laidOutPanels = openMask;
+  ui.laidOutFont = ImGui::GetFontSize();  // the font in use: a new scale applies between frames
+  ui.laidOutPresenter = ui.presenter;
+  ui.resetLayout = false;
+  std::vector<PresenterTile> tiles;
+  if (ui.presenter) {
+    std::size_t featured = slots.size();
+    for (std::size_t i = 0, k = 0; i < panelTable().size(); ++i)
+      if (openMask >> i & 1) {
+        if (int(i) == ui.presenterFeatured) featured = k;
+        ++k;
+      }
+    tiles = tilePresenter(slots, work, featured, ImGui::GetFrameHeight());
+  } else {
+    for (const Rect& r : tilePanels(slots, work)) tiles.push_back({r, false});
+  }
+  std::size_t tile = 0;
+  for (std::size_t i = 0; i < panelTable().size(); ++i) {
+    const PanelEntry& p = panelTable()[i];
     bool& open = ui.open.*(p.open);
     if (!open) continue;
-    const std::string name = p.name;
-    ImVec2 pos, size;
-    if (name == "image") {
-      pos = vp->WorkPos;
-      size = ImVec2(leftW, levelsOpen ? std::floor(workH * 0.62f) : workH);
-    } else if (isWide(p.name)) {
-      const float top = imageOpen ? std::floor(workH * 0.62f) : 0.0f;
-      pos = ImVec2(vp->WorkPos.x, vp->WorkPos.y + top);
-      size = ImVec2(leftW, workH - top);
-    } else {
-      const float h = std::floor(workH / float(std::max(1, rightCount)));
-      pos = ImVec2(vp->WorkPos.x + leftW, vp->WorkPos.y + h * float(rightIndex++));
-      size = ImVec2(rightW, h);
-    }
-    ImGui::SetNextWindowPos(pos, ImGuiCond_FirstUseEver);
-    ImGui::SetNextWindowSize(size, ImGuiCond_FirstUseEver);
-    if (ImGui::Begin(p.title, &open)) p.draw(s, ui, cmd);
+    const PresenterTile t = tiles[tile++];
+    const ImGuiCond cond = reflow ? ImGuiCond_Always : ImGuiCond_FirstUseEver;
+    ImGui::SetNextWindowPos(ImVec2(t.rect.x, t.rect.y), cond);
+    // A collapsed panel opens to the featured panel's size (the re-flow then puts it there).
+    ImGui::SetNextWindowSize(t.collapsed && tiles.size() > 1 ? ImVec2(t.rect.w, work.h * 0.5f) : ImVec2(t.rect.w, t.rect.h), cond);
+    ImGui::SetNextWindowCollapsed(t.collapsed, cond);
+    if (!reflow) repairPosition(p.title, work);
+    const bool expanded = ImGui::Begin(p.title, &open);
+    const bool collapsed = ImGui::IsWindowCollapsed();
+    if (expanded) p.draw(s, ui, cmd);
     ImGui::End();
+    // Presenter mode: a click that expands a collapsed title bar features that panel.
+    const std::uint32_t bit = 1u << i;
+    if (ui.presenter && !reflow && !collapsed && (ui.presenterCollapsed & bit)) {
+      ui.presenterFeatured = int(i);
+      ui.resetLayout = true;
+    }
+    ui.presenterCollapsed = collapsed ? ui.presenterCollapsed | bit : ui.presenterCollapsed & ~bit;
   }
   drawStatusBar(ui);
   drawHelp(ui);

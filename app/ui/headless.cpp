@@ -5,7 +5,11 @@
 #include <imgui.h>
 #include <imgui_impl_opengl3.h>
 
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>  // key codes only: the explorer's shortcuts and ImGui 1.86's key map use them
+
 #include <algorithm>
+#include <utility>
 
 #include "ui/derived.hpp"
 #include "ui/frame.hpp"
@@ -30,16 +34,47 @@ core::Result<std::unique_ptr<HeadlessUi>> HeadlessUi::create(int width, int heig
   glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, h->m_color.id(), 0);
   if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
     return core::fail("cannot create an offscreen framebuffer for the UI");
-  h->m_imgui = ImGui::CreateContext();
-  ImGui::SetCurrentContext(h->m_imgui);
+  if (auto st = h->initImGui(); !st) return core::fail(st.error());
+  return h;
+}
+
+core::Status HeadlessUi::initImGui() {
+  m_imgui = ImGui::CreateContext();
+  ImGui::SetCurrentContext(m_imgui);
   ImGuiIO& io = ImGui::GetIO();
   io.IniFilename = nullptr;
-  io.DisplaySize = ImVec2(float(width), float(height));
+  // As the explorer's window: keyboard navigation on, keys indexed by GLFW key code (tests press
+  // them through io.KeysDown).
+  io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+  const std::pair<ImGuiKey_, int> keyMap[] = {
+      {ImGuiKey_Tab, GLFW_KEY_TAB},         {ImGuiKey_LeftArrow, GLFW_KEY_LEFT}, {ImGuiKey_RightArrow, GLFW_KEY_RIGHT},
+      {ImGuiKey_UpArrow, GLFW_KEY_UP},      {ImGuiKey_DownArrow, GLFW_KEY_DOWN}, {ImGuiKey_PageUp, GLFW_KEY_PAGE_UP},
+      {ImGuiKey_PageDown, GLFW_KEY_PAGE_DOWN}, {ImGuiKey_Home, GLFW_KEY_HOME},   {ImGuiKey_End, GLFW_KEY_END},
+      {ImGuiKey_Insert, GLFW_KEY_INSERT},   {ImGuiKey_Delete, GLFW_KEY_DELETE},  {ImGuiKey_Backspace, GLFW_KEY_BACKSPACE},
+      {ImGuiKey_Space, GLFW_KEY_SPACE},     {ImGuiKey_Enter, GLFW_KEY_ENTER},    {ImGuiKey_Escape, GLFW_KEY_ESCAPE},
+      {ImGuiKey_KeyPadEnter, GLFW_KEY_KP_ENTER}, {ImGuiKey_A, GLFW_KEY_A},       {ImGuiKey_C, GLFW_KEY_C},
+      {ImGuiKey_V, GLFW_KEY_V},             {ImGuiKey_X, GLFW_KEY_X},            {ImGuiKey_Y, GLFW_KEY_Y},
+      {ImGuiKey_Z, GLFW_KEY_Z},
+  };
+  for (const auto& [imguiKey, glfwKey] : keyMap) io.KeyMap[imguiKey] = glfwKey;
+  io.DisplaySize = ImVec2(float(m_width), float(m_height));
   ImGui::StyleColorsDark();
   ImGui::GetStyle().WindowRounding = 4;
   ImGui::GetStyle().FrameRounding = 3;
   if (!ImGui_ImplOpenGL3_Init("#version 330 core")) return core::fail("cannot initialise ImGui's OpenGL renderer");
-  return h;
+  m_appliedScale = -1;
+  return {};
+}
+
+core::Status HeadlessUi::restartImGui(const std::string& ini) {
+  if (auto st = m_session->context().makeCurrent(); !st) return st;
+  ImGui::SetCurrentContext(m_imgui);
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui::DestroyContext(m_imgui);
+  m_imgui = nullptr;
+  if (auto st = initImGui(); !st) return st;
+  if (!ini.empty()) ImGui::LoadIniSettingsFromMemory(ini.data(), ini.size());
+  return {};
 }
 
 HeadlessUi::~HeadlessUi() {

@@ -29,6 +29,9 @@ public:
                                 const std::function<void(int, ImGuiIO&)>& input = {});
   // The same frames without reading the picture back (the soak test).
   core::Status frames(AppState& s, Commands& cmd, int frames);
+  // A fresh ImGui context (no windows, no saved layout): the explorer's first start. `ini`, when
+  // given, is loaded as the imgui.ini of an earlier run.
+  core::Status restartImGui(const std::string& ini = {});
   // A new framebuffer size (a window resize).
   core::Status resize(int width, int height);
   int width() const { return m_width; }
@@ -41,6 +44,7 @@ public:
 
 private:
   HeadlessUi() = default;
+  core::Status initImGui();
   core::Status draw(AppState& s, Commands& cmd, int frames, const std::function<void(int, ImGuiIO&)>& input);
   std::unique_ptr<gpu::GpuSession> m_session;
   gpu::Framebuffer m_fbo;

@@ -4,6 +4,7 @@
 
 #include <GLFW/glfw3.h>
 #include <imgui.h>
+#include <imgui_internal.h>
 
 #include <algorithm>
 
@@ -27,9 +28,18 @@ const std::vector<Shortcut>& shortcuts() {
   return table;
 }
 
+bool textInputActive() {
+  // io.WantTextInput is last frame's answer; the active id with an input-text state is this one's
+  // (a field activated by a click in the previous frame). Not io.WantCaptureKeyboard: with keyboard
+  // navigation on it is true whenever a panel has focus, which silenced every shortcut after a click.
+  if (ImGui::GetIO().WantTextInput) return true;
+  const ImGuiID active = ImGui::GetActiveID();
+  return active != 0 && ImGui::GetInputTextState(active) != nullptr;
+}
+
 void handleShortcuts(const AppState& s, UiState& ui, Commands& cmd) {
   const ImGuiIO& io = ImGui::GetIO();
-  if (io.WantTextInput) return;
+  if (textInputActive()) return;
   const bool ctrl = io.KeyCtrl;
   auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
   if (ctrl && pressed(GLFW_KEY_O)) ui.showFileBrowser = true;
@@ -46,7 +56,7 @@ void handleShortcuts(const AppState& s, UiState& ui, Commands& cmd) {
   }
   if (ctrl && pressed(GLFW_KEY_Q)) ui.quitRequested = true;
   if (pressed(GLFW_KEY_F1)) ui.showHelp = !ui.showHelp;
-  if (ctrl || io.WantCaptureKeyboard) return;
+  if (ctrl || io.KeyAlt || io.KeySuper) return;
   const int maxBits = s.derived.image.empty() ? 8 : s.derived.image.bitDepth();
   for (int b = 1; b <= 8; ++b)
     if (pressed(GLFW_KEY_1 + b - 1) && b <= maxBits) cmd.edit("set bits", [b](Document& d) { d.quant.bits = b; });

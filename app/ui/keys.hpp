@@ -15,7 +15,11 @@ struct Shortcut {
 
 const std::vector<Shortcut>& shortcuts();
 
-// Reads ImGui's key state (only when no text field has focus) and queues commands.
+// True while a text field (InputText, the shader editor) is being edited: the one case in which
+// single-key shortcuts are typed text instead. Keyboard navigation and a focused panel do not count.
+bool textInputActive();
+
+// Reads ImGui's key state and queues commands; single keys are ignored while textInputActive().
 void handleShortcuts(const AppState& s, UiState& ui, Commands& cmd);
 
 }  // namespace qviz::ui

@@ -29,12 +29,12 @@ void controls(const AppState& s, Commands& cmd) {
   ImGui::PushItemWidth(ImGui::GetFontSize() * 14);
   if (!perChannel) {
     int bits = q.bits;
-    if (ImGui::SliderInt("bits", &bits, 1, maxBits, "%d bits"))
+    if (ImGui::SliderInt("bits", &bits, 1, maxBits, bitsFormat(bits)))
       cmd.edit("set bits", [bits](Document& d) { d.quant.bits = bits; });
   } else {
     for (int c = 0; c < 3; ++c) {
       int b = q.bitsFor(c);
-      if (ImGui::SliderInt(kChannelLabels[c], &b, 1, maxBits))
+      if (ImGui::SliderInt(kChannelLabels[c], &b, 1, maxBits, bitsFormat(b)))
         cmd.edit("set channel bits", [c, b](Document& d) { d.quant.channelBits[std::size_t(c)] = b; });
     }
   }
@@ -65,7 +65,14 @@ void controls(const AppState& s, Commands& cmd) {
   ImGui::SameLine();
   int path = int(s.doc.path);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
-  if (ImGui::Combo("path", &path, kPathLabels, 3)) cmd.edit("set path", [path](Document& d) { d.path = ComputePath(path); });
+  const bool userOnGpu = q.rounding == Rounding::User && s.derived.view.onGpu;
+  if (ImGui::BeginCombo("path", computePathLabel(s.doc.path, userOnGpu))) {
+    for (int i = 0; i < 3; ++i)
+      if (ImGui::Selectable(kPathLabels[i], i == path)) cmd.edit("set path", [i](Document& d) { d.path = ComputePath(i); });
+    ImGui::EndCombo();
+  }
+  if (userOnGpu && s.doc.path == ComputePath::Cpu && ImGui::IsItemHovered())
+    ImGui::SetTooltip("the user shader has no CPU version: it runs on the GPU whatever the path says");
   ImGui::PopItemWidth();
   if (q.rounding == Rounding::Seed)
     ImGui::TextColored(ImVec4(1, 0.75f, 0.3f, 1),
@@ -188,7 +195,7 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
       ImGui::EndGroup();
       ImGui::SameLine();
       ImGui::BeginGroup();
-      ImGui::Text("quantized: %d bits, %s", s.doc.quant.bits, roundingName(s.doc.quant.rounding));
+      ImGui::Text("quantized: %d bit%s, %s", s.doc.quant.bits, s.doc.quant.bits == 1 ? "" : "s", roundingName(s.doc.quant.rounding));
       auto b = imageView("quant", result, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
       ImGui::EndGroup();
       hovered = a.hoveredPixel ? a.hoveredPixel : b.hoveredPixel;

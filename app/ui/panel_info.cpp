@@ -5,17 +5,17 @@ namespace qviz::ui {
 
 const std::vector<PanelInfo>& panelInfos() {
   static const std::vector<PanelInfo> table = {
-      {"image", "Image quantization", &PanelOpen::image},
-      {"levels", "Levels grid", &PanelOpen::levels},
-      {"metrics", "Metrics", &PanelOpen::metrics},
-      {"histogram", "Histograms", &PanelOpen::histogram},
-      {"number-line", "Number line", &PanelOpen::numberLine},
-      {"compare", "GPU vs CPU", &PanelOpen::compare},
-      {"weights", "Weights", &PanelOpen::weights},
-      {"memory", "Memory", &PanelOpen::memory},
-      {"qlora", "QLoRA", &PanelOpen::qlora},
-      {"concepts", "Concepts", &PanelOpen::concepts},
-      {"shaders", "Shaders (live coding)", &PanelOpen::shaders},
+      {"image", "Image quantization", &PanelOpen::image, PanelSlot::Main},
+      {"levels", "Levels grid", &PanelOpen::levels, PanelSlot::Wide},
+      {"metrics", "Metrics", &PanelOpen::metrics, PanelSlot::Side},
+      {"histogram", "Histograms", &PanelOpen::histogram, PanelSlot::Side},
+      {"number-line", "Number line", &PanelOpen::numberLine, PanelSlot::Side},
+      {"compare", "GPU vs CPU", &PanelOpen::compare, PanelSlot::Side},
+      {"weights", "Weights", &PanelOpen::weights, PanelSlot::Side},
+      {"memory", "Memory", &PanelOpen::memory, PanelSlot::Side},
+      {"qlora", "QLoRA", &PanelOpen::qlora, PanelSlot::Wide},
+      {"concepts", "Concepts", &PanelOpen::concepts, PanelSlot::Side},
+      {"shaders", "Shaders (live coding)", &PanelOpen::shaders, PanelSlot::Side},
   };
   return table;
 }
