@@ -1,6 +1,7 @@
 // `qviz`: with a subcommand, the headless CLI; otherwise the explorer window.
 #include <cstdio>
 #include <cstdlib>
+#include <csignal>
 #include <cstring>
 #include <string>
 
@@ -51,6 +52,9 @@ bool parsePositive(const char* text, int& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that goes away (`qviz render ... --out /dev/stdout | head -c 8`) gives EPIPE and a
+  // message instead of killing the process with its temporary files still on disk.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc >= 2) {
     if (const auto* sub = qviz::cli::findSubcommand(argv[1])) return sub->run(argc - 1, argv + 1);
     if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {

@@ -149,7 +149,7 @@ Error OutputFile::failure(const std::string& why) {
 }
 
 Status OutputFile::write(const void* data, std::size_t size) {
-  if (m_fd < 0 || m_finished) return fail("cannot write " + m_shown + ": the output is closed");
+  if (m_fd < 0 || (m_finished && !m_stream)) return fail("cannot write " + m_shown + ": the output is closed");
   const auto* p = static_cast<const std::uint8_t*>(data);
   while (size > 0) {
     const ssize_t n = ::write(m_fd, p, size);
