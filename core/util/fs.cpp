@@ -260,6 +260,10 @@ Result<OutputFolder> OutputFolder::prepare(const std::string& dir) {
 OutputFolder::OutputFolder(OutputFolder&& o) noexcept { *this = std::move(o); }
 OutputFolder& OutputFolder::operator=(OutputFolder&& o) noexcept {
   if (this != &o) {
+    if (!m_stagingRoot.empty() && !m_committed) {
+      std::error_code ec;
+      fs::remove_all(m_stagingRoot, ec);
+    }
     m_dir = std::move(o.m_dir);
     m_stagingRoot = std::exchange(o.m_stagingRoot, {});
     m_finalRoot = std::move(o.m_finalRoot);
