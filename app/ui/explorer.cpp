@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "image/image_io.hpp"
+#include "gpu/shader_library.hpp"
 #include "ui/commands.hpp"
 #include "ui/derived.hpp"
 #include "ui/frame.hpp"
@@ -203,6 +204,32 @@ int runExplorer(const ExplorerOptions& o) {
   if (o.presenter) {
     s.ui.presenter = true;
     s.ui.fontScale = 2.0f;
+  }
+
+  // No output may be a file the explorer reads (the same file: device and inode, through links):
+  // the image, the shader folder (the user quantizer included), settings.json and imgui.ini.
+  {
+    std::vector<std::string> inputs = {s.doc.imagePath, configDir() + "/settings.json", configDir() + "/imgui.ini"};
+    const std::string shaders = o.shaderDir.empty() ? gpu::ShaderLibrary::defaultDir() : o.shaderDir;
+    std::size_t listed = 0;
+    for (auto it = fs::recursive_directory_iterator(shaders, ec); !ec && it != fs::recursive_directory_iterator() &&
+                                                                 ++listed < 4096;
+         it.increment(ec))
+      if (it->is_regular_file(ec)) inputs.push_back(it->path().string());
+    const std::pair<const char*, const std::string*> outputs[] = {{"--screenshot", &o.screenshot}, {"--json", &o.benchJson}};
+    for (const auto& [flag, out] : outputs) {
+      if (out->empty()) continue;
+      for (const auto& in : inputs)
+        if (core::samePath(in, *out)) {
+          std::fprintf(stderr, "qviz: error: %s %s is %s, which the explorer reads; refusing to overwrite it\n", flag,
+                       out->c_str(), in.c_str());
+          return 2;
+        }
+    }
+    if (!o.screenshot.empty() && !o.benchJson.empty() && core::samePath(o.screenshot, o.benchJson)) {
+      std::fprintf(stderr, "qviz: error: --screenshot and --json name the same file\n");
+      return 2;
+    }
   }
 
   const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
