@@ -206,15 +206,22 @@ int runQuantizeTensor(int argc, char** argv) {
   }
   const FormatStats stats = formatStats(x.data(), deq.data(), n, s);
 
-  if (!fs::is_directory(outDir, ec) && !fs::create_directories(outDir, ec) && !fs::is_directory(outDir, ec))
-    return badInput(kSub, "cannot create " + outDir + ": " + ec.message());
-
+  // Every file to a temporary (in a folder built under a temporary name when it is new), renamed
+  // only when all are complete: a failure leaves the previous outputs exactly as they were.
+  auto folder = OutputFolder::prepare(outDir);
+  if (!folder) return badInput(kSub, folder.error());
+  OutputSet outputs;
+  auto put = [&](const std::string& name, const Tensor& t) -> Status {
+    auto bytes = encodeNpy(t);
+    if (!bytes) return fail("cannot write " + folder->shownPath(name) + ": " + bytes.error());
+    return outputs.add(folder->stagingPath(name), bytes->data(), bytes->size(), folder->shownPath(name));
+  };
   const auto& shape = tensor->shape;
   auto writeU8 = [&](const std::string& name, const std::vector<std::size_t>& sh, const std::vector<std::uint8_t>& v) {
-    return writeNpy(pathOf(name), tensorFromBytes(sh, DType::U8, v.data(), v.size()));
+    return put(name, tensorFromBytes(sh, DType::U8, v.data(), v.size()));
   };
   auto writeF32 = [&](const std::string& name, const std::vector<std::size_t>& sh, const std::vector<float>& v) {
-    return writeNpy(pathOf(name), tensorFromFloats(sh, v.data(), v.size()));
+    return put(name, tensorFromFloats(sh, v.data(), v.size()));
   };
   std::vector<Status> writes;
   writes.push_back(writeU8("codes.npy", shape, q.codes));
@@ -251,7 +258,10 @@ int runQuantizeTensor(int argc, char** argv) {
   j["input_dtype"] = dtypeName(tensor->dtype);
   j["blocks"] = q.absmax.size();
   j["files"] = names;
-  if (auto st = writeFileAtomic(pathOf("summary.json"), j.dump(2) + "\n"); !st) return badInput(kSub, st.error());
+  if (auto st = outputs.add(folder->stagingPath("summary.json"), j.dump(2) + "\n", folder->shownPath("summary.json")); !st)
+    return badInput(kSub, st.error());
+  if (auto st = outputs.commit(); !st) return badInput(kSub, st.error());
+  if (auto st = folder->commit(); !st) return badInput(kSub, st.error());
   if (check) {
     if (mismatches) {
       std::fprintf(stderr, "qviz %s: check failed: %zu mismatches between the GPU (%s) and the CPU; first: %s\n", kSub,
