@@ -1,6 +1,7 @@
 // `qviz`: with a subcommand, the headless CLI; otherwise the explorer window.
 #include <cstdio>
 #include <cstdlib>
+#include <csignal>
 #include <cstring>
 #include <string>
 
@@ -24,7 +25,7 @@ void printUsage() {
   std::puts("  --screenshot OUT    render --frames frames (default 5), save the window as PNG, exit");
   std::puts("  --bench-ui          drive the bits slider and pan for --frames frames (default 300), print p50/p95/max");
   std::puts("  --json OUT          with --bench-ui: write the frame times as JSON");
-  std::puts("  --size WxH          window size (default 1600x1000)");
+  std::puts("  --size WxH          window size (default 1600x1000, at most 8192x8192)");
   std::puts("  --lora-steps N      with --panel qlora: train N steps before drawing (figures)");
   std::puts("  --shader-dir DIR    load shaders from DIR (e.g. a `qviz workshop init` folder); edits reload live");
   std::puts("  --rounding MODE     nearest, truncate, stochastic, seed, user (the user shader), or drop");
@@ -51,6 +52,9 @@ bool parsePositive(const char* text, int& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that goes away (`qviz render ... --out /dev/stdout | head -c 8`) gives EPIPE and a
+  // message instead of killing the process with its temporary files still on disk.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc >= 2) {
     if (const auto* sub = qviz::cli::findSubcommand(argv[1])) return sub->run(argc - 1, argv + 1);
     if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
@@ -94,9 +98,12 @@ int main(int argc, char** argv) {
       if (!parsePositive(argv[++i], o.loraSteps)) return usageError("--lora-steps takes a positive number");
     }
     else if (a == "--size" && hasValue) {
-      if (std::sscanf(argv[++i], "%dx%d", &o.width, &o.height) != 2 || o.width < 320 || o.height < 240 ||
-          o.width > 16384 || o.height > 16384)
+      if (std::sscanf(argv[++i], "%dx%d", &o.width, &o.height) != 2 || o.width < 320 || o.height < 240)
         return usageError("--size takes WxH, e.g. 1600x1000");
+      // A frame and its screenshot copies take about 12 bytes a pixel: 8192x8192 is 0.8 GB, 16384x16384 3+ GB.
+      if (o.width > 8192 || o.height > 8192)
+        return usageError("--size is at most 8192x8192 (the window and its screenshot would need " +
+                          std::to_string((std::uint64_t(o.width) * std::uint64_t(o.height) * 12) >> 20) + " MiB)");
     } else if (!a.empty() && a[0] == '-') return usageError("unknown option '" + a + "'");
     else if (o.imagePath.empty()) o.imagePath = a;
     else return usageError("more than one image given");

@@ -25,17 +25,17 @@ namespace fs = std::filesystem;
 constexpr int kMaxSide = 2048;  // the SVD of a larger base takes minutes: downscale first
 constexpr int kMaxSteps = 1000000;
 
-Status writeNpyPlanes(const std::string& path, const LoraPlanes& p) {
-  return writeNpy(path, tensorFromFloats({3, std::size_t(p.rows), std::size_t(p.cols)}, p.data.data(), p.size()));
+Tensor planesTensor(const LoraPlanes& p) {
+  return tensorFromFloats({3, std::size_t(p.rows), std::size_t(p.cols)}, p.data.data(), p.size());
 }
 
 // The three channels' matrices of one factor as a (3, rows, cols) float32 array.
-Status writeNpyFactor(const std::string& path, const std::array<LoraMatrix, 3>& m) {
+Tensor factorTensor(const std::array<LoraMatrix, 3>& m) {
   const std::size_t rows = std::size_t(m[0].rows()), cols = std::size_t(m[0].cols());
   std::vector<float> data;
   data.reserve(3 * rows * cols);
   for (const auto& x : m) data.insert(data.end(), x.data(), x.data() + x.size());
-  return writeNpy(path, tensorFromFloats({3, rows, cols}, data.data(), data.size()));
+  return tensorFromFloats({3, rows, cols}, data.data(), data.size());
 }
 
 std::string formatLoss(double v) {
@@ -181,8 +181,19 @@ int runLora(int argc, char** argv) {
   for (std::size_t i = 0; i < snap.lossHistory.size(); ++i)
     csv += std::to_string(i) + "," + formatLoss(snap.lossHistory[i]) + "\n";
 
-  fs::create_directories(outDir, ec);
-  if (ec || !fs::is_directory(outDir, ec)) return badInput("lora", "cannot create --out-dir " + outDir);
+  // Every file to a temporary, in a folder built under a temporary name when it is new: a failure
+  // leaves the outputs (and the absence of the folder) exactly as they were.
+  auto folder = OutputFolder::prepare(outDir);
+  if (!folder) return badInput("lora", folder.error());
+  OutputSet set;
+  auto put = [&](const std::string& name, const void* data, std::size_t size) {
+    return set.add(folder->stagingPath(name), data, size, folder->shownPath(name));
+  };
+  auto putNpy = [&](const std::string& name, const Tensor& tensor) -> Status {
+    auto bytes = encodeNpy(tensor);
+    if (!bytes) return fail("cannot write " + folder->shownPath(name) + ": " + bytes.error());
+    return put(name, bytes->data(), bytes->size());
+  };
   const std::vector<std::string> inputs = {basePath, targetPath};
   const std::pair<const char*, Image> pngs[] = {
       {"base_nf4.png", planesToImage(snap.frozenBase.planes)},
@@ -193,10 +204,12 @@ int runLora(int argc, char** argv) {
       {"merged_requantized.png", planesToImage(snap.mergedRequantized.planes)},
       {"merged_16bit.png", planesToImage(snap.merged16Bit.planes)},
   };
-  for (const auto& [name, img] : pngs)
-    if (auto st = savePng(img, (fs::path(outDir) / name).string(), inputs); !st) return badInput("lora", st.error());
-  const std::string dir = outDir + "/";
-  if (auto st = writeFileAtomic(dir + "loss.csv", csv); !st) return badInput("lora", st.error());
+  for (const auto& [name, img] : pngs) {
+    auto png = encodePng(img);
+    if (!png) return badInput("lora", "cannot write " + folder->shownPath(name) + ": " + png.error());
+    if (auto st = put(name, png->data(), png->size()); !st) return badInput("lora", st.error());
+  }
+  if (auto st = put("loss.csv", csv.data(), csv.size()); !st) return badInput("lora", st.error());
   if (dumpNpy) {
     std::array<LoraMatrix, 3> a, b;
     for (int c = 0; c < 3; ++c) {
@@ -207,12 +220,15 @@ int runLora(int argc, char** argv) {
                                        {"base_dequant.npy", &snap.frozenBase.planes},
                                        {"target.npy", &snap.target.planes},
                                        {"delta.npy", &snap.delta.planes}})
-      if (auto st = writeNpyPlanes(dir + name, *planes); !st) return badInput("lora", st.error());
-    if (auto st = writeNpyFactor(dir + "lora_A.npy", a); !st) return badInput("lora", st.error());
-    if (auto st = writeNpyFactor(dir + "lora_B.npy", b); !st) return badInput("lora", st.error());
+      if (auto st = putNpy(name, planesTensor(*planes)); !st) return badInput("lora", st.error());
+    if (auto st = putNpy("lora_A.npy", factorTensor(a)); !st) return badInput("lora", st.error());
+    if (auto st = putNpy("lora_B.npy", factorTensor(b)); !st) return badInput("lora", st.error());
   }
   // The summary last: its presence means the run's files are complete.
-  if (auto st = writeFileAtomic(dir + "summary.json", j.dump(2) + "\n"); !st) return badInput("lora", st.error());
+  const std::string summary = j.dump(2) + "\n";
+  if (auto st = put("summary.json", summary.data(), summary.size()); !st) return badInput("lora", st.error());
+  if (auto st = set.commit(); !st) return badInput("lora", st.error());
+  if (auto st = folder->commit(); !st) return badInput("lora", st.error());
   std::printf(
       "lora: %dx%d rank %d, %d steps: loss %.6g, SVD floor %.6g (gap %.3f%%), merged into NF4 %.6g, into the 16-bit "
       "weights %.6g\n",

@@ -2,11 +2,13 @@
 // format and write codes, packed nibbles, per-block constants, the dequantized tensor and a JSON
 // summary into a folder (atomically, never over existing files without --force, never the input).
 // --backend gpu runs the block-wise kernels on a headless GL context; --check compares with the CPU.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -151,6 +153,7 @@ int runQuantizeTensor(int argc, char** argv) {
   if (!tensor) return badInput(kSub, tensor.error());
   const std::vector<float> x = toFloat32(*tensor);
   const std::size_t n = x.size();
+  std::vector<std::uint8_t>().swap(tensor->bytes);  // only the float32 copy is used from here
 
   // The GPU: a headless context, or the CPU when auto cannot make one.
   std::unique_ptr<gpu::GpuSession> session;
@@ -180,7 +183,9 @@ int runQuantizeTensor(int argc, char** argv) {
 
   const auto t0 = std::chrono::steady_clock::now();
   QuantizedTensor q;
-  std::vector<float> deq(n);
+  // The CPU dequantizes block range by block range while writing dequant.npy (below), so the
+  // dequantized tensor is never whole in memory; the GPU returns it whole.
+  std::vector<float> deq(session ? n : 0);
   std::unique_ptr<gpu::BlockwiseQuantizerGpu> kernel;
   if (session) {
     kernel = std::make_unique<gpu::BlockwiseQuantizerGpu>(session->env());
@@ -192,7 +197,6 @@ int runQuantizeTensor(int argc, char** argv) {
     auto quantized = quantizeBlockwise(x.data(), n, s);
     if (!quantized) return badInput(kSub, what + quantized.error());
     q = std::move(*quantized);
-    dequantizeBlockwise(q, deq.data());
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::size_t mismatches = 0;
@@ -204,24 +208,71 @@ int runQuantizeTensor(int argc, char** argv) {
     dequantizeBlockwise(*cpu, cpuDeq.data());
     mismatches = countMismatches(*cpu, cpuDeq, q, deq, firstMismatch);
   }
-  const FormatStats stats = formatStats(x.data(), deq.data(), n, s);
 
-  if (!fs::is_directory(outDir, ec) && !fs::create_directories(outDir, ec) && !fs::is_directory(outDir, ec))
-    return badInput(kSub, "cannot create " + outDir + ": " + ec.message());
-
+  // Every file to a temporary (in a folder built under a temporary name when it is new), renamed
+  // only when all are complete: a failure leaves the previous outputs exactly as they were.
+  auto folder = OutputFolder::prepare(outDir);
+  if (!folder) return badInput(kSub, folder.error());
+  OutputSet outputs;
+  auto put = [&](const std::string& name, const Tensor& t) -> Status {
+    auto bytes = encodeNpy(t);
+    if (!bytes) return fail("cannot write " + folder->shownPath(name) + ": " + bytes.error());
+    return outputs.add(folder->stagingPath(name), bytes->data(), bytes->size(), folder->shownPath(name));
+  };
   const auto& shape = tensor->shape;
   auto writeU8 = [&](const std::string& name, const std::vector<std::size_t>& sh, const std::vector<std::uint8_t>& v) {
-    return writeNpy(pathOf(name), tensorFromBytes(sh, DType::U8, v.data(), v.size()));
+    return put(name, tensorFromBytes(sh, DType::U8, v.data(), v.size()));
   };
   auto writeF32 = [&](const std::string& name, const std::vector<std::size_t>& sh, const std::vector<float>& v) {
-    return writeNpy(pathOf(name), tensorFromFloats(sh, v.data(), v.size()));
+    return put(name, tensorFromFloats(sh, v.data(), v.size()));
   };
   std::vector<Status> writes;
   writes.push_back(writeU8("codes.npy", shape, q.codes));
   if (fourBit) writes.push_back(writeU8("packed.npy", {q.packed.size()}, q.packed));
   writes.push_back(writeF32("absmax.npy", {q.absmax.size()}, q.absmax));
   if (asym) writes.push_back(writeF32("zero_point.npy", {q.zeroPoint.size()}, q.zeroPoint));
-  writes.push_back(writeF32("dequant.npy", shape, deq));
+  FormatStats stats;
+  if (session) {
+    stats = formatStats(x.data(), deq.data(), n, s);
+    writes.push_back(writeF32("dequant.npy", shape, deq));
+  } else {
+    // Streamed: the same sums in the same order as formatStats, so the figures are identical.
+    auto file = outputs.open(folder->stagingPath("dequant.npy"), folder->shownPath("dequant.npy"));
+    if (!file) return badInput(kSub, file.error());
+    auto header = npyHeader(DType::F32, shape);
+    if (!header) return badInput(kSub, header.error());
+    if (auto st = (*file)->write(header->data(), header->size()); !st) return badInput(kSub, st.error());
+    const std::size_t bs = std::size_t(q.blocksize), chunk = std::size_t(1) << 20;  // a multiple of every blocksize
+    const std::vector<float>& scales = q.doubleQuant ? q.absmaxDq : q.absmax;
+    QuantizedTensor part;
+    part.format = q.format;
+    part.blocksize = q.blocksize;
+    std::vector<float> out;
+    double sumErr = 0.0, sumSig = 0.0, maxErr = 0.0;
+    for (std::size_t i0 = 0; i0 < n; i0 += chunk) {
+      const std::size_t m = std::min(chunk, n - i0), b0 = i0 / bs, nb = (m + bs - 1) / bs;
+      part.n = m;
+      part.codes.assign(q.codes.begin() + std::ptrdiff_t(i0), q.codes.begin() + std::ptrdiff_t(i0 + m));
+      part.absmax.assign(scales.begin() + std::ptrdiff_t(b0), scales.begin() + std::ptrdiff_t(b0 + nb));
+      if (asym) part.zeroPoint.assign(q.zeroPoint.begin() + std::ptrdiff_t(b0), q.zeroPoint.begin() + std::ptrdiff_t(b0 + nb));
+      out.resize(m);
+      dequantizeBlockwise(part, out.data());
+      for (std::size_t i = 0; i < m; ++i) {
+        const double e = double(out[i]) - double(x[i0 + i]);
+        sumErr += e * e;
+        sumSig += double(x[i0 + i]) * double(x[i0 + i]);
+        maxErr = std::max(maxErr, std::fabs(e));
+      }
+      if (auto st = (*file)->write(out.data(), m * sizeof(float)); !st) return badInput(kSub, st.error());
+    }
+    stats.bitsPerParam = bitsPerParam(s, n);
+    if (n) {
+      stats.mse = sumErr / double(n);
+      stats.rmse = std::sqrt(stats.mse);
+      stats.maxAbsError = maxErr;
+      stats.sqnrDb = sumErr == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(sumSig / sumErr);
+    }
+  }
   if (doubleQuant) {
     writes.push_back(writeU8("qabsmax.npy", {q.qabsmax.size()}, q.qabsmax));
     writes.push_back(writeF32("absmax2.npy", {q.absmax2.size()}, q.absmax2));
@@ -251,7 +302,10 @@ int runQuantizeTensor(int argc, char** argv) {
   j["input_dtype"] = dtypeName(tensor->dtype);
   j["blocks"] = q.absmax.size();
   j["files"] = names;
-  if (auto st = writeFileAtomic(pathOf("summary.json"), j.dump(2) + "\n"); !st) return badInput(kSub, st.error());
+  if (auto st = outputs.add(folder->stagingPath("summary.json"), j.dump(2) + "\n", folder->shownPath("summary.json")); !st)
+    return badInput(kSub, st.error());
+  if (auto st = outputs.commit(); !st) return badInput(kSub, st.error());
+  if (auto st = folder->commit(); !st) return badInput(kSub, st.error());
   if (check) {
     if (mismatches) {
       std::fprintf(stderr, "qviz %s: check failed: %zu mismatches between the GPU (%s) and the CPU; first: %s\n", kSub,

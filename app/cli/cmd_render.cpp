@@ -385,11 +385,16 @@ int runRender(int argc, char** argv) {
     }
     result = labelledFigure(tiles, text);
   }
-  if (auto st = savePng(result, out, {input}); !st) return badInput("render", st.error());
+  // The PNG and the metrics as one set: both appear, or neither changes.
+  auto png = encodePng(result);
+  if (!png) return badInput("render", "cannot write " + out + ": " + png.error());
+  OutputSet outputs;
+  if (auto st = outputs.add(out, png->data(), png->size()); !st) return badInput("render", st.error());
   if (!metricsPath.empty()) {
     const Json& doc = depths.size() > 1 ? metrics : metrics.front();
-    if (auto st = writeFileAtomic(metricsPath, doc.dump(2) + "\n"); !st) return badInput("render", st.error());
+    if (auto st = outputs.add(metricsPath, doc.dump(2) + "\n"); !st) return badInput("render", st.error());
   }
+  if (auto st = outputs.commit(); !st) return badInput("render", st.error());
   if (check) {
     if (!firstMismatch.empty()) {
       std::fprintf(stderr, "qviz render: check failed: %zu of %zu samples differ between the GPU (%s, %s path) and the CPU; first: %s\n",

@@ -110,12 +110,26 @@ core::Status initWorkshop(const std::string& dir, const std::string& shaderDir, 
   }
   for (const auto& [from, to] : plan)
     if (!fs::is_regular_file(from, ec)) return fail("the workshop assets are incomplete: " + from.string() + " is missing");
-  fs::create_directories(root, ec);
-  if (ec) return fail("cannot create " + dir + ": " + ec.message());
+  // The tree is built under a temporary name and renamed into place when complete, so a failure
+  // leaves no partial tree. An existing empty folder is replaced by the new one (and put back on
+  // a failure).
+  const bool existedEmpty = fs::exists(root, ec);
+  if (existedEmpty && !fs::remove(root, ec)) return fail("cannot create " + dir + ": " + ec.message());
+  auto folder = core::OutputFolder::prepare(dir);
+  auto restore = [&](core::Status st) {
+    if (existedEmpty) fs::create_directory(root, ec);
+    written.clear();
+    return st;
+  };
+  if (!folder) return restore(fail(folder.error()));
   for (const auto& [from, to] : plan) {
-    if (auto st = copyFile(from, root / to); !st) return st;
+    if (auto st = copyFile(from, folder->stagingPath(to)); !st) {
+      folder = core::OutputFolder();  // removes what was built
+      return restore(st);
+    }
     written.push_back(to);
   }
+  if (auto st = folder->commit(); !st) return restore(st);
   return {};
 }
 

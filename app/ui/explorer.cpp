@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "image/image_io.hpp"
+#include "gpu/shader_library.hpp"
 #include "ui/commands.hpp"
 #include "ui/derived.hpp"
 #include "ui/frame.hpp"
@@ -115,7 +116,21 @@ void installQuitSignals() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
-core::Status saveFramebuffer(int w, int h, const std::string& path) {
+// Every file the explorer reads: the image, the shader folder (the user quantizer included),
+// settings.json and imgui.ini. No output may be one of them.
+std::vector<std::string> explorerInputs(const AppState& s, const ExplorerOptions& o) {
+  std::vector<std::string> inputs = {s.doc.imagePath, configDir() + "/settings.json", configDir() + "/imgui.ini"};
+  const std::string shaders = o.shaderDir.empty() ? gpu::ShaderLibrary::defaultDir() : o.shaderDir;
+  std::error_code ec;
+  std::size_t listed = 0;
+  for (auto it = fs::recursive_directory_iterator(shaders, ec); !ec && it != fs::recursive_directory_iterator() &&
+                                                               ++listed < 4096;
+       it.increment(ec))
+    if (it->is_regular_file(ec)) inputs.push_back(it->path().string());
+  return inputs;
+}
+
+core::Status saveFramebuffer(int w, int h, const std::string& path, const std::vector<std::string>& inputs) {
   core::Image img = core::Image::make(w, h, 3, core::SampleType::U8);
   std::vector<std::uint8_t> rows(std::size_t(w) * std::size_t(h) * 3);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
@@ -123,7 +138,7 @@ core::Status saveFramebuffer(int w, int h, const std::string& path) {
   const std::size_t stride = std::size_t(w) * 3;
   for (int y = 0; y < h; ++y)
     std::copy_n(rows.data() + std::size_t(h - 1 - y) * stride, stride, img.u8.data() + std::size_t(y) * stride);
-  return core::savePng(img, path);
+  return core::savePng(img, path, inputs);
 }
 
 // --screenshot without a display: the same frames drawn offscreen on a headless EGL context.
@@ -203,6 +218,26 @@ int runExplorer(const ExplorerOptions& o) {
   if (o.presenter) {
     s.ui.presenter = true;
     s.ui.fontScale = 2.0f;
+  }
+
+  // No output may be a file the explorer reads (the same file: device and inode, through links):
+  // the image, the shader folder (the user quantizer included), settings.json and imgui.ini.
+  {
+    const std::vector<std::string> inputs = explorerInputs(s, o);
+    const std::pair<const char*, const std::string*> outputs[] = {{"--screenshot", &o.screenshot}, {"--json", &o.benchJson}};
+    for (const auto& [flag, out] : outputs) {
+      if (out->empty()) continue;
+      for (const auto& in : inputs)
+        if (core::samePath(in, *out)) {
+          std::fprintf(stderr, "qviz: error: %s %s is %s, which the explorer reads; refusing to overwrite it\n", flag,
+                       out->c_str(), in.c_str());
+          return 2;
+        }
+    }
+    if (!o.screenshot.empty() && !o.benchJson.empty() && core::samePath(o.screenshot, o.benchJson)) {
+      std::fprintf(stderr, "qviz: error: --screenshot and --json name the same file\n");
+      return 2;
+    }
   }
 
   const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
@@ -377,7 +412,7 @@ int runExplorer(const ExplorerOptions& o) {
     const bool lastScripted = scripted && frame >= totalFrames;
     if (!s.ui.pendingScreenshot.empty() || (lastScripted && !o.screenshot.empty())) {
       const std::string path = lastScripted && !o.screenshot.empty() ? o.screenshot : s.ui.pendingScreenshot;
-      const auto st = saveFramebuffer(fbw, fbh, path);
+      const auto st = saveFramebuffer(fbw, fbh, path, explorerInputs(s, o));
       if (lastScripted && !o.screenshot.empty() && !st) {
         std::fprintf(stderr, "qviz: error: %s\n", st.error().c_str());
         exitCode = 2;

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -131,13 +132,35 @@ std::string settingsFromJson(const std::string& text, Document& d, UiState& ui) 
   return ignored.empty() ? "" : "ignored invalid settings: " + ignored;
 }
 
+std::string setAside(const std::string& path) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm {};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  std::string aside = path + ".bad-" + stamp;
+  std::error_code ec;
+  for (int i = 2; fs::exists(fs::symlink_status(aside, ec)) && i < 100; ++i)
+    aside = path + ".bad-" + stamp + "-" + std::to_string(i);
+  // rename(2) moves the name: a link is set aside as a link, its target untouched.
+  if (::rename(path.c_str(), aside.c_str()) != 0) return "";
+  return aside;
+}
+
 std::string loadSettings(AppState& s) {
   const std::string path = configDir() + "/settings.json";
   std::error_code ec;
   if (!fs::exists(path, ec)) return "";
+  // A file that is not QuantizationViz settings at all is kept aside before fresh settings replace it.
+  auto asideNote = [&](const std::string& msg) {
+    if (!fs::is_regular_file(path, ec)) return msg;
+    const std::string aside = setAside(path);
+    return aside.empty() ? msg : msg + "; kept it as " + aside + " and starting from fresh settings";
+  };
   auto bytes = core::readFile(path, 1 << 20);
-  if (!bytes) return "ignored the settings file: " + bytes.error();
+  if (!bytes) return asideNote("ignored the settings file: " + bytes.error());
   const std::string msg = settingsFromJson(std::string(bytes->begin(), bytes->end()), s);
+  if (msg.rfind("ignored the settings file:", 0) == 0) return asideNote(msg + " (" + path + ")");
   return msg.empty() ? "" : msg + " (" + path + ")";
 }
 
@@ -223,12 +246,18 @@ std::string loadImguiIni(const std::string& path, std::string& text) {
   const std::string prefix = "ignored the window layout " + path + ": ";
   const std::string suffix = "; using the default layout";
   const auto size = fs::file_size(path, ec);
-  if (!ec && size > kMaxIniBytes)
-    return prefix + std::to_string(size) + " bytes, more than the limit of " + std::to_string(kMaxIniBytes) + suffix;
+  if (!ec && size > kMaxIniBytes) {
+    const std::string aside = setAside(path);
+    return prefix + std::to_string(size) + " bytes, more than the limit of " + std::to_string(kMaxIniBytes) + suffix +
+           (aside.empty() ? "" : "; kept it as " + aside);
+  }
   auto bytes = core::readFile(path, kMaxIniBytes);
   if (!bytes) return prefix + bytes.error() + suffix;
   std::string candidate(bytes->begin(), bytes->end());
-  if (std::string why = checkImguiIni(candidate); !why.empty()) return prefix + why + suffix;
+  if (std::string why = checkImguiIni(candidate); !why.empty()) {
+    const std::string aside = setAside(path);  // kept, before the layout is saved over it
+    return prefix + why + suffix + (aside.empty() ? "" : "; kept it as " + aside);
+  }
   text = std::move(candidate);
   return "";
 }

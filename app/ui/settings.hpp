@@ -10,6 +10,8 @@
 namespace qviz::ui {
 
 std::string configDir();  // created on demand
+// Renames a refused settings.json / imgui.ini to PATH.bad-YYYYMMDDTHHMMSSZ; returns the new name ("" when it failed).
+std::string setAside(const std::string& path);
 
 // Serialises / restores what a user would want back next time. Unknown or invalid fields are
 // skipped; returns a message describing what was ignored (empty if everything was read).

@@ -242,27 +242,24 @@ Result<Tensor> readNpy(const std::string& path, const NpyLimits& limits) {
   return t;
 }
 
-Result<std::vector<std::uint8_t>> encodeNpy(const Tensor& t) {
+Result<std::vector<std::uint8_t>> npyHeader(DType dtype, const std::vector<std::size_t>& shape) {
   const char* descr = nullptr;
-  switch (t.dtype) {
+  switch (dtype) {
     case DType::F32: descr = "<f4"; break;
     case DType::F16: descr = "<f2"; break;
     case DType::U8: descr = "|u1"; break;
     case DType::I8: descr = "|i1"; break;
     case DType::BF16: return fail("bfloat16 has no .npy dtype; convert to float32 first");
   }
-  if (t.bytes.size() != t.count() * dtypeSize(t.dtype))
-    return fail("tensor holds " + std::to_string(t.bytes.size()) + " bytes, its shape needs " +
-                std::to_string(t.count() * dtypeSize(t.dtype)));
   std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " +
-                       shapeString(t.shape) + ", }";
+                       shapeString(shape) + ", }";
   std::size_t prefix = 10;
   if (header.size() + 1 + prefix > 65535 + 10) prefix = 12;
   const std::size_t total = (prefix + header.size() + 1 + 63) / 64 * 64;
   header.append(total - prefix - header.size() - 1, ' ');
   header += '\n';
   std::vector<std::uint8_t> out;
-  out.reserve(total + t.bytes.size());
+  out.reserve(total);
   out.insert(out.end(), kMagic, kMagic + 6);
   out.push_back(prefix == 10 ? 1 : 2);
   out.push_back(0);
@@ -274,7 +271,16 @@ Result<std::vector<std::uint8_t>> encodeNpy(const Tensor& t) {
     out.push_back(std::uint8_t((len >> 24) & 0xff));
   }
   out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+  return out;
+}
+
+Result<std::vector<std::uint8_t>> encodeNpy(const Tensor& t) {
+  auto out = npyHeader(t.dtype, t.shape);
+  if (!out) return out;
+  if (t.bytes.size() != t.count() * dtypeSize(t.dtype))
+    return fail("tensor holds " + std::to_string(t.bytes.size()) + " bytes, its shape needs " +
+                std::to_string(t.count() * dtypeSize(t.dtype)));
+  out->insert(out->end(), t.bytes.begin(), t.bytes.end());
   return out;
 }
 

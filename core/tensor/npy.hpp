@@ -29,6 +29,8 @@ Result<Tensor> readNpy(const std::string& path, const NpyLimits& limits = {});
 // padded with spaces so the data starts at a multiple of 64 bytes. BF16 has no numpy dtype and
 // is refused.
 Result<std::vector<std::uint8_t>> encodeNpy(const Tensor& t);
+// The header alone (prefix, dict, padding), for writers that stream the data after it.
+Result<std::vector<std::uint8_t>> npyHeader(DType dtype, const std::vector<std::size_t>& shape);
 // Atomic write (writeFileAtomic).
 Status writeNpy(const std::string& path, const Tensor& t);
 

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -179,5 +181,166 @@ TEST_CASE("writing through a symbolic link replaces the file it points to, not t
   REQUIRE(writeFileAtomic(dir + "/dangling.json", "x").ok());
   CHECK(!fs::is_symlink(dir + "/dangling.json"));
   CHECK(readAll(dir + "/dangling.json") == "x");
+  fs::remove_all(dir);
+}
+
+// ---- Issue 15, item 1: what an output path may be -------------------------------------------------
+
+TEST_CASE("writers: a FIFO is written as a stream, and stays a FIFO", "[nothing-lost][writers]") {
+  const std::string dir = scratch("fifo");
+  const std::string fifo = dir + "/pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  std::string got;
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) _exit(writeFileAtomic(fifo, std::string(100000, 's')).ok() ? 0 : 1);
+  {
+    const int fd = ::open(fifo.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, std::size_t(n));
+    ::close(fd);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(got == std::string(100000, 's'));
+  struct stat st {};
+  REQUIRE(::lstat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK(listing(dir) == std::set<std::string>{"pipe"});
+  fs::remove_all(dir);
+}
+
+TEST_CASE("writers: /dev/stdout redirected with >> appends to the file, /dev/null is a stream", "[nothing-lost][writers]") {
+  const std::string dir = scratch("stdout");
+  const std::string log = dir + "/log";
+  REQUIRE(writeFileAtomic(log, "before\n").ok());
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_APPEND);
+    ::dup2(fd, 1);
+    const bool ok = writeFileAtomic("/dev/stdout", "one\n").ok() && writeFileAtomic("/dev/fd/1", "two\n").ok() &&
+                    writeFileAtomic("/proc/self/fd/1", "three\n").ok();
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(readAll(log) == "before\none\ntwo\nthree\n");
+  CHECK(writeFileAtomic("/dev/null", "gone").ok());
+  struct stat st {};
+  REQUIRE(::stat("/dev/null", &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+  // A link to a FIFO or a device is followed to it.
+  fs::create_symlink("/dev/null", dir + "/null-link");
+  CHECK(writeFileAtomic(dir + "/null-link", "x").ok());
+  CHECK(fs::is_symlink(dir + "/null-link"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("writers: a directory, a socket, a block device are refused, nothing changes", "[nothing-lost][writers]") {
+  const std::string dir = scratch("refused");
+  fs::create_directories(dir + "/folder");
+  const std::string sock = dir + "/sock";
+  {
+    const int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a {};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", sock.c_str());
+    REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    ::close(s);
+  }
+  const std::string tail = "; an output must be a new path, a regular file, a FIFO or a character device";
+  CHECK(errorOf(writeFileAtomic(dir + "/folder", "x")) == "cannot write " + dir + "/folder: it is a directory" + tail);
+  CHECK(errorOf(writeFileAtomic(sock, "x")) == "cannot write " + sock + ": it is a socket" + tail);
+  fs::create_symlink("folder", dir + "/folder-link");
+  CHECK(errorOf(writeFileAtomic(dir + "/folder-link", "x")) == "cannot write " + dir + "/folder-link: it is a directory" + tail);
+  for (const char* blk : {"/dev/loop0", "/dev/sda", "/dev/vda", "/dev/nvme0n1"}) {
+    struct stat st {};
+    if (::stat(blk, &st) == 0 && S_ISBLK(st.st_mode)) {
+      CHECK(errorOf(writeFileAtomic(blk, "x")) == std::string("cannot write ") + blk + ": it is a block device" + tail);
+      break;
+    }
+  }
+  fs::create_symlink("loop", dir + "/loop");
+  CHECK(errorOf(writeFileAtomic(dir + "/loop", "x")) == "cannot write " + dir + "/loop: too many levels of symbolic links");
+  CHECK(listing(dir) == std::set<std::string>{"folder", "folder-link", "loop", "sock"});
+  CHECK(fs::is_empty(dir + "/folder"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("writers: a chain of links is followed, the file is replaced beside itself", "[nothing-lost][writers]") {
+  const std::string dir = scratch("chain");
+  fs::create_directories(dir + "/a/b");
+  REQUIRE(writeFileAtomic(dir + "/a/b/real.json", "old").ok());
+  fs::create_symlink("b/real.json", dir + "/a/mid.json");
+  fs::create_symlink("a/mid.json", dir + "/top.json");
+  REQUIRE(writeFileAtomic(dir + "/top.json", "new").ok());
+  CHECK(fs::is_symlink(dir + "/top.json"));
+  CHECK(fs::is_symlink(dir + "/a/mid.json"));
+  CHECK(readAll(dir + "/a/b/real.json") == "new");
+  CHECK(listing(dir + "/a/b") == std::set<std::string>{"real.json"});
+  fs::remove_all(dir);
+}
+
+// ---- Issue 15, item 5: sets of outputs and new folders appear together or not at all -------------
+
+TEST_CASE("writers: an output set that fails part way leaves every file as it was", "[nothing-lost][writers]") {
+  const std::string dir = scratch("set");
+  REQUIRE(writeFileAtomic(dir + "/a.txt", "old a").ok());
+  fs::create_directories(dir + "/ro");
+  REQUIRE(writeFileAtomic(dir + "/ro/b.txt", "old b").ok());
+  {
+    OutputSet set;
+    REQUIRE(set.add(dir + "/a.txt", "new a").ok());
+    REQUIRE(set.add(dir + "/new.txt", "new").ok());
+    // Then the third cannot be written: a directory.
+    CHECK(!set.add(dir + "/ro", "x").ok());
+  }  // not committed
+  CHECK(readAll(dir + "/a.txt") == "old a");
+  CHECK(listing(dir) == std::set<std::string>{"a.txt", "ro"});
+  {
+    OutputSet set;
+    REQUIRE(set.add(dir + "/a.txt", "new a").ok());
+    auto f = set.open(dir + "/ro/b.txt");
+    REQUIRE(f.ok());
+    REQUIRE((*f)->write("new b").ok());
+    REQUIRE(set.commit().ok());
+  }
+  CHECK(readAll(dir + "/a.txt") == "new a");
+  CHECK(readAll(dir + "/ro/b.txt") == "new b");
+  CHECK(listing(dir) == std::set<std::string>{"a.txt", "ro"});
+  fs::remove_all(dir);
+}
+
+TEST_CASE("writers: a new output folder is built under a temporary name and appears whole", "[nothing-lost][writers]") {
+  const std::string dir = scratch("folder");
+  {
+    auto f = OutputFolder::prepare(dir + "/x/y/out");
+    REQUIRE(f.ok());
+    CHECK(f->isNew());
+    CHECK(f->shownPath("a.txt") == dir + "/x/y/out/a.txt");
+    REQUIRE(writeFileAtomic(f->stagingPath("a.txt"), "a").ok());
+    CHECK(!fs::exists(dir + "/x"));
+  }  // dropped: nothing left
+  CHECK(fs::is_empty(dir));
+  {
+    auto f = OutputFolder::prepare(dir + "/x/y/out");
+    REQUIRE(f.ok());
+    OutputSet set;
+    REQUIRE(set.add(f->stagingPath("a.txt"), "a", f->shownPath("a.txt")).ok());
+    REQUIRE(set.commit().ok());
+    REQUIRE(f->commit().ok());
+  }
+  CHECK(readAll(dir + "/x/y/out/a.txt") == "a");
+  CHECK(listing(dir) == std::set<std::string>{"x"});
+  // An existing folder is written in place; a file in the way is refused.
+  auto again = OutputFolder::prepare(dir + "/x/y/out");
+  REQUIRE(again.ok());
+  CHECK(!again->isNew());
+  CHECK(again->stagingPath("a.txt") == dir + "/x/y/out/a.txt");
+  CHECK(OutputFolder::prepare(dir + "/x/y/out/a.txt").error() == dir + "/x/y/out/a.txt exists and is not a folder");
   fs::remove_all(dir);
 }

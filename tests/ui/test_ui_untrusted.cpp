@@ -100,13 +100,14 @@ TEST_CASE("imgui.ini: ImGui's own layout is accepted, binary, foreign, oversized
   CHECK(loadImguiIni(dir + "/good.ini", text).empty());
   CHECK(text == written);
   writeText(dir + "/hostile.ini", "[Table][0x12345678,-5]\n");
-  CHECK(loadImguiIni(dir + "/hostile.ini", text) ==
-        "ignored the window layout " + dir + "/hostile.ini: damaged table entry (line 1); using the default layout");
+  CHECK(loadImguiIni(dir + "/hostile.ini", text).rfind(
+            "ignored the window layout " + dir + "/hostile.ini: damaged table entry (line 1); using the default layout; kept it as " +
+            dir + "/hostile.ini.bad-", 0) == 0);
   CHECK(text.empty());
   writeText(dir + "/huge.ini", std::string(2 << 20, '\n'));
-  CHECK(loadImguiIni(dir + "/huge.ini", text) == "ignored the window layout " + dir +
+  CHECK(loadImguiIni(dir + "/huge.ini", text).rfind("ignored the window layout " + dir +
                                                      "/huge.ini: 2097152 bytes, more than the limit of 1048576; "
-                                                     "using the default layout");
+                                                     "using the default layout; kept it as " + dir + "/huge.ini.bad-", 0) == 0);
   CHECK(text.empty());
   fs::remove_all(dir);
 }
@@ -136,9 +137,57 @@ TEST_CASE("settings.json: wrong types, wrapped integers, deep nesting and huge f
   ::setenv("XDG_CONFIG_HOME", dir.c_str(), 1);
   writeText(configDir() + "/settings.json", std::string(2 << 20, ' '));
   AppState t;
-  CHECK(loadSettings(t) == "ignored the settings file: cannot read " + dir +
-                               "/qviz/settings.json: file is 2097152 bytes, more than the limit of 1048576");
+  CHECK(loadSettings(t).rfind("ignored the settings file: cannot read " + dir +
+                               "/qviz/settings.json: file is 2097152 bytes, more than the limit of 1048576; kept it as " +
+                               dir + "/qviz/settings.json.bad-", 0) == 0);
   CHECK(t.doc == Document{});
+  if (old) ::setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
+  else ::unsetenv("XDG_CONFIG_HOME");
+  fs::remove_all(dir);
+}
+
+// Issue 15, item 7: a refused settings.json or imgui.ini is kept aside, byte for byte, before fresh
+// settings are written over its name; the notice names the copy.
+TEST_CASE("settings.json and imgui.ini that are refused are kept as NAME.bad-TIME, the notice says so", "[untrusted]") {
+  const std::string dir = scratch("aside");
+  const char* old = std::getenv("XDG_CONFIG_HOME");
+  const std::string saved = old ? old : "";
+  ::setenv("XDG_CONFIG_HOME", dir.c_str(), 1);
+  const std::string settings = configDir() + "/settings.json", ini = configDir() + "/imgui.ini";
+  const std::string foreign = "{\"editor.fontSize\": 14}\n";  // another program's settings.json
+  writeText(settings, foreign);
+  AppState t;
+  const std::string msg = loadSettings(t);
+  const std::string head = "ignored the settings file: not QuantizationViz settings (" + settings + "); kept it as ";
+  REQUIRE(msg.rfind(head, 0) == 0);
+  const std::string aside = msg.substr(head.size(), msg.find(" and starting") - head.size());
+  CHECK(aside.rfind(settings + ".bad-", 0) == 0);
+  CHECK(aside.size() == settings.size() + 5 + 16);  // .bad-YYYYMMDDTHHMMSSZ
+  CHECK(msg == head + aside + " and starting from fresh settings");
+  std::ifstream in(aside, std::ios::binary);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == foreign);
+  CHECK(!fs::exists(settings));
+  CHECK(saveSettings(t).empty());  // fresh settings under the old name, the copy untouched
+  CHECK(fs::exists(settings));
+  CHECK(fs::file_size(aside) == foreign.size());
+  // A second refused file the same second gets its own name.
+  writeText(settings, foreign);
+  AppState u;
+  const std::string again = loadSettings(u);
+  CHECK(again.find(aside + "-2 and starting") != std::string::npos);
+  CHECK(again.find(settings + ".bad-") != std::string::npos);
+  // imgui.ini: binary junk.
+  writeText(ini, std::string("\x7f" "ELF\x02\x01", 6));
+  std::string text;
+  const std::string imsg = loadImguiIni(ini, text);
+  CHECK(imsg.find("; using the default layout; kept it as " + ini + ".bad-") != std::string::npos);
+  CHECK(!fs::exists(ini));
+  CHECK(text.empty());
+  // Partly invalid settings are not set aside: the valid keys are used and saved back.
+  writeText(settings, R"({"format":"qviz-settings","bits":99})");
+  AppState v;
+  CHECK(loadSettings(v) == "ignored invalid settings: bits (" + settings + ")");
+  CHECK(fs::exists(settings));
   if (old) ::setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
   else ::unsetenv("XDG_CONFIG_HOME");
   fs::remove_all(dir);
