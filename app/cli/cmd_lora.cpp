@@ -177,7 +177,8 @@ int runLora(int argc, char** argv) {
     csv += std::to_string(i) + "," + formatLoss(snap.lossHistory[i]) + "\n";
 
   fs::create_directories(outDir, ec);
-  if (ec || !fs::is_directory(outDir, ec)) return badInput("lora", "cannot create --out-dir " + outDir);
+  if (std::error_code isDir; ec || !fs::is_directory(outDir, isDir))
+    return badInput("lora", "cannot create --out-dir " + outDir + ": " + (ec ? ec : isDir).message());
   const std::vector<std::string> inputs = {basePath, targetPath};
   const std::pair<const char*, Image> pngs[] = {
       {"base_nf4.png", planesToImage(snap.frozenBase.planes)},

@@ -206,8 +206,12 @@ int runQuantizeTensor(int argc, char** argv) {
   }
   const FormatStats stats = formatStats(x.data(), deq.data(), n, s);
 
-  if (!fs::is_directory(outDir, ec) && !fs::create_directories(outDir, ec) && !fs::is_directory(outDir, ec))
-    return badInput(kSub, "cannot create " + outDir + ": " + ec.message());
+  // The reason is the one create_directories gave (is_directory would overwrite it with ENOENT).
+  if (!fs::is_directory(outDir, ec)) {
+    std::error_code created;
+    if (!fs::create_directories(outDir, created) && !fs::is_directory(outDir, ec))
+      return badInput(kSub, "cannot create " + outDir + ": " + (created ? created.message() : ec.message()));
+  }
 
   const auto& shape = tensor->shape;
   auto writeU8 = [&](const std::string& name, const std::vector<std::size_t>& sh, const std::vector<std::uint8_t>& v) {

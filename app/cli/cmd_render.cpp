@@ -230,14 +230,17 @@ int runRender(int argc, char** argv) {
       const std::string dir = shaderDir.empty() ? gpu::ShaderLibrary::defaultDir() : shaderDir;
       userFile = (std::filesystem::path(dir) / gpu::kUserQuantizerFile).lexically_normal().string();
     }
-    std::ifstream in(userFile, std::ios::binary);
-    std::error_code ec;
-    if (!in || std::filesystem::is_directory(userFile, ec))
-      return badInput("render", "cannot read the user quantizer " + userFile +
+    // Bounded and regular files only, like #include and the explorer: /dev/zero, a FIFO or a link
+    // to either is refused at once instead of read forever or waited on.
+    auto bytes = readFile(userFile, gpu::kMaxUserShaderBytes);
+    if (!bytes) {
+      std::string why = bytes.error();  // "cannot read PATH: why" or "cannot open PATH: why"
+      if (const auto at = why.find(userFile + ": "); at != std::string::npos) why = why.substr(at + userFile.size() + 2);
+      return badInput("render", "cannot read the user quantizer " + userFile + ": " + why +
                                 (userShader.empty() ? " (qviz workshop init DIR makes a shader folder with one)" : ""));
-    std::stringstream text;
-    text << in.rdbuf();
-    auto values = parseUniforms(uniformItems, gpu::parseAnnotations(text.str(), userFile), userFile);
+    }
+    const std::string text(bytes->begin(), bytes->end());
+    auto values = parseUniforms(uniformItems, gpu::parseAnnotations(text, userFile), userFile);
     if (!values) return badInput("render", values.error());
     userSettings.values = std::move(*values);
   }

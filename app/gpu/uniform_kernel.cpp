@@ -100,8 +100,6 @@ std::string resolveShaderPath(const ShaderLibrary& lib, const std::string& file)
 }
 
 namespace {
-// User shaders are small; anything larger than this is not one.
-constexpr std::uint64_t kMaxUserShaderBytes = 1 << 20;
 std::optional<std::string> readSmallFile(const std::string& path) {
   auto bytes = core::readFile(path, kMaxUserShaderBytes);
   if (!bytes) return std::nullopt;
