@@ -184,10 +184,26 @@ TEST_CASE("tensor headers declaring more than the memory budget are refused befo
         "t.npy: shape (1099511627776,) of float32 needs 4 TiB, over the memory budget of 4 GiB");
   const auto wrap = npy("(4294967296, 4294967296, 2)");  // 2^65 elements
   CHECK(parseNpy(wrap.data(), wrap.size(), "t.npy").error() ==
-        "t.npy: shape (4294967296, 4294967296, 2) of float32 has more bytes than 64 bits can count");
+        "t.npy: shape (4294967296, 4294967296, 2) of float32 is larger than numpy allows: it needs more than 2^63 - 1 bytes");
   const auto bytesWrap = npy("(4611686018427387904,)");  // 2^62 elements fit, 2^64 bytes do not
   CHECK(parseNpy(bytesWrap.data(), bytesWrap.size(), "t.npy").error() ==
-        "t.npy: shape (4611686018427387904,) of float32 has more bytes than 64 bits can count");
+        "t.npy: shape (4611686018427387904,) of float32 is larger than numpy allows: it needs more than 2^63 - 1 bytes");
+
+  // Issue 15.8: zero-size shapes numpy refuses (numpy 1.24: "array is too big") were accepted.
+  // The boundary, checked with numpy: (3037000499, 3037000499, 0) of uint8 loads, of float16 not;
+  // (2^61, 0) of float16 loads, of float32 not.
+  const auto zeroHuge = npy("(4611686018427387904, 4611686018427387904, 0)");
+  CHECK(parseNpy(zeroHuge.data(), zeroHuge.size(), "t.npy").error() ==
+        "t.npy: shape (4611686018427387904, 4611686018427387904, 0) of float32 is larger than numpy allows: its "
+        "non-zero dimensions need more than 2^63 - 1 bytes");
+  const auto zeroF32 = npy("(2305843009213693952, 0)");
+  CHECK(!parseNpy(zeroF32.data(), zeroF32.size(), "t.npy").ok());
+  CHECK(tensorBytes({2305843009213693952ull, 0}, 2, "float16", 0).value() == 0);
+  CHECK(tensorBytes({3037000499ull, 3037000499ull, 0}, 1, "uint8", 0).value() == 0);
+  CHECK(!tensorBytes({3037000499ull, 3037000499ull, 0}, 2, "float16", 0).ok());
+  CHECK(!tensorBytes({9223372036854775808ull, 0}, 1, "uint8", 0).ok());  // a dimension over 2^63 - 1
+  const auto zeroOk = npy("(4, 0, 3)");
+  REQUIRE(parseNpy(zeroOk.data(), zeroOk.size(), "t.npy").ok());
 
   // A real (sparse) 8 GiB file that matches its header: still refused, by the header alone.
   const std::string dir = scratch("tensors");
@@ -226,7 +242,7 @@ TEST_CASE("tensor headers declaring more than the memory budget are refused befo
   const std::string wrapped = st(R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 4], "data_offsets": [0, 4]}})") +
                               std::string(4, '\0');
   CHECK(parseSafetensor(reinterpret_cast<const std::uint8_t*>(wrapped.data()), wrapped.size(), "w").error() ==
-        "safetensors data: tensor 'w': shape (4294967296, 4294967296, 4) of F32 has more bytes than 64 bits can count");
+        "safetensors data: tensor 'w': shape (4294967296, 4294967296, 4) of F32 is larger than numpy allows: it needs more than 2^63 - 1 bytes");
   fs::remove_all(dir);
 }
 
