@@ -304,3 +304,26 @@ TEST_CASE("fitToTextureLimit: a preview with a notice only when the image is too
   CHECK(fitToTextureLimit(small, 0, "s.png").empty());  // limit unknown
   CHECK(small == before);
 }
+
+TEST_CASE("safetensors headers: nesting deeper than 4 and repeated names are refused (issue 15.4, 15.8)", "[untrusted]") {
+  const std::uint64_t four = 4;
+  auto err = [&](const std::string& h) { return parseSafetensorsHeader(h.data(), h.size(), four, "h").error(); };
+  const std::string deep = "the header nests deeper than 4 levels (a safetensors header is a flat map of tensors)";
+  // 100 MB of '[' inside a tensor: refused at the fifth bracket; the DOM once took 7.4 GB.
+  std::string brackets = R"({"w": )" + std::string(100u << 20, '[');
+  CHECK(err(brackets) == "h: " + deep);
+  CHECK(err(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": [[[1]]]}})") == "h: " + deep);
+  CHECK(err(R"({"__metadata__": {"a": [[[[]]]]}})") == "h: " + deep);
+  // Four levels are still parsed (and then judged field by field).
+  const std::string fourDeep = R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": [[]]}})";
+  CHECK(parseSafetensorsHeader(fourDeep.data(), fourDeep.size(), four, "h").ok());
+  // A name twice: nlohmann's DOM kept the last one silently.
+  CHECK(err(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})") ==
+        "h: tensor 'w' appears twice in the header");
+  CHECK(err(R"({"w": {"dtype": "F32", "dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})") ==
+        "h: key 'dtype' appears twice in one object of the header");
+  CHECK(err(R"({"__metadata__": {"a": "1", "a": "2"}})") == "h: key 'a' appears twice in one object of the header");
+  CHECK(err(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})") == "h: the header is not valid JSON");
+  const std::string good = R"({"__metadata__": {"a": "1"}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})";
+  REQUIRE(parseSafetensorsHeader(good.data(), good.size(), four, "h").ok());
+}
