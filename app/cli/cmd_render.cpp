@@ -285,15 +285,31 @@ int runRender(int argc, char** argv) {
       g.session = std::move(*session);
       g.path = gpuPathText.empty() ? g.session->context().defaultPath() : gpuPath;
       if (auto st = g.session->context().supports(g.path); !st) return badInput("render", st.error());
-      const gpu::GpuEnv env = g.session->env();
-      g.quantizer = std::make_unique<gpu::UniformQuantizerGpu>(env);
-      if (user) g.quantizer->setUserShader(userSettings);
-      g.errorStats = std::make_unique<gpu::ErrorStatsGpu>(env);
-      g.ssim = std::make_unique<gpu::SsimGpu>(env);
-      if (auto st = g.original.upload(original); !st) return badInput("render", st.error());
-      if (auto st = g.reference.upload(reference); !st) return badInput("render", st.error());
-      backend = "gpu";
     }
+  }
+  // The fragment path renders into a texture: an image over the GPU's texture limit (16385-32768
+  // pixels a side) runs on the CPU, with a notice, unless only the GPU can do what was asked.
+  if (g.session && g.path == gpu::GpuPath::Fragment) {
+    const int maxSize = g.session->context().caps().maxTextureSize;
+    if (original.width > maxSize || original.height > maxSize) {
+      const std::string why = "the image (" + std::to_string(original.width) + "x" + std::to_string(original.height) +
+                              ") is larger than this GPU's texture limit of " + std::to_string(maxSize) +
+                              ", which the fragment path needs";
+      if (check || user) return badInput("render", why + (user ? " (the user shader runs on the GPU only; try --gpu-path compute)" : ""));
+      std::fprintf(stderr, "qviz render: note: %s; using the CPU\n", why.c_str());
+      g.session.reset();
+      backend = "cpu";
+    }
+  }
+  if (g.session) {
+    const gpu::GpuEnv env = g.session->env();
+    g.quantizer = std::make_unique<gpu::UniformQuantizerGpu>(env);
+    if (user) g.quantizer->setUserShader(userSettings);
+    g.errorStats = std::make_unique<gpu::ErrorStatsGpu>(env);
+    g.ssim = std::make_unique<gpu::SsimGpu>(env);
+    if (auto st = g.original.upload(original); !st) return badInput("render", st.error());
+    if (auto st = g.reference.upload(reference); !st) return badInput("render", st.error());
+    backend = "gpu";
   }
   const std::string renderer = g.session ? g.session->context().caps().renderer : std::string();
   std::size_t mismatches = 0, compared = 0;
