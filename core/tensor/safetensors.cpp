@@ -148,6 +148,8 @@ const SafetensorsEntry* SafetensorsIndex::find(const std::string& tensorName) co
 Result<SafetensorsIndex> parseSafetensorsHeader(const char* json, std::size_t size, std::uint64_t dataBytes,
                                                 const std::string& name) {
   if (size == 0 || json[0] != '{') return fail(name + ": the header is not a JSON object");
+  // nlohmann's lexer ends the input at a NUL byte: what follows one would never be looked at.
+  if (std::memchr(json, '\0', size) != nullptr) return fail(name + ": the header is not valid JSON (a NUL byte)");
   {
     StructureCheck check;
     Json::sax_parse(json, json + size, &check);

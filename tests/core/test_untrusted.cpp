@@ -324,6 +324,8 @@ TEST_CASE("safetensors headers: nesting deeper than 4 and repeated names are ref
         "h: key 'dtype' appears twice in one object of the header");
   CHECK(err(R"({"__metadata__": {"a": "1", "a": "2"}})") == "h: key 'a' appears twice in one object of the header");
   CHECK(err(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})") == "h: the header is not valid JSON");
+  // Text after a NUL byte was never looked at (nlohmann ends the input there).
+  CHECK(err(std::string("{}\0{\"w\": [[[[[", 10)) == "h: the header is not valid JSON (a NUL byte)");
   const std::string good = R"({"__metadata__": {"a": "1"}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})";
   REQUIRE(parseSafetensorsHeader(good.data(), good.size(), four, "h").ok());
 }
