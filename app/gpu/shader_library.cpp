@@ -12,12 +12,17 @@
 #include <sstream>
 
 #include "gpu/shader_source.hpp"
+#include "util/fs.hpp"
 
 #ifndef QVIZ_SOURCE_DIR
 #define QVIZ_SOURCE_DIR "."
 #endif
 
 namespace qviz::gpu {
+namespace {
+// Shader files are small; a larger one is not a shader (and would be compiled as one string).
+constexpr std::uint64_t kMaxShaderFileBytes = 4u << 20;
+}  // namespace
 
 FileStamp stampFile(const std::string& path) {
   FileStamp s;
@@ -144,11 +149,10 @@ Status ShaderLibrary::build(ShaderEntry& e) {
     FileStamp st = stampFile(path);
     b.stamps.push_back(st);
     if (st.mtimeNs < 0) return std::nullopt;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
+    // Bounded and regular files only (O_NONBLOCK: a FIFO swapped in after the stamp never blocks).
+    auto bytes = core::readFile(path, kMaxShaderFileBytes);
+    if (!bytes) return std::nullopt;
+    std::string text(bytes->begin(), bytes->end());
     if (text.empty()) b.sawEmptyFile = true;
     return text;
   };
@@ -161,7 +165,28 @@ Status ShaderLibrary::build(ShaderEntry& e) {
     IncludeMap includeAs;
     for (const auto& [name, file] : e.desc.includeAs)
       includeAs[name] = fs::path(file).is_absolute() ? file : (fs::path(m_dir) / file).string();
-    ExpandedSource src = expandIncludes(path, m_dir, reader, e.desc.prelude, includeAs);
+    // Includes stay inside the shader folder, the built-in shader tree and the folders of the files
+    // named for this program, symbolic links resolved first: a shared workshop folder cannot pull
+    // in ~/.ssh/id_rsa through "../" , an absolute path or a link.
+    std::vector<fs::path> roots = {m_dir, QVIZ_SOURCE_DIR "/shaders", fs::path(path).parent_path()};
+    for (const auto& [name, file] : includeAs) roots.push_back(fs::path(file).parent_path());
+    for (auto& r : roots) {
+      std::error_code ec;
+      const fs::path c = fs::weakly_canonical(fs::absolute(r, ec), ec);
+      r = ec ? fs::path() : c;
+    }
+    const IncludeGuard inside = [&roots](const std::string& p) {
+      std::error_code ec;
+      const fs::path c = fs::weakly_canonical(fs::absolute(p, ec), ec);
+      if (ec) return false;
+      for (const auto& r : roots) {
+        if (r.empty()) continue;
+        const fs::path rel = c.lexically_relative(r);
+        if (!rel.empty() && *rel.begin() != "..") return true;
+      }
+      return false;
+    };
+    ExpandedSource src = expandIncludes(path, m_dir, reader, e.desc.prelude, includeAs, inside);
     if (b.sawEmptyFile) break;
     if (!src.ok()) {
       diags.insert(diags.end(), src.errors.begin(), src.errors.end());

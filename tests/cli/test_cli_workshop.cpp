@@ -359,3 +359,33 @@ TEST_CASE("render --user-shader: /dev/zero, a FIFO and links to either are refus
   }
   CHECK(!fileExists(out));
 }
+
+TEST_CASE("render --rounding user: #include outside the shader folder is refused, links resolved first", "[untrusted]") {
+  // Issue 15.10: a shared workshop folder could read any file of the user through #include.
+  const std::string root = freshDir("ws_render_include_outside");
+  const std::string dir = root + "/shaders";
+  fs::copy(std::string(QVIZ_SOURCE_DIR) + "/shaders", dir, fs::copy_options::recursive);
+  writeBytes(root + "/secret.glsl", "float userQuantize(float x, int bits) { return x; }\n");
+  fs::create_symlink(root + "/secret.glsl", dir + "/user/link.glsl");
+  const std::string user = dir + "/user/quantizer.glsl";
+  const std::string before = readText(root + "/secret.glsl");
+  for (const std::string& name : {root + "/secret.glsl", std::string("../../secret.glsl"), std::string("link.glsl"),
+                                  std::string("/etc/passwd")}) {
+    writeBytes(user, "// includes a file outside\n#include \"" + name + "\"\n");
+    const auto r = runQviz({"render", dataPath("chelsea.png"), "--bits", "3", "--rounding", "user", "--backend", "gpu",
+                            "--shader-dir", dir, "--out", root + "/o.png"},
+                           gpuEnv());
+    INFO(name << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err.substr(0, r.err.find('\n')) == user + ":2: error: include outside the shader folder");
+  }
+  // Inside the folder (also through "../" that stays inside) it builds.
+  writeBytes(dir + "/common/mine.glsl", "float userQuantize(float x, int bits) { return x; }\n");
+  writeBytes(user, "#include \"../common/mine.glsl\"\n");
+  const auto ok = runQviz({"render", dataPath("chelsea.png"), "--bits", "3", "--rounding", "user", "--backend", "gpu",
+                           "--shader-dir", dir, "--out", root + "/o.png"},
+                          gpuEnv());
+  INFO(ok.err);
+  CHECK(ok.exitCode == 0);
+  CHECK(readText(root + "/secret.glsl") == before);
+}
