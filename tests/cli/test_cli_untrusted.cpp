@@ -142,3 +142,52 @@ TEST_CASE("quantize-tensor and lora onto a read-only folder say so, not \"No suc
   CHECK(l.err == "qviz lora: error: cannot create --out-dir " + mnt.dir + "/new: Read-only file system\n");
   CHECK(!fs::exists(mnt.dir + "/new"));
 }
+
+TEST_CASE("quantize-tensor: hostile tensor headers of issue 15 exit 2, nothing changed on disk", "[untrusted]") {
+  const std::string dir = freshDir("untrusted_issue15");
+  auto st = [](const std::string& header) {
+    std::string out;
+    for (int i = 0; i < 8; ++i) out += char((header.size() >> (8 * i)) & 0xff);
+    return out + header;
+  };
+  const std::string out = dir + "/out";
+  fs::create_directory(out);
+  writeBytes(out + "/summary.json", "the previous summary\n");
+  struct Case {
+    std::string file, bytes, why;
+  };
+  const std::vector<Case> cases = {
+      // 15.4: 100 MB of '[' (the DOM took 7.4 GB).
+      {"deep.safetensors", st(R"({"w": )" + std::string((100u << 20) - 6, '[')),
+       "the header nests deeper than 4 levels (a safetensors header is a flat map of tensors)"},
+      // 15.8: a repeated name (the last one was used silently).
+      {"dup.safetensors",
+       st(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})") +
+           std::string(4, '\0'),
+       "tensor 'w' appears twice in the header"},
+      // 15.8: a zero-size shape numpy refuses.
+      {"zero.npy", npyHeaderOnly("(4611686018427387904, 4611686018427387904, 0)"),
+       "shape (4611686018427387904, 4611686018427387904, 0) of float32 is larger than numpy allows: its non-zero "
+       "dimensions need more than 2^63 - 1 bytes"},
+  };
+  for (const auto& c : cases) {
+    writeBytes(dir + "/" + c.file, c.bytes);
+    std::vector<std::string> argv = {"sh", "-c", "ulimit -v 2097152; exec \"$0\" \"$@\"", QVIZ_BIN};
+#if defined(__SANITIZE_ADDRESS__)
+    argv = {QVIZ_BIN};  // AddressSanitizer reserves terabytes of address space: no limit there
+#endif
+    for (const std::string& a : {std::string("quantize-tensor"), dir + "/" + c.file, std::string("--tensor"), std::string("w"),
+                                 std::string("--format"), std::string("nf4"), std::string("--out-dir"), out, std::string("--force")})
+      argv.push_back(a);
+    if (c.file.find(".npy") != std::string::npos) argv.erase(argv.end() - 7, argv.end() - 5);  // no --tensor for .npy
+    const auto r = runProgram(argv);
+    INFO(c.file << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err == "qviz quantize-tensor: error: " + dir + "/" + c.file + ": " + c.why + "\n");
+    CHECK(readText(dir + "/" + c.file) == c.bytes);
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(out)) ++entries;
+    CHECK(entries == 1);
+    CHECK(readText(out + "/summary.json") == "the previous summary\n");
+  }
+}
