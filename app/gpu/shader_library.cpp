@@ -34,6 +34,31 @@ FileStamp stampFile(const std::string& path) {
   return s;
 }
 
+std::vector<std::string> includeRoots(const std::string& dir, const std::vector<std::string>& namedFiles) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> roots = {dir, QVIZ_SOURCE_DIR "/shaders"};
+  for (const auto& f : namedFiles) roots.push_back(fs::path(f).parent_path());
+  std::vector<std::string> out;
+  for (const auto& r : roots) {
+    std::error_code ec;
+    const fs::path c = fs::weakly_canonical(fs::absolute(r, ec), ec);
+    if (!ec) out.push_back(c.string());
+  }
+  return out;
+}
+
+bool insideRoots(const std::string& path, const std::vector<std::string>& roots) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path c = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) return false;
+  for (const auto& r : roots) {
+    const fs::path rel = c.lexically_relative(r);
+    if (!rel.empty() && *rel.begin() != "..") return true;
+  }
+  return false;
+}
+
 std::string ShaderLibrary::defaultDir() {
   if (const char* env = std::getenv("QVIZ_SHADER_DIR"); env && *env) return env;
   return QVIZ_SOURCE_DIR "/shaders";
@@ -168,24 +193,9 @@ Status ShaderLibrary::build(ShaderEntry& e) {
     // Includes stay inside the shader folder, the built-in shader tree and the folders of the files
     // named for this program, symbolic links resolved first: a shared workshop folder cannot pull
     // in ~/.ssh/id_rsa through "../" , an absolute path or a link.
-    std::vector<fs::path> roots = {m_dir, QVIZ_SOURCE_DIR "/shaders", fs::path(path).parent_path()};
-    for (const auto& [name, file] : includeAs) roots.push_back(fs::path(file).parent_path());
-    for (auto& r : roots) {
-      std::error_code ec;
-      const fs::path c = fs::weakly_canonical(fs::absolute(r, ec), ec);
-      r = ec ? fs::path() : c;
-    }
-    const IncludeGuard inside = [&roots](const std::string& p) {
-      std::error_code ec;
-      const fs::path c = fs::weakly_canonical(fs::absolute(p, ec), ec);
-      if (ec) return false;
-      for (const auto& r : roots) {
-        if (r.empty()) continue;
-        const fs::path rel = c.lexically_relative(r);
-        if (!rel.empty() && *rel.begin() != "..") return true;
-      }
-      return false;
-    };
+    std::vector<std::string> named = {path};
+    for (const auto& [name, file] : includeAs) named.push_back(file);
+    const IncludeGuard inside = [roots = includeRoots(m_dir, named)](const std::string& p) { return insideRoots(p, roots); };
     ExpandedSource src = expandIncludes(path, m_dir, reader, e.desc.prelude, includeAs, inside);
     if (b.sawEmptyFile) break;
     if (!src.ok()) {
