@@ -231,14 +231,17 @@ int runRender(int argc, char** argv) {
       const std::string dir = shaderDir.empty() ? gpu::ShaderLibrary::defaultDir() : shaderDir;
       userFile = (std::filesystem::path(dir) / gpu::kUserQuantizerFile).lexically_normal().string();
     }
-    std::ifstream in(userFile, std::ios::binary);
-    std::error_code ec;
-    if (!in || std::filesystem::is_directory(userFile, ec))
-      return badInput("render", "cannot read the user quantizer " + userFile +
+    // Bounded and regular files only, like #include and the explorer: /dev/zero, a FIFO or a link
+    // to either is refused at once instead of read forever or waited on.
+    auto bytes = readFile(userFile, gpu::kMaxUserShaderBytes);
+    if (!bytes) {
+      std::string why = bytes.error();  // "cannot read PATH: why" or "cannot open PATH: why"
+      if (const auto at = why.find(userFile + ": "); at != std::string::npos) why = why.substr(at + userFile.size() + 2);
+      return badInput("render", "cannot read the user quantizer " + userFile + ": " + why +
                                 (userShader.empty() ? " (qviz workshop init DIR makes a shader folder with one)" : ""));
-    std::stringstream text;
-    text << in.rdbuf();
-    auto values = parseUniforms(uniformItems, gpu::parseAnnotations(text.str(), userFile), userFile);
+    }
+    const std::string text(bytes->begin(), bytes->end());
+    auto values = parseUniforms(uniformItems, gpu::parseAnnotations(text, userFile), userFile);
     if (!values) return badInput("render", values.error());
     userSettings.values = std::move(*values);
   }
@@ -283,15 +286,31 @@ int runRender(int argc, char** argv) {
       g.session = std::move(*session);
       g.path = gpuPathText.empty() ? g.session->context().defaultPath() : gpuPath;
       if (auto st = g.session->context().supports(g.path); !st) return badInput("render", st.error());
-      const gpu::GpuEnv env = g.session->env();
-      g.quantizer = std::make_unique<gpu::UniformQuantizerGpu>(env);
-      if (user) g.quantizer->setUserShader(userSettings);
-      g.errorStats = std::make_unique<gpu::ErrorStatsGpu>(env);
-      g.ssim = std::make_unique<gpu::SsimGpu>(env);
-      if (auto st = g.original.upload(original); !st) return badInput("render", st.error());
-      if (auto st = g.reference.upload(reference); !st) return badInput("render", st.error());
-      backend = "gpu";
     }
+  }
+  // The fragment path renders into a texture: an image over the GPU's texture limit (16385-32768
+  // pixels a side) runs on the CPU, with a notice, unless only the GPU can do what was asked.
+  if (g.session && g.path == gpu::GpuPath::Fragment) {
+    const int maxSize = g.session->context().caps().maxTextureSize;
+    if (original.width > maxSize || original.height > maxSize) {
+      const std::string why = "the image (" + std::to_string(original.width) + "x" + std::to_string(original.height) +
+                              ") is larger than this GPU's texture limit of " + std::to_string(maxSize) +
+                              ", which the fragment path needs";
+      if (check || user) return badInput("render", why + (user ? " (the user shader runs on the GPU only; try --gpu-path compute)" : ""));
+      std::fprintf(stderr, "qviz render: note: %s; using the CPU\n", why.c_str());
+      g.session.reset();
+      backend = "cpu";
+    }
+  }
+  if (g.session) {
+    const gpu::GpuEnv env = g.session->env();
+    g.quantizer = std::make_unique<gpu::UniformQuantizerGpu>(env);
+    if (user) g.quantizer->setUserShader(userSettings);
+    g.errorStats = std::make_unique<gpu::ErrorStatsGpu>(env);
+    g.ssim = std::make_unique<gpu::SsimGpu>(env);
+    if (auto st = g.original.upload(original); !st) return badInput("render", st.error());
+    if (auto st = g.reference.upload(reference); !st) return badInput("render", st.error());
+    backend = "gpu";
   }
   const std::string renderer = g.session ? g.session->context().caps().renderer : std::string();
   std::size_t mismatches = 0, compared = 0;

@@ -12,12 +12,17 @@
 #include <sstream>
 
 #include "gpu/shader_source.hpp"
+#include "util/fs.hpp"
 
 #ifndef QVIZ_SOURCE_DIR
 #define QVIZ_SOURCE_DIR "."
 #endif
 
 namespace qviz::gpu {
+namespace {
+// Shader files are small; a larger one is not a shader (and would be compiled as one string).
+constexpr std::uint64_t kMaxShaderFileBytes = 4u << 20;
+}  // namespace
 
 FileStamp stampFile(const std::string& path) {
   FileStamp s;
@@ -27,6 +32,31 @@ FileStamp stampFile(const std::string& path) {
   s.mtimeNs = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + std::int64_t(st.st_mtim.tv_nsec);
   s.size = std::int64_t(st.st_size);
   return s;
+}
+
+std::vector<std::string> includeRoots(const std::string& dir, const std::vector<std::string>& namedFiles) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> roots = {dir, QVIZ_SOURCE_DIR "/shaders"};
+  for (const auto& f : namedFiles) roots.push_back(fs::path(f).parent_path());
+  std::vector<std::string> out;
+  for (const auto& r : roots) {
+    std::error_code ec;
+    const fs::path c = fs::weakly_canonical(fs::absolute(r, ec), ec);
+    if (!ec) out.push_back(c.string());
+  }
+  return out;
+}
+
+bool insideRoots(const std::string& path, const std::vector<std::string>& roots) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path c = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) return false;
+  for (const auto& r : roots) {
+    const fs::path rel = c.lexically_relative(r);
+    if (!rel.empty() && *rel.begin() != "..") return true;
+  }
+  return false;
 }
 
 std::string ShaderLibrary::defaultDir() {
@@ -144,11 +174,10 @@ Status ShaderLibrary::build(ShaderEntry& e) {
     FileStamp st = stampFile(path);
     b.stamps.push_back(st);
     if (st.mtimeNs < 0) return std::nullopt;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
+    // Bounded and regular files only (O_NONBLOCK: a FIFO swapped in after the stamp never blocks).
+    auto bytes = core::readFile(path, kMaxShaderFileBytes);
+    if (!bytes) return std::nullopt;
+    std::string text(bytes->begin(), bytes->end());
     if (text.empty()) b.sawEmptyFile = true;
     return text;
   };
@@ -161,7 +190,13 @@ Status ShaderLibrary::build(ShaderEntry& e) {
     IncludeMap includeAs;
     for (const auto& [name, file] : e.desc.includeAs)
       includeAs[name] = fs::path(file).is_absolute() ? file : (fs::path(m_dir) / file).string();
-    ExpandedSource src = expandIncludes(path, m_dir, reader, e.desc.prelude, includeAs);
+    // Includes stay inside the shader folder, the built-in shader tree and the folders of the files
+    // named for this program, symbolic links resolved first: a shared workshop folder cannot pull
+    // in ~/.ssh/id_rsa through "../" , an absolute path or a link.
+    std::vector<std::string> named = {path};
+    for (const auto& [name, file] : includeAs) named.push_back(file);
+    const IncludeGuard inside = [roots = includeRoots(m_dir, named)](const std::string& p) { return insideRoots(p, roots); };
+    ExpandedSource src = expandIncludes(path, m_dir, reader, e.desc.prelude, includeAs, inside);
     if (b.sawEmptyFile) break;
     if (!src.ok()) {
       diags.insert(diags.end(), src.errors.begin(), src.errors.end());

@@ -113,6 +113,12 @@ private:
   std::map<std::string, ShaderEntry> m_entries;  // node-based: entry pointers stay valid
 };
 
+// Where #include may read (issue 15, rule 10): the shader folder `dir`, the built-in shader tree
+// and the folders of `namedFiles`, each with symbolic links resolved. insideRoots resolves `path`'s
+// links too before checking it lies under one of them.
+std::vector<std::string> includeRoots(const std::string& dir, const std::vector<std::string>& namedFiles);
+bool insideRoots(const std::string& path, const std::vector<std::string>& roots);
+
 // Reads mtime (ns) and size; mtimeNs = -1 when the file is missing.
 FileStamp stampFile(const std::string& path);
 

@@ -11,7 +11,9 @@ struct Expander {
   const SourceReader& read;
   const std::string& prelude;
   const IncludeMap& includeAs;
+  const IncludeGuard& inside;
   ExpandedSource out;
+  bool lastOutside = false;  // the last resolve() found nothing inside but looked outside
 
   static std::string_view trimLeft(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -60,6 +62,10 @@ struct Expander {
     const fs::path rooted = fs::path(rootDir) / name;
     for (const fs::path& p : {local, rooted}) {
       const std::string path = p.lexically_normal().string();
+      if (inside && !inside(path)) {
+        lastOutside = true;
+        continue;
+      }
       if (auto t = read(path)) {
         text = std::move(*t);
         return path;
@@ -99,9 +105,11 @@ struct Expander {
       }
       if (auto name = includeName(line, malformed)) {
         std::string body;
+        lastOutside = false;
         const auto resolved = resolve(path, *name, body);
         if (!resolved) {
-          error(index, lineNo, "cannot open included file \"" + *name + "\"");
+          error(index, lineNo, lastOutside ? std::string("include outside the shader folder")
+                                           : "cannot open included file \"" + *name + "\"");
           out.text += "\n";
           continue;
         }
@@ -135,8 +143,8 @@ struct Expander {
 }  // namespace
 
 ExpandedSource expandIncludes(const std::string& topPath, const std::string& rootDir, const SourceReader& read,
-                              const std::string& prelude, const IncludeMap& includeAs) {
-  Expander e{rootDir, read, prelude, includeAs, {}};
+                              const std::string& prelude, const IncludeMap& includeAs, const IncludeGuard& inside) {
+  Expander e{rootDir, read, prelude, includeAs, inside, {}};
   auto text = read(topPath);
   if (!text) {
     e.out.files.push_back(topPath);

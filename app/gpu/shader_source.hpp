@@ -30,8 +30,13 @@ using SourceReader = std::function<std::optional<std::string>(const std::string&
 // `prelude` (e.g. "#define SAMPLE_BITS 16\n") goes right after it, followed by a #line that
 // restores the numbering. `includeAs` maps an include name to the file that stands in for it
 // (e.g. "user/quantizer.glsl" -> an exercise file), looked up before the usual places.
+// `inside`, when given, is asked about every place an #include is looked up (not the top file, not
+// includeAs files: those were named by the user): false there means "outside the shader folder",
+// and an include found only outside is the error "include outside the shader folder".
 using IncludeMap = std::map<std::string, std::string>;
+using IncludeGuard = std::function<bool(const std::string& path)>;
 ExpandedSource expandIncludes(const std::string& topPath, const std::string& rootDir, const SourceReader& read,
-                              const std::string& prelude = {}, const IncludeMap& includeAs = {});
+                              const std::string& prelude = {}, const IncludeMap& includeAs = {},
+                              const IncludeGuard& inside = {});
 
 }  // namespace qviz::gpu

@@ -101,8 +101,6 @@ std::string resolveShaderPath(const ShaderLibrary& lib, const std::string& file)
 }
 
 namespace {
-// User shaders are small; anything larger than this is not one.
-constexpr std::uint64_t kMaxUserShaderBytes = 1 << 20;
 std::optional<std::string> readSmallFile(const std::string& path) {
   auto bytes = core::readFile(path, kMaxUserShaderBytes);
   if (!bytes) return std::nullopt;
@@ -112,7 +110,7 @@ std::optional<std::string> readSmallFile(const std::string& path) {
 // The annotations of `path` and of the files it #includes (as the shader library resolves them:
 // next to the including file, then under the library), each file once.
 void collectControls(const ShaderLibrary& lib, const std::string& path, const std::string& text, int depth,
-                     std::set<std::string>& seen, AnnotationSet& out) {
+                     std::set<std::string>& seen, AnnotationSet& out, const std::vector<std::string>& roots) {
   namespace fs = std::filesystem;
   if (!seen.insert(path).second) return;
   AnnotationSet own = parseAnnotations(text, path);
@@ -136,8 +134,9 @@ void collectControls(const ShaderLibrary& lib, const std::string& path, const st
     const std::string name = line.substr(open + 1, close - open - 1);
     for (const fs::path& cand : {fs::path(path).parent_path() / name, fs::path(lib.dir()) / name}) {
       const std::string p = cand.lexically_normal().string();
+      if (!insideRoots(p, roots)) continue;  // as the library: nothing read outside the shader folder
       if (auto t = readSmallFile(p)) {
-        collectControls(lib, p, *t, depth + 1, seen, out);
+        collectControls(lib, p, *t, depth + 1, seen, out, roots);
         break;
       }
     }
@@ -151,7 +150,7 @@ Result<AnnotationSet> readUserControls(const ShaderLibrary& lib, const std::stri
   if (!text) return core::fail("cannot read the user shader " + path);
   AnnotationSet out;
   std::set<std::string> seen;
-  collectControls(lib, path, *text, 0, seen, out);
+  collectControls(lib, path, *text, 0, seen, out, includeRoots(lib.dir(), {path}));
   return out;
 }
 

@@ -33,6 +33,8 @@ struct UserShader {
 Result<AnnotationSet> readUserControls(const ShaderLibrary& lib, const std::string& file = kUserQuantizerFile);
 // Absolute path of a user file as the library resolves it.
 std::string resolveShaderPath(const ShaderLibrary& lib, const std::string& file);
+// User shaders are small; a file larger than this is not one (read with core::readFile: regular files only).
+constexpr std::uint64_t kMaxUserShaderBytes = 1 << 20;
 
 class UniformQuantizerGpu {
 public:

@@ -152,8 +152,12 @@ Result<Image> decodeImage(const std::uint8_t* data, std::size_t size, const std:
   // The decoder needs the output plus working buffers (zlib window, filtered rows, JPEG planes).
   const std::uint64_t need = outBytes * 3 + (32ull << 20);
   if (outBytes * 2 > limits.decodeBudgetBytes)
-    return fail(prefix + "decoding needs about " + std::to_string(outBytes >> 20) +
-                " MiB, more than the decode budget of " + std::to_string(limits.decodeBudgetBytes >> 20) + " MiB");
+    // The decoded image may use half of the budget (the decoder's buffers need the rest): say that
+    // half, and round the need up, so the two numbers always compare the way the check did.
+    return fail(prefix + "the decoded image needs " + std::to_string((outBytes + (1u << 20) - 1) >> 20) +
+                " MiB, more than the " + std::to_string(limits.decodeBudgetBytes >> 21) +
+                " MiB a decoded image may use (half of the decode budget of " +
+                std::to_string(limits.decodeBudgetBytes >> 20) + " MiB)");
 
   detail::t_budget = {};
   detail::t_budget.limit = std::min(need, limits.decodeBudgetBytes);

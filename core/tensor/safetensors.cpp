@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "util/fs.hpp"
@@ -39,6 +40,66 @@ bool jsonToU64(const Json& j, std::uint64_t& out) {
   }
   return false;
 }
+
+// A real header is a flat map: {name: {dtype, shape: [...], data_offsets: [...]}, __metadata__: {...}},
+// three levels deep. The structural pass refuses deeper nesting at the first bracket too many (a
+// 100 MB header of '[' once took 7.4 GB as a DOM) and any key repeated in one object (the DOM keeps
+// the last one silently), before the DOM is built; its own state is one key set per open object.
+constexpr std::size_t kMaxHeaderDepth = 4;
+
+class StructureCheck : public nlohmann::json_sax<Json> {
+public:
+  std::string problem;  // empty: well-formed, shallow, no duplicates (or a plain syntax error)
+  bool syntaxError = false;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    m_keys.emplace_back();
+    m_isObject.push_back(true);
+    return deepEnough();
+  }
+  bool key(string_t& k) override {
+    if (!m_keys.back().insert(k).second) {
+      problem = m_keys.size() == 1 ? "tensor '" + k + "' appears twice in the header"
+                                   : "key '" + k + "' appears twice in one object of the header";
+      return false;
+    }
+    return true;
+  }
+  bool end_object() override {
+    m_keys.pop_back();
+    m_isObject.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    m_isObject.push_back(false);
+    return deepEnough();
+  }
+  bool end_array() override {
+    m_isObject.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    syntaxError = true;
+    return false;
+  }
+
+private:
+  bool deepEnough() {
+    if (m_isObject.size() <= kMaxHeaderDepth) return true;
+    problem = "the header nests deeper than " + std::to_string(kMaxHeaderDepth) +
+              " levels (a safetensors header is a flat map of tensors)";
+    return false;
+  }
+  std::vector<std::set<std::string>> m_keys;  // one per open object
+  std::vector<bool> m_isObject;               // one per open container
+};
 
 // Closes the descriptor on every path.
 class Fd {
@@ -87,6 +148,14 @@ const SafetensorsEntry* SafetensorsIndex::find(const std::string& tensorName) co
 Result<SafetensorsIndex> parseSafetensorsHeader(const char* json, std::size_t size, std::uint64_t dataBytes,
                                                 const std::string& name) {
   if (size == 0 || json[0] != '{') return fail(name + ": the header is not a JSON object");
+  // nlohmann's lexer ends the input at a NUL byte: what follows one would never be looked at.
+  if (std::memchr(json, '\0', size) != nullptr) return fail(name + ": the header is not valid JSON (a NUL byte)");
+  {
+    StructureCheck check;
+    Json::sax_parse(json, json + size, &check);
+    if (!check.problem.empty()) return fail(name + ": " + check.problem);
+    if (check.syntaxError) return fail(name + ": the header is not valid JSON");
+  }
   const Json doc = Json::parse(json, json + size, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return fail(name + ": the header is not valid JSON");
   SafetensorsIndex index;

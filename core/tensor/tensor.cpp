@@ -53,13 +53,23 @@ Result<std::size_t> shapeCount(const std::vector<std::size_t>& shape, std::size_
 
 Result<std::uint64_t> tensorBytes(const std::vector<std::size_t>& shape, std::size_t itemSize,
                                   const std::string& dtypeLabel, std::uint64_t budgetBytes) {
-  for (std::size_t s : shape)
-    if (s == 0) return std::uint64_t(0);
-  std::uint64_t n = 1, bytes = 0;
-  bool overflow = false;
-  for (std::size_t s : shape) overflow = __builtin_mul_overflow(n, std::uint64_t(s), &n) || overflow;
-  if (overflow || __builtin_mul_overflow(n, std::uint64_t(itemSize), &bytes))
-    return fail("shape " + shapeString(shape) + " of " + dtypeLabel + " has more bytes than 64 bits can count");
+  // numpy's rule (PyArray_NewFromDescr): the item size times every non-zero dimension must fit in
+  // a signed 64-bit intp, even when another dimension is 0; numpy refuses to load anything else,
+  // so (2^62, 2^62, 0) is refused here too, before it becomes a .npy output numpy cannot open.
+  constexpr std::uint64_t kIntpMax = std::uint64_t(INT64_MAX);
+  std::uint64_t bytes = itemSize;
+  bool overflow = bytes > kIntpMax, empty = false;
+  for (std::size_t s : shape) {
+    if (s == 0) {
+      empty = true;
+      continue;
+    }
+    overflow = __builtin_mul_overflow(bytes, std::uint64_t(s), &bytes) || bytes > kIntpMax || overflow;
+  }
+  if (overflow)
+    return fail("shape " + shapeString(shape) + " of " + dtypeLabel + " is larger than numpy allows: " +
+                (empty ? "its non-zero dimensions need" : "it needs") + " more than 2^63 - 1 bytes");
+  if (empty) return std::uint64_t(0);
   if (bytes > budgetBytes)
     return fail("shape " + shapeString(shape) + " of " + dtypeLabel + " needs " + formatBytes(bytes) +
                 ", over the memory budget of " + formatBytes(budgetBytes));

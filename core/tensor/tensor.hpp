@@ -29,9 +29,10 @@ Result<std::size_t> shapeCount(const std::vector<std::size_t>& shape, std::size_
 // The memory budget of one tensor read from a file: headers that declare more are refused before
 // anything is allocated.
 constexpr std::uint64_t kTensorBudgetBytes = 4ull << 30;
-// Bytes of a tensor with this shape and element size, or an error when the element count does not
-// fit in 64 bits ("shape (...) has more elements than 64 bits can count") or the bytes exceed the
-// budget ("shape (1099511627776,) of float32 needs 4 TiB, over the memory budget of 4 GiB").
+// Bytes of a tensor with this shape and element size, or an error when numpy would refuse the shape
+// (the item size times the non-zero dimensions exceeds 2^63 - 1, even for a zero-size shape:
+// "shape (...) of float32 is larger than numpy allows: ...") or the bytes exceed the budget
+// ("shape (1099511627776,) of float32 needs 4 TiB, over the memory budget of 4 GiB").
 Result<std::uint64_t> tensorBytes(const std::vector<std::size_t>& shape, std::size_t itemSize,
                                   const std::string& dtypeLabel, std::uint64_t budgetBytes);
 inline Result<std::uint64_t> tensorBytes(const std::vector<std::size_t>& shape, DType dtype, std::uint64_t budgetBytes) {

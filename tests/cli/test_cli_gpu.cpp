@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_harness.hpp"
+#include "image/image_io.hpp"
 
 using namespace qviz::test;
 using Json = nlohmann::json;
@@ -280,4 +281,44 @@ TEST_CASE("bench: the GPU nf4 tensor results, with bytes and bandwidth fraction"
   CHECK(none.exitCode == 0);
   CHECK(none.err.find("GPU tensor benchmarks skipped") != std::string::npos);
   CHECK(Json::parse(readText(dir + "/n.json"))["results"].empty());
+}
+
+TEST_CASE("render: an image over the texture limit falls back to the CPU on the fragment path, with a notice",
+          "[untrusted]") {
+  // Issue 15.9: 16385-32768 pixels wide failed on the fragment path ("larger than this GPU's texture
+  // limit") instead of running on the CPU. llvmpipe's limit is 16384.
+  const std::string dir = freshDir("render_wide");
+  qviz::core::Image wide = qviz::core::Image::make(16385, 2, 1, qviz::core::SampleType::U8);
+  for (std::size_t i = 0; i < wide.u8.size(); ++i) wide.u8[i] = std::uint8_t(i * 7);
+  REQUIRE(qviz::core::savePng(wide, dir + "/wide.png").ok());
+  const auto cpu = runQviz({"render", dir + "/wide.png", "--bits", "3", "--out", dir + "/cpu.png"});
+  REQUIRE(cpu.exitCode == 0);
+  const std::string note = "qviz render: note: the image (16385x2) is larger than this GPU's texture limit of 16384, "
+                           "which the fragment path needs; using the CPU\n";
+  for (const char* backend : {"auto", "gpu"}) {
+    const auto r = runQviz({"render", dir + "/wide.png", "--bits", "3", "--backend", backend, "--gpu-path", "fragment",
+                            "--out", dir + "/frag.png", "--metrics", dir + "/m.json"},
+                           gpuEnv());
+    INFO(backend << ": " << r.err);
+    CHECK(r.exitCode == 0);
+    CHECK(r.err == note);
+    CHECK(readText(dir + "/frag.png") == readText(dir + "/cpu.png"));
+    CHECK(nlohmann::json::parse(readText(dir + "/m.json"))["backend"] == "cpu");
+  }
+  // --check has nothing to compare without the GPU: exit 2, nothing written.
+  fs::remove(dir + "/frag.png");
+  const auto check = runQviz({"render", dir + "/wide.png", "--bits", "3", "--backend", "gpu", "--gpu-path", "fragment",
+                              "--check", "--out", dir + "/frag.png"},
+                             gpuEnv());
+  CHECK(check.exitCode == 2);
+  CHECK(check.err == "qviz render: error: the image (16385x2) is larger than this GPU's texture limit of 16384, which "
+                     "the fragment path needs\n");
+  CHECK(!fileExists(dir + "/frag.png"));
+  // The compute path has no such limit: the GPU renders it, identical to the CPU.
+  const auto compute = runQviz({"render", dir + "/wide.png", "--bits", "3", "--backend", "gpu", "--gpu-path", "compute",
+                                "--out", dir + "/comp.png"},
+                               gpuEnv());
+  CHECK(compute.exitCode == 0);
+  CHECK(compute.err.empty());
+  CHECK(readText(dir + "/comp.png") == readText(dir + "/cpu.png"));
 }

@@ -23,7 +23,9 @@ TEST_CASE("render: hostile images exit 2 with the decoder's message, a misnamed 
   const std::string dir = freshDir("untrusted_render");
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"pnm16.png", "not a PNG, JPEG, BMP or TGA file (recognised by content, not by name)"},
-      {"png_16384x16384_rgba16.png", "decoding needs about 2048 MiB, more than the decode budget of 1024 MiB"},
+      {"png_16384x16384_rgba16.png", "the decoded image needs 2048 MiB, more than the 512 MiB a decoded image may use (half of the decode budget of 1024 MiB)"},
+      // Issue 15.9: said "decoding needs about 768 MiB, more than the decode budget of 1024 MiB".
+      {"png_16384x16384_rgb.png", "the decoded image needs 768 MiB, more than the 512 MiB a decoded image may use (half of the decode budget of 1024 MiB)"},
       {"jpeg_huffman_oob.jpg", "damaged JPEG header (bad DHT header)"},
       {"empty.png", "the file is empty"},
   };
@@ -119,4 +121,73 @@ TEST_CASE("render onto a full device, a size limit or a read-only folder: exit 2
   std::size_t entries = 0;
   for (const auto& e : fs::directory_iterator(mnt.dir)) entries += e.is_regular_file();
   CHECK(entries == 2);  // out.png and filler: no temporary file left behind
+}
+
+TEST_CASE("quantize-tensor and lora onto a read-only folder say so, not \"No such file or directory\"", "[untrusted]") {
+  const std::string dir = freshDir("untrusted_ro_outdir");
+  std::string npy = npyHeaderOnly("(64,)");
+  npy.append(64 * 4, '\0');
+  writeBytes(dir + "/x.npy", npy);
+  SmallTmpfs mnt(dir + "/mnt");
+  if (!mnt.mounted) {
+    WARN("cannot mount a tmpfs here (not root?): read-only --out-dir not tested");
+    return;
+  }
+  REQUIRE(mnt.remountReadOnly());
+  const auto q = runQviz({"quantize-tensor", dir + "/x.npy", "--format", "nf4", "--backend", "cpu", "--out-dir", mnt.dir + "/new"});
+  CHECK(q.exitCode == 2);
+  CHECK(q.err == "qviz quantize-tensor: error: cannot create " + mnt.dir + "/new: Read-only file system\n");
+  const auto l = runQviz({"lora", "--out-dir", mnt.dir + "/new", "--steps", "1"});
+  CHECK(l.exitCode == 2);
+  CHECK(l.err == "qviz lora: error: cannot create --out-dir " + mnt.dir + "/new: Read-only file system\n");
+  CHECK(!fs::exists(mnt.dir + "/new"));
+}
+
+TEST_CASE("quantize-tensor: hostile tensor headers of issue 15 exit 2, nothing changed on disk", "[untrusted]") {
+  const std::string dir = freshDir("untrusted_issue15");
+  auto st = [](const std::string& header) {
+    std::string out;
+    for (int i = 0; i < 8; ++i) out += char((header.size() >> (8 * i)) & 0xff);
+    return out + header;
+  };
+  const std::string out = dir + "/out";
+  fs::create_directory(out);
+  writeBytes(out + "/summary.json", "the previous summary\n");
+  struct Case {
+    std::string file, bytes, why;
+  };
+  const std::vector<Case> cases = {
+      // 15.4: 100 MB of '[' (the DOM took 7.4 GB).
+      {"deep.safetensors", st(R"({"w": )" + std::string((100u << 20) - 6, '[')),
+       "the header nests deeper than 4 levels (a safetensors header is a flat map of tensors)"},
+      // 15.8: a repeated name (the last one was used silently).
+      {"dup.safetensors",
+       st(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})") +
+           std::string(4, '\0'),
+       "tensor 'w' appears twice in the header"},
+      // 15.8: a zero-size shape numpy refuses.
+      {"zero.npy", npyHeaderOnly("(4611686018427387904, 4611686018427387904, 0)"),
+       "shape (4611686018427387904, 4611686018427387904, 0) of float32 is larger than numpy allows: its non-zero "
+       "dimensions need more than 2^63 - 1 bytes"},
+  };
+  for (const auto& c : cases) {
+    writeBytes(dir + "/" + c.file, c.bytes);
+    std::vector<std::string> argv = {"sh", "-c", "ulimit -v 2097152; exec \"$0\" \"$@\"", QVIZ_BIN};
+#if defined(__SANITIZE_ADDRESS__)
+    argv = {QVIZ_BIN};  // AddressSanitizer reserves terabytes of address space: no limit there
+#endif
+    for (const std::string& a : {std::string("quantize-tensor"), dir + "/" + c.file, std::string("--tensor"), std::string("w"),
+                                 std::string("--format"), std::string("nf4"), std::string("--out-dir"), out, std::string("--force")})
+      argv.push_back(a);
+    if (c.file.find(".npy") != std::string::npos) argv.erase(argv.end() - 7, argv.end() - 5);  // no --tensor for .npy
+    const auto r = runProgram(argv);
+    INFO(c.file << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err == "qviz quantize-tensor: error: " + dir + "/" + c.file + ": " + c.why + "\n");
+    CHECK(readText(dir + "/" + c.file) == c.bytes);
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(out)) ++entries;
+    CHECK(entries == 1);
+    CHECK(readText(out + "/summary.json") == "the previous summary\n");
+  }
 }

@@ -3,6 +3,8 @@
 // passes, one exercise by number or name, a starter that does not build), and `render --rounding
 // user` (exact pixels, equal to the built-in truncation, --uniform, file:line errors through
 // includes, the CPU refusing it). GPU runs use llvmpipe through EGL.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -302,7 +304,7 @@ TEST_CASE("render --rounding user: a broken user file or include is file:line: e
   const auto noFile = render("compute");
   CHECK(noFile.exitCode == 2);
   CHECK(noFile.err == "qviz render: error: cannot read the user quantizer " + user +
-                          " (qviz workshop init DIR makes a shader folder with one)\n");
+                          ": No such file or directory (qviz workshop init DIR makes a shader folder with one)\n");
   CHECK(!fileExists(out));
 }
 
@@ -319,4 +321,71 @@ TEST_CASE("render --rounding user on the CPU, or with --check, is exit 2 with on
   CHECK(noGpu.exitCode == 2);
   CHECK(noGpu.err.find("the user shader runs on the GPU only") != std::string::npos);
   CHECK(!fileExists(dir + "/o.png"));
+}
+
+TEST_CASE("render --user-shader: /dev/zero, a FIFO and links to either are refused at once, nothing written",
+          "[untrusted]") {
+  // Issue 15.3: the user file was read without a limit (/dev/zero grew to 24 GB) and a FIFO blocked
+  // forever. `timeout 20` turns a regression into a failure (exit 124) instead of a hung test.
+  const std::string dir = freshDir("ws_render_special") + "/shaders";
+  fs::copy(std::string(QVIZ_SOURCE_DIR) + "/shaders", dir, fs::copy_options::recursive);
+  const std::string fifo = dir + "/../pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  fs::create_symlink("/dev/zero", dir + "/../zero_link.glsl");
+  fs::create_symlink(fs::absolute(fifo), dir + "/../fifo_link.glsl");
+  const std::string out = dir + "/../o.png";
+  auto render = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"timeout", "20", QVIZ_BIN, "render", dataPath("chelsea.png"), "--bits", "3",
+                                     "--rounding", "user", "--backend", "gpu", "--shader-dir", dir, "--out", out};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return runProgram(argv, gpuEnv());
+  };
+  for (const std::string& file : {std::string("/dev/zero"), fifo, dir + "/../zero_link.glsl", dir + "/../fifo_link.glsl"}) {
+    const auto r = render({"--user-shader", file});
+    INFO(file);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err == "qviz render: error: cannot read the user quantizer " + file + ": not a regular file\n");
+  }
+  // The shader folder's own user file as a link to /dev/zero or to the FIFO.
+  const std::string user = dir + "/user/quantizer.glsl";
+  for (const std::string& target : {std::string("/dev/zero"), fs::absolute(fifo).string()}) {
+    fs::remove(user);
+    fs::create_symlink(target, user);
+    const auto r = render({});
+    INFO(target);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err == "qviz render: error: cannot read the user quantizer " + user +
+                       ": not a regular file (qviz workshop init DIR makes a shader folder with one)\n");
+  }
+  CHECK(!fileExists(out));
+}
+
+TEST_CASE("render --rounding user: #include outside the shader folder is refused, links resolved first", "[untrusted]") {
+  // Issue 15.10: a shared workshop folder could read any file of the user through #include.
+  const std::string root = freshDir("ws_render_include_outside");
+  const std::string dir = root + "/shaders";
+  fs::copy(std::string(QVIZ_SOURCE_DIR) + "/shaders", dir, fs::copy_options::recursive);
+  writeBytes(root + "/secret.glsl", "float userQuantize(float x, int bits) { return x; }\n");
+  fs::create_symlink(root + "/secret.glsl", dir + "/user/link.glsl");
+  const std::string user = dir + "/user/quantizer.glsl";
+  const std::string before = readText(root + "/secret.glsl");
+  for (const std::string& name : {root + "/secret.glsl", std::string("../../secret.glsl"), std::string("link.glsl"),
+                                  std::string("/etc/passwd")}) {
+    writeBytes(user, "// includes a file outside\n#include \"" + name + "\"\n");
+    const auto r = runQviz({"render", dataPath("chelsea.png"), "--bits", "3", "--rounding", "user", "--backend", "gpu",
+                            "--shader-dir", dir, "--out", root + "/o.png"},
+                           gpuEnv());
+    INFO(name << ": " << r.err);
+    CHECK(r.exitCode == 2);
+    CHECK(r.err.substr(0, r.err.find('\n')) == user + ":2: error: include outside the shader folder");
+  }
+  // Inside the folder (also through "../" that stays inside) it builds.
+  writeBytes(dir + "/common/mine.glsl", "float userQuantize(float x, int bits) { return x; }\n");
+  writeBytes(user, "#include \"../common/mine.glsl\"\n");
+  const auto ok = runQviz({"render", dataPath("chelsea.png"), "--bits", "3", "--rounding", "user", "--backend", "gpu",
+                           "--shader-dir", dir, "--out", root + "/o.png"},
+                          gpuEnv());
+  INFO(ok.err);
+  CHECK(ok.exitCode == 0);
+  CHECK(readText(root + "/secret.glsl") == before);
 }

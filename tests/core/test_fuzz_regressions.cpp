@@ -7,6 +7,7 @@
 
 #include "image/image_io.hpp"
 #include "tensor/npy.hpp"
+#include "tensor/safetensors.hpp"
 #include "util/fs.hpp"
 
 using namespace qviz::core;
@@ -52,6 +53,14 @@ TEST_CASE("fuzz regression: an empty float32 .npy converts to no values", "[fuzz
   REQUIRE(t.ok());
   CHECK(t->count() == 0);
   CHECK(toFloat32(*t).empty());
+}
+
+TEST_CASE("fuzz regression: a safetensors header with a NUL byte is refused", "[fuzz]") {
+  // "{}" then a NUL: nlohmann's lexer stopped there, so the nested, repeated text after it was
+  // never checked (the harness's depth invariant failed).
+  const auto b = load("tests/fuzz/regressions/safetensors-nul-hides-text.json");
+  CHECK(parseSafetensorsHeader(reinterpret_cast<const char*>(b.data()), b.size(), 4096, "h").error() ==
+        "h: the header is not valid JSON (a NUL byte)");
 }
 
 TEST_CASE("a top-down BMP (negative height) decodes with its rows in order", "[fuzz]") {

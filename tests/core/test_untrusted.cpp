@@ -63,7 +63,9 @@ TEST_CASE("hostile image files: each gives its exact message", "[untrusted]") {
       // Tiny files whose headers promise gigabytes.
       {"png_60000x60000.png", "image is 60000x60000, larger than 32768 pixels per side"},
       {"png_20000x20000_gray.png", "image has 400000000 pixels, more than the limit of 268435456"},
-      {"png_16384x16384_rgba16.png", "decoding needs about 2048 MiB, more than the decode budget of 1024 MiB"},
+      {"png_16384x16384_rgba16.png", "the decoded image needs 2048 MiB, more than the 512 MiB a decoded image may use (half of the decode budget of 1024 MiB)"},
+      // Issue 15.9: said "decoding needs about 768 MiB, more than the decode budget of 1024 MiB".
+      {"png_16384x16384_rgb.png", "the decoded image needs 768 MiB, more than the 512 MiB a decoded image may use (half of the decode budget of 1024 MiB)"},
       {"bmp_100000x100000.bmp", "image is 100000x100000, larger than 32768 pixels per side"},
       {"tga_30000x30000.tga", "image has 900000000 pixels, more than the limit of 268435456"},
       // Within the limits but damaged: the decoder runs (in the child) and reports.
@@ -182,10 +184,26 @@ TEST_CASE("tensor headers declaring more than the memory budget are refused befo
         "t.npy: shape (1099511627776,) of float32 needs 4 TiB, over the memory budget of 4 GiB");
   const auto wrap = npy("(4294967296, 4294967296, 2)");  // 2^65 elements
   CHECK(parseNpy(wrap.data(), wrap.size(), "t.npy").error() ==
-        "t.npy: shape (4294967296, 4294967296, 2) of float32 has more bytes than 64 bits can count");
+        "t.npy: shape (4294967296, 4294967296, 2) of float32 is larger than numpy allows: it needs more than 2^63 - 1 bytes");
   const auto bytesWrap = npy("(4611686018427387904,)");  // 2^62 elements fit, 2^64 bytes do not
   CHECK(parseNpy(bytesWrap.data(), bytesWrap.size(), "t.npy").error() ==
-        "t.npy: shape (4611686018427387904,) of float32 has more bytes than 64 bits can count");
+        "t.npy: shape (4611686018427387904,) of float32 is larger than numpy allows: it needs more than 2^63 - 1 bytes");
+
+  // Issue 15.8: zero-size shapes numpy refuses (numpy 1.24: "array is too big") were accepted.
+  // The boundary, checked with numpy: (3037000499, 3037000499, 0) of uint8 loads, of float16 not;
+  // (2^61, 0) of float16 loads, of float32 not.
+  const auto zeroHuge = npy("(4611686018427387904, 4611686018427387904, 0)");
+  CHECK(parseNpy(zeroHuge.data(), zeroHuge.size(), "t.npy").error() ==
+        "t.npy: shape (4611686018427387904, 4611686018427387904, 0) of float32 is larger than numpy allows: its "
+        "non-zero dimensions need more than 2^63 - 1 bytes");
+  const auto zeroF32 = npy("(2305843009213693952, 0)");
+  CHECK(!parseNpy(zeroF32.data(), zeroF32.size(), "t.npy").ok());
+  CHECK(tensorBytes({2305843009213693952ull, 0}, 2, "float16", 0).value() == 0);
+  CHECK(tensorBytes({3037000499ull, 3037000499ull, 0}, 1, "uint8", 0).value() == 0);
+  CHECK(!tensorBytes({3037000499ull, 3037000499ull, 0}, 2, "float16", 0).ok());
+  CHECK(!tensorBytes({9223372036854775808ull, 0}, 1, "uint8", 0).ok());  // a dimension over 2^63 - 1
+  const auto zeroOk = npy("(4, 0, 3)");
+  REQUIRE(parseNpy(zeroOk.data(), zeroOk.size(), "t.npy").ok());
 
   // A real (sparse) 8 GiB file that matches its header: still refused, by the header alone.
   const std::string dir = scratch("tensors");
@@ -224,7 +242,7 @@ TEST_CASE("tensor headers declaring more than the memory budget are refused befo
   const std::string wrapped = st(R"({"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 4], "data_offsets": [0, 4]}})") +
                               std::string(4, '\0');
   CHECK(parseSafetensor(reinterpret_cast<const std::uint8_t*>(wrapped.data()), wrapped.size(), "w").error() ==
-        "safetensors data: tensor 'w': shape (4294967296, 4294967296, 4) of F32 has more bytes than 64 bits can count");
+        "safetensors data: tensor 'w': shape (4294967296, 4294967296, 4) of F32 is larger than numpy allows: it needs more than 2^63 - 1 bytes");
   fs::remove_all(dir);
 }
 
@@ -285,4 +303,29 @@ TEST_CASE("fitToTextureLimit: a preview with a notice only when the image is too
   CHECK(fitToTextureLimit(small, 16384, "s.png").empty());
   CHECK(fitToTextureLimit(small, 0, "s.png").empty());  // limit unknown
   CHECK(small == before);
+}
+
+TEST_CASE("safetensors headers: nesting deeper than 4 and repeated names are refused (issue 15.4, 15.8)", "[untrusted]") {
+  const std::uint64_t four = 4;
+  auto err = [&](const std::string& h) { return parseSafetensorsHeader(h.data(), h.size(), four, "h").error(); };
+  const std::string deep = "the header nests deeper than 4 levels (a safetensors header is a flat map of tensors)";
+  // 100 MB of '[' inside a tensor: refused at the fifth bracket; the DOM once took 7.4 GB.
+  std::string brackets = R"({"w": )" + std::string(100u << 20, '[');
+  CHECK(err(brackets) == "h: " + deep);
+  CHECK(err(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": [[[1]]]}})") == "h: " + deep);
+  CHECK(err(R"({"__metadata__": {"a": [[[[]]]]}})") == "h: " + deep);
+  // Four levels are still parsed (and then judged field by field).
+  const std::string fourDeep = R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": [[]]}})";
+  CHECK(parseSafetensorsHeader(fourDeep.data(), fourDeep.size(), four, "h").ok());
+  // A name twice: nlohmann's DOM kept the last one silently.
+  CHECK(err(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})") ==
+        "h: tensor 'w' appears twice in the header");
+  CHECK(err(R"({"w": {"dtype": "F32", "dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})") ==
+        "h: key 'dtype' appears twice in one object of the header");
+  CHECK(err(R"({"__metadata__": {"a": "1", "a": "2"}})") == "h: key 'a' appears twice in one object of the header");
+  CHECK(err(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})") == "h: the header is not valid JSON");
+  // Text after a NUL byte was never looked at (nlohmann ends the input there).
+  CHECK(err(std::string("{}\0{\"w\": [[[[[", 10)) == "h: the header is not valid JSON (a NUL byte)");
+  const std::string good = R"({"__metadata__": {"a": "1"}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})";
+  REQUIRE(parseSafetensorsHeader(good.data(), good.size(), four, "h").ok());
 }

@@ -2,6 +2,7 @@
 // A parsed tensor must hold exactly count * itemsize bytes and survive an encode/parse round trip.
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "fuzz_check.hpp"
@@ -17,6 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(t->dtype != DType::BF16);  // numpy has no bfloat16
   FUZZ_CHECK(t->shape.size() <= 64);
+  // numpy's rule, zero-size shapes too: the item size times the non-zero dimensions fits in intp.
+  unsigned __int128 nonZeroBytes = dtypeSize(t->dtype);
+  for (std::size_t d : t->shape)
+    if (d != 0 && nonZeroBytes <= static_cast<unsigned __int128>(INT64_MAX)) nonZeroBytes *= d;
+  FUZZ_CHECK(nonZeroBytes <= static_cast<unsigned __int128>(INT64_MAX));
   const std::size_t count = t->count();
   FUZZ_CHECK(t->bytes.size() == count * dtypeSize(t->dtype));
   FUZZ_CHECK(t->bytes.size() <= size);

@@ -5,6 +5,7 @@
 // load with exactly its bytes.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -46,7 +47,8 @@ void loadAll(const std::uint8_t* file, std::size_t size, const SafetensorsIndex&
   for (std::size_t i = 0; i < index.tensors.size() && i < 16; ++i) {
     const SafetensorsEntry& e = index.tensors[i];
     auto t = parseSafetensor(file, size, e.name);
-    const SafetensorsEntry* first = index.find(e.name);  // JSON objects may repeat a key
+    const SafetensorsEntry* first = index.find(e.name);
+    FUZZ_CHECK(first == &e);  // a name appears once: repeated keys are refused
     if (!first->supported) {
       FUZZ_CHECK(!t.ok());
       continue;
@@ -60,6 +62,26 @@ void loadAll(const std::uint8_t* file, std::size_t size, const SafetensorsIndex&
     FUZZ_CHECK(toFloat32(*t).size() == t->count());
   }
   FUZZ_CHECK(!parseSafetensor(file, size, std::string("\x01no such tensor")).ok());
+}
+
+// Nesting depth of the JSON text (brackets outside strings): an accepted header is at most 4 deep.
+std::size_t jsonDepth(const std::uint8_t* p, std::size_t n) {
+  std::size_t depth = 0, most = 0;
+  bool inString = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = char(p[i]);
+    if (inString) {
+      if (c == '\\') ++i;
+      else if (c == '"') inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      most = std::max(most, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return most;
 }
 
 }  // namespace
@@ -85,6 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::uint64_t kData = 4096;
   auto index = parseSafetensorsHeader(reinterpret_cast<const char*>(data), size, kData);
   if (!index) return 0;
+  FUZZ_CHECK(jsonDepth(data, size) <= 4);
   checkIndex(*index, kData);
   std::vector<std::uint8_t> file(8 + size + kData);
   for (int i = 0; i < 8; ++i) file[std::size_t(i)] = std::uint8_t(std::uint64_t(size) >> (8 * i));

@@ -284,3 +284,19 @@ TEST_CASE_METHOD(GpuFixture, "shader library: the reload debounce waits for a fr
   CHECK(e->generation == 3);
   CHECK(e->failedBuilds == 0);
 }
+
+TEST_CASE("user quantizer: annotations are not read from includes outside the shader folder", "[untrusted]") {
+  // Issue 15.10: the annotation scan followed #include anywhere, so slider names of any file showed.
+  ShaderTree t;
+  const fs::path outside = t.dir.string() + "_outside.glsl";
+  qviz::test::writeBumped(outside, "uniform float u_secret; // @slider 0 1 0.5\n");
+  t.write("common/inside.glsl", "uniform float u_inside; // @slider 0 1 0.5\n");
+  t.write("user/quantizer.glsl", "#include \"" + outside.string() + "\"\n#include \"../common/inside.glsl\"\n"
+                                 "float userQuantize(float x, int bits) { return x; }\n");
+  ShaderLibrary lib(t.dir.string());
+  auto controls = readUserControls(lib);
+  fs::remove(outside);
+  REQUIRE(controls);
+  REQUIRE(controls->controls.size() == 1);
+  CHECK(controls->controls[0].name == "u_inside");
+}

@@ -70,6 +70,7 @@ write("pnm16.png", b"P5\n4 4\n65535\n" + bytes(range(32)))
 write("png_60000x60000.png", png(60000, 60000, 8, 6, b"\x00" * 100))       # over the side limit
 write("png_20000x20000_gray.png", png(20000, 20000, 8, 0, b"\x00" * 100))  # over the pixel limit
 write("png_16384x16384_rgba16.png", png(16384, 16384, 16, 6, b"\x00" * 1000))  # 2 GiB: over the budget
+write("png_16384x16384_rgb.png", png(16384, 16384, 8, 2, b"\x00" * 1000))  # 768 MiB: over the 512 MiB an image may use
 write("png_8000x8000_short.png", png(8000, 8000, 8, 2, b"\x00" * 1000))   # within limits, data missing
 
 # A real PNG cut in half, a zero-byte file and random bytes.
