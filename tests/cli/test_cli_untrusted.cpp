@@ -139,7 +139,7 @@ TEST_CASE("quantize-tensor and lora onto a read-only folder say so, not \"No suc
   CHECK(q.err == "qviz quantize-tensor: error: cannot create " + mnt.dir + "/new: Read-only file system\n");
   const auto l = runQviz({"lora", "--out-dir", mnt.dir + "/new", "--steps", "1"});
   CHECK(l.exitCode == 2);
-  CHECK(l.err == "qviz lora: error: cannot create --out-dir " + mnt.dir + "/new: Read-only file system\n");
+  CHECK(l.err == "qviz lora: error: cannot create " + mnt.dir + "/new: Read-only file system\n");
   CHECK(!fs::exists(mnt.dir + "/new"));
 }
 
