@@ -42,8 +42,8 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
     ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", levels.error().c_str());
     return;
   }
-  ImGui::Text("%zu levels%s", levels->size(),
-              d.lineGrid == LevelGrid::NoZero ? ": no level at 0, so small values are pushed away from zero" : "");
+  ImGui::TextWrapped("%zu levels%s", levels->size(),
+                     d.lineGrid == LevelGrid::NoZero ? ": no level at 0, so small values are pushed away from zero" : "");
 
   // The line.
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -109,15 +109,19 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
   ImGui::TextUnformatted("What the seed document says (quoted as written), checked on its grid without zero:");
   const ImVec4 kGood(0.6f, 0.9f, 0.6f, 1), kBad(1, 0.45f, 0.4f, 1), kTie(1, 0.8f, 0.4f, 1);
   auto verdictColour = [&](ClaimVerdict v) { return v == ClaimVerdict::Right ? kGood : v == ClaimVerdict::Tie ? kTie : kBad; };
-  if (ImGui::BeginTable("seed claims", 6, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
+  // In a narrow panel (presenter mode, a side column) the reasons go under the table, wrapped to
+  // the panel's width, instead of a column a few characters wide.
+  const bool narrow = ImGui::GetContentRegionAvail().x < 36.0f * ImGui::GetFontSize();
+  const auto claims = checkSeedClaims();
+  if (ImGui::BeginTable("seed claims", narrow ? 5 : 6, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
     ImGui::TableSetupColumn("bits");
     ImGui::TableSetupColumn("value");
     ImGui::TableSetupColumn("seed says");
     ImGui::TableSetupColumn("nearest");
     ImGui::TableSetupColumn("verdict");
-    ImGui::TableSetupColumn("why", ImGuiTableColumnFlags_WidthStretch);
+    if (!narrow) ImGui::TableSetupColumn("why", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableHeadersRow();
-    for (const CheckedClaim& c : checkSeedClaims()) {
+    for (const CheckedClaim& c : claims) {
       ImGui::TableNextRow();
       ImGui::TableSetColumnIndex(0);
       ImGui::Text("%d", c.claim.bits);
@@ -132,12 +136,17 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
         ImGui::Text("%g", c.nearest.level);
       ImGui::TableSetColumnIndex(4);
       ImGui::TextColored(verdictColour(c.verdict), "%s", claimVerdictName(c.verdict));
-      ImGui::TableSetColumnIndex(5);
-      ImGui::TextWrapped("%s", c.note.c_str());
+      if (!narrow) {
+        ImGui::TableSetColumnIndex(5);
+        ImGui::TextWrapped("%s", c.note.c_str());
+      }
     }
     ImGui::EndTable();
   }
   ImGui::PushTextWrapPos(0.0f);
+  if (narrow)
+    for (const CheckedClaim& c : claims)
+      ImGui::TextColored(verdictColour(c.verdict), "%d-bit %s: %s", c.claim.bits, c.claim.valueText, c.note.c_str());
   for (const CheckedGridStatement& g : checkSeedGridStatements())
     ImGui::TextColored(g.typo ? kBad : kGood, "%d-bit grid as the seed lists it: \"%s\": %s: %s", g.statement.bits,
                        g.statement.text, g.typo ? "typo" : "right", g.note.c_str());
