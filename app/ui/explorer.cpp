@@ -116,20 +116,6 @@ void installQuitSignals() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
 
-// Every file the explorer reads: the image, the shader folder (the user quantizer included),
-// settings.json and imgui.ini. No output may be one of them.
-std::vector<std::string> explorerInputs(const AppState& s, const ExplorerOptions& o) {
-  std::vector<std::string> inputs = {s.doc.imagePath, configDir() + "/settings.json", configDir() + "/imgui.ini"};
-  const std::string shaders = o.shaderDir.empty() ? gpu::ShaderLibrary::defaultDir() : o.shaderDir;
-  std::error_code ec;
-  std::size_t listed = 0;
-  for (auto it = fs::recursive_directory_iterator(shaders, ec); !ec && it != fs::recursive_directory_iterator() &&
-                                                               ++listed < 4096;
-       it.increment(ec))
-    if (it->is_regular_file(ec)) inputs.push_back(it->path().string());
-  return inputs;
-}
-
 core::Status saveFramebuffer(int w, int h, const std::string& path, const std::vector<std::string>& inputs) {
   core::Image img = core::Image::make(w, h, 3, core::SampleType::U8);
   std::vector<std::uint8_t> rows(std::size_t(w) * std::size_t(h) * 3);
@@ -223,7 +209,7 @@ int runExplorer(const ExplorerOptions& o) {
   // No output may be a file the explorer reads (the same file: device and inode, through links):
   // the image, the shader folder (the user quantizer included), settings.json and imgui.ini.
   {
-    const std::vector<std::string> inputs = explorerInputs(s, o);
+    const std::vector<std::string> inputs = explorerInputs(s);
     const std::pair<const char*, const std::string*> outputs[] = {{"--screenshot", &o.screenshot}, {"--json", &o.benchJson}};
     for (const auto& [flag, out] : outputs) {
       if (out->empty()) continue;
@@ -412,7 +398,7 @@ int runExplorer(const ExplorerOptions& o) {
     const bool lastScripted = scripted && frame >= totalFrames;
     if (!s.ui.pendingScreenshot.empty() || (lastScripted && !o.screenshot.empty())) {
       const std::string path = lastScripted && !o.screenshot.empty() ? o.screenshot : s.ui.pendingScreenshot;
-      const auto st = saveFramebuffer(fbw, fbh, path, explorerInputs(s, o));
+      const auto st = saveFramebuffer(fbw, fbh, path, explorerInputs(s));
       if (lastScripted && !o.screenshot.empty() && !st) {
         std::fprintf(stderr, "qviz: error: %s\n", st.error().c_str());
         exitCode = 2;

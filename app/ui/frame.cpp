@@ -2,6 +2,8 @@
 // help, the in-app file browser and the export dialog.
 #include "ui/frame.hpp"
 
+#include "ui/settings.hpp"
+
 #include <imgui.h>
 #include <imgui_impl_opengl3.h>
 #include <imgui_internal.h>
@@ -37,18 +39,18 @@ void exportView(AppState& s, const std::string& what, const std::string& path) {
   else if (what == "quantized") {
     if (v.onGpu && s.derived.gpu) {
       auto img = s.derived.gpu->downloadQuantized();  // one read-back, on request
-      st = img ? savePng(*img, path, {s.doc.imagePath}) : Status(fail(img.error()));
+      st = img ? savePng(*img, path, explorerInputs(s)) : Status(fail(img.error()));
     } else {
-      st = savePng(v.quantized, path, {s.doc.imagePath});
+      st = savePng(v.quantized, path, explorerInputs(s));
     }
   }
-  else if (what == "original") st = savePng(v.reference, path, {s.doc.imagePath});
+  else if (what == "original") st = savePng(v.reference, path, explorerInputs(s));
   else if (what == "error") {
     Image quantized = v.quantized;
     if (v.onGpu && s.derived.gpu)
       if (auto img = s.derived.gpu->downloadQuantized()) quantized = std::move(*img);
     auto map = gpu::errorMapReference(v.reference, quantized, errorMapSettings(s.doc));
-    st = map ? savePng(*map, path, {s.doc.imagePath}) : Status(fail(map.error()));
+    st = map ? savePng(*map, path, explorerInputs(s)) : Status(fail(map.error()));
   } else st = fail("unknown view '" + what + "'");
   postNotice(s.ui, st ? "exported the " + what + " view (" + std::to_string(v.reference.width) + "x" +
                             std::to_string(v.reference.height) + ") to " + path

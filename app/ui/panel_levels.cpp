@@ -6,6 +6,7 @@
 
 #include "image/figure.hpp"
 #include "image/image_io.hpp"
+#include "ui/settings.hpp"
 #include "ui/panels.hpp"
 #include "ui/widgets.hpp"
 
@@ -37,7 +38,7 @@ void exportLevelsFigure(AppState& s, const std::string& path) {
     tiles.push_back(std::move(out));
     labels.push_back(tileLabel(t));
   }
-  const auto st = savePng(labelledFigure(tiles, labels), path, {s.doc.imagePath});
+  const auto st = savePng(labelledFigure(tiles, labels), path, explorerInputs(s));
   postNotice(s.ui, st ? "exported the levels grid to " + path : st.error(), !st);
 }
 

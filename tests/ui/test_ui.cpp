@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 
 #include "image/image_io.hpp"
@@ -335,6 +339,36 @@ TEST_CASE("offscreen: exports at native resolution equal the CPU reference and n
   REQUIRE(s.ui.notices.size() > before - (before == 6 ? 1 : 0));
   CHECK(s.ui.notices.back().error);
   CHECK(s.ui.notices.back().text.find("refusing to overwrite") != std::string::npos);
+}
+
+TEST_CASE("offscreen: exports refuse every file the explorer reads, not only the image") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  Commands cmd;
+  (void)ui.run(s, cmd, 2).value();
+  // A shader folder of the user's, as --shader-dir sets it (no frame runs while it is set).
+  const std::string dir = tempDir() + "/export_guard";
+  std::filesystem::create_directories(dir + "/user");
+  const std::string shader = dir + "/user/quantizer.glsl";
+  const std::string text = "float userQuantize(float x, uint bits) { return x; }\n";
+  std::ofstream(shader, std::ios::binary) << text;
+  const char* old = std::getenv("QVIZ_SHADER_DIR");
+  const std::string saved = old ? old : "";
+  ::setenv("QVIZ_SHADER_DIR", dir.c_str(), 1);
+  const auto inputs = explorerInputs(s);
+  CHECK(std::find(inputs.begin(), inputs.end(), shader) != inputs.end());
+  CHECK(std::find(inputs.begin(), inputs.end(), configDir() + "/settings.json") != inputs.end());
+  for (const char* what : {"quantized", "original", "error"}) {
+    exportView(s, what, shader);
+    REQUIRE(!s.ui.notices.empty());
+    CHECK(s.ui.notices.back().error);
+    CHECK(s.ui.notices.back().text.find("refusing to overwrite") != std::string::npos);
+  }
+  if (old) ::setenv("QVIZ_SHADER_DIR", saved.c_str(), 1); else ::unsetenv("QVIZ_SHADER_DIR");
+  std::ifstream in(shader, std::ios::binary);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == text);
 }
 
 TEST_CASE("the memory panel starts from qlora.py's settings, as qviz memory --qlora-py does") {
