@@ -16,6 +16,7 @@
 #include <filesystem>
 
 #include "image/image_io.hpp"
+#include "gpu/shader_library.hpp"
 #include "ui/derived.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/keys.hpp"
@@ -27,6 +28,17 @@ namespace fs = std::filesystem;
 using namespace qviz::core;
 
 void exportLevelsFigure(AppState& s, const std::string& path);  // panel_levels.cpp
+
+std::vector<std::string> explorerInputs(const AppState& s) {
+  namespace fsys = std::filesystem;
+  std::vector<std::string> inputs = {s.doc.imagePath, configDir() + "/settings.json", configDir() + "/imgui.ini"};
+  std::error_code ec;
+  std::size_t listed = 0;
+  for (auto it = fsys::recursive_directory_iterator(gpu::ShaderLibrary::defaultDir(), ec);
+       !ec && it != fsys::recursive_directory_iterator() && ++listed < 4096; it.increment(ec))
+    if (it->is_regular_file(ec)) inputs.push_back(it->path().string());
+  return inputs;
+}
 
 void exportView(AppState& s, const std::string& what, const std::string& path) {
   const QuantizedView& v = s.derived.view;

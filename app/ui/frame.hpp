@@ -3,6 +3,9 @@
 #pragma once
 #include <imgui.h>
 
+#include <string>
+#include <vector>
+
 #include "ui/app_state.hpp"
 #include "ui/commands.hpp"
 
@@ -28,5 +31,10 @@ std::string screenshotName();
 
 // Exports at native resolution. `what` is "quantized", "original", "error" or "levels".
 void exportView(AppState& s, const std::string& what, const std::string& path);
+
+// Every file the explorer reads: the image, the shader folder (the user quantizer included, through
+// gpu::ShaderLibrary::defaultDir(), which --shader-dir sets), settings.json and imgui.ini. No output
+// (screenshot, export, figure, --json) may be one of them.
+std::vector<std::string> explorerInputs(const AppState& s);
 
 }  // namespace qviz::ui

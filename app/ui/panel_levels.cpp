@@ -6,6 +6,7 @@
 
 #include "image/figure.hpp"
 #include "image/image_io.hpp"
+#include "ui/frame.hpp"
 #include "ui/settings.hpp"
 #include "ui/panels.hpp"
 #include "ui/widgets.hpp"

@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "gpu/shader_library.hpp"
 #include "ui/panel_info.hpp"
 #include "util/fs.hpp"
 
@@ -26,17 +25,6 @@ std::string configDir() {
   std::error_code ec;
   fs::create_directories(dir, ec);
   return dir;
-}
-
-std::vector<std::string> explorerInputs(const AppState& s) {
-  namespace fsys = std::filesystem;
-  std::vector<std::string> inputs = {s.doc.imagePath, configDir() + "/settings.json", configDir() + "/imgui.ini"};
-  std::error_code ec;
-  std::size_t listed = 0;
-  for (auto it = fsys::recursive_directory_iterator(gpu::ShaderLibrary::defaultDir(), ec);
-       !ec && it != fsys::recursive_directory_iterator() && ++listed < 4096; it.increment(ec))
-    if (it->is_regular_file(ec)) inputs.push_back(it->path().string());
-  return inputs;
 }
 
 std::string settingsToJson(const AppState& s) { return settingsToJson(s.doc, s.ui); }

@@ -11,10 +11,6 @@
 namespace qviz::ui {
 
 std::string configDir();  // created on demand
-// Every file the explorer reads: the image, the shader folder (the user quantizer included, through
-// gpu::ShaderLibrary::defaultDir(), which --shader-dir sets), settings.json and imgui.ini. No output
-// (screenshot, export, figure, --json) may be one of them.
-std::vector<std::string> explorerInputs(const AppState& s);
 // Renames a refused settings.json / imgui.ini to PATH.bad-YYYYMMDDTHHMMSSZ; returns the new name ("" when it failed).
 std::string setAside(const std::string& path);
 
