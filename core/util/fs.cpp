@@ -17,6 +17,16 @@ namespace fs = std::filesystem;
 namespace {
 std::string errnoText(int e) { return std::strerror(e); }
 
+// A mkstemp/mkdtemp template for a hidden name beside `p` (".NAME.tmp.XXXXXX", NUL-terminated),
+// so the rename that follows stays on the same file system.
+std::vector<char> hiddenTemplateBeside(const fs::path& p) {
+  const fs::path dir = p.parent_path();
+  const std::string t = ((dir.empty() ? fs::path(".") : dir) / ("." + p.filename().string() + ".tmp.XXXXXX")).string();
+  std::vector<char> buf(t.begin(), t.end());
+  buf.push_back('\0');
+  return buf;
+}
+
 // The descriptor a path names by itself: /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N
 // (opening these instead would reopen a redirected file from its start, without O_APPEND).
 int descriptorPath(const std::string& p) {
@@ -105,11 +115,7 @@ Result<OutputFile> OutputFile::open(const std::string& path, const std::string& 
     return f;
   }
   f.m_target = r->target;
-  const fs::path target(r->target);
-  const fs::path dir = target.parent_path();
-  std::string tmpl = ((dir.empty() ? fs::path(".") : dir) / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
+  std::vector<char> buf = hiddenTemplateBeside(r->target);
   const int fd = ::mkstemp(buf.data());
   if (fd < 0) return fail("cannot write " + shown + ": " + errnoText(errno));
   f.m_fd = fd;
@@ -243,9 +249,7 @@ Result<OutputFolder> OutputFolder::prepare(const std::string& dir) {
     parent = parent.parent_path();
   }
   if (!parent.empty() && !fs::is_directory(parent, ec)) return fail("cannot create " + dir + ": " + parent.string() + " is not a folder");
-  std::string tmpl = ((parent.empty() ? fs::path(".") : parent) / ("." + missing.filename().string() + ".tmp.XXXXXX")).string();
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
+  std::vector<char> buf = hiddenTemplateBeside(missing);
   if (!::mkdtemp(buf.data())) return fail("cannot create " + dir + ": " + errnoText(errno));
   f.m_stagingRoot = buf.data();
   f.m_finalRoot = missing.string();
