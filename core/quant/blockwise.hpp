@@ -7,25 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "quant/format_table.hpp"
+#include "util/half.hpp"
 #include "util/result.hpp"
 
 namespace qviz::core {
 
-enum class TensorFormat : std::uint8_t {
-  NF4, FP4,            // bitsandbytes 4-bit, absmax per block, nibble-packed high first
-  Int8, Int4, Int2,    // symmetric absmax per block: scale = absmax / (2^(N-1) - 1)
-  UInt8, UInt4,        // asymmetric min-max per block with a zero point
-  FP8E4M3, FP8E5M2,    // OCP FP8, round to nearest even, saturating, per-block scale
-  Q8_0, Q4_0,          // ggml reference formats (blocks of 32, fp16 scale)
-};
-const char* tensorFormatName(TensorFormat f);  // "nf4", "fp4", "int8", ..., "fp8-e4m3", "q8_0"
+// TensorFormat and the table that describes each format: quant/format_table.hpp. Shorthands:
+const char* tensorFormatName(TensorFormat f);  // formatDesc(f).name: "nf4", "fp8-e4m3", "q8_0"; "?" out of range
 bool parseTensorFormat(const std::string& s, TensorFormat& out);
-int formatCodeBits(TensorFormat f);            // 4 for nf4, 8 for int8, ...
+int formatCodeBits(TensorFormat f);            // formatDesc(f).codeBits: 4 for nf4, 8 for int8, ...
 
 struct BlockwiseSettings {
   TensorFormat format = TensorFormat::NF4;
-  int blocksize = 64;        // power of two 32..4096 (ggml formats: always 32)
-  bool doubleQuant = false;  // NF4/FP4 only: 8-bit dynamic quantization of the absmax
+  int blocksize = 64;        // power of two 32..4096 (formats with a fixed blocksize, ggml's: always that)
+  bool doubleQuant = false;  // formats that allow it (NF4/FP4): 8-bit dynamic quantization of the absmax
 };
 
 struct QuantizedTensor {
@@ -59,6 +55,7 @@ float doubleQuantOffset(const float* absmax, std::size_t blocks);
 const std::vector<float>& nf4Table();
 const std::vector<float>& fp4Table();
 const std::vector<float>& dynamicMap();
+const Codebook& dynamicMapCodebook();  // the dynamic map's midpoints (double quantization)
 
 struct FormatStats {
   double bitsPerParam = 0;  // code bits plus constants (NF4 bs64: 4.5; with double quant ~4.127)
@@ -98,13 +95,13 @@ CodeUse codeUse(const QuantizedTensor& q);
 
 // Same as quantizeBlockwise into an existing QuantizedTensor, reusing its buffers.
 Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSettings& s, QuantizedTensor& q);
-// Number of blocks (constants) for n values.
+// Number of blocks (constants) for n values; the blocksize the format uses for s.
 std::size_t blockCount(const BlockwiseSettings& s, std::size_t n);
+std::size_t effectiveBlocksize(const BlockwiseSettings& s);
 // The 256 values of the OCP FP8 codes (index = bit pattern; E4M3 0x7f/0xff and E5M2 inf/NaN
 // patterns decode as such), and the saturating round-to-nearest-even encoder.
 const std::vector<float>& fp8Values(TensorFormat f);
 std::uint8_t fp8EncodeValue(float y, TensorFormat f);
-// float32 -> fp16 (round to nearest even, overflow to inf) -> float32: the ggml scale storage.
-float roundToHalf(float v);
+// roundToHalf (float32 -> fp16 -> float32, the ggml scale storage) is util/half.hpp's.
 
 }  // namespace qviz::core

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/half.hpp"
 #include "util/result.hpp"
 
 namespace qviz::core {
@@ -46,9 +47,7 @@ Tensor tensorFromBytes(const std::vector<std::size_t>& shape, DType dtype, const
 // Every element as float32 (float16 and bfloat16 widen exactly; integers convert exactly).
 std::vector<float> toFloat32(const Tensor& t);
 
-// IEEE half and bfloat16 conversions. floatToHalf rounds to nearest even and overflows to inf.
-float halfToFloat(std::uint16_t h);
-std::uint16_t floatToHalf(float f);
+// bfloat16 widening (exact); the fp16 conversions are util/half.hpp's.
 float bfloat16ToFloat(std::uint16_t b);
 
 // Refuses NaN or Inf, naming the first one: "value 12 (flat index) is NaN".

@@ -1,0 +1,38 @@
+// What the format family files (quant/formats/*.cpp) share: their table entries, listed in
+// format_table.cpp, and the helpers of their quantizers. Internal to quant/.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "quant/blockwise.hpp"
+#include "quant/format_table.hpp"
+
+namespace qviz::core {
+
+// The formats of each family, in any order (the table sorts them by TensorFormat).
+std::vector<FormatDesc> bnb4Formats();        // formats/bnb4.cpp: nf4, fp4
+std::vector<FormatDesc> intnFormats();        // formats/intn.cpp: int8/4/2, uint8/4
+std::vector<FormatDesc> fp8Formats();         // formats/fp8.cpp: fp8-e4m3, fp8-e5m2
+std::vector<FormatDesc> ggmlLegacyFormats();  // formats/ggml_legacy.cpp: q8_0, q4_0
+
+namespace formats {
+
+inline std::size_t firstNonFinite(const float* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(x[i])) return i;
+  return n;
+}
+
+inline Error nonFiniteError(const float* x, std::size_t i) {
+  return fail("value " + std::to_string(i) + " (flat index) is " + (std::isnan(x[i]) ? "NaN" : "Inf") +
+              "; only finite values can be quantized");
+}
+
+inline std::string define(const char* name, long long value) {
+  return std::string("#define ") + name + " " + std::to_string(value) + "\n";
+}
+
+}  // namespace formats
+}  // namespace qviz::core
