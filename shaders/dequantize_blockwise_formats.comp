@@ -1,11 +1,13 @@
 #version 430 core
-// Block-wise dequantization of the int/uint/FP8/ggml formats from one code byte per value,
-// bit-identical to core::dequantizeBlockwise: int and ggml float(code - offset) * step, uint
-// (float(code) - zero point) * scale, FP8 value[code] * scale (float32, no fusion).
+// Block-wise dequantization of the GpuKernel::BlockStats formats from one code byte per value,
+// bit-identical to core::dequantizeBlockwise (the format's FormatDesc::decodeBlock):
+// DECODE_OFFSET float(code - CODE_OFFSET) * step (int, ggml), DECODE_ZERO_POINT
+// (float(code) - zero point) * scale (uint), DECODE_TABLE value[code] * scale (FP8), float32, no
+// fusion. The step and zero point per block come from FormatDesc::decodeConstants.
 layout(local_size_x = 64) in;
 
-#ifndef FORMAT_N
-#define FORMAT_N 2
+#ifndef CODE_BITS
+#error "compiled without the format's defines (core::FormatDesc::gpuDefines)"
 #endif
 
 layout(std430, binding = 0) readonly restrict buffer Codes { uint s_codes[]; };
@@ -15,17 +17,20 @@ layout(std430, binding = 2) writeonly restrict buffer Dst { float s_out[]; };
 uniform uint u_n;
 uniform uint u_count;  // ceil(n / 4)
 uniform uint u_blockShift;
-uniform float u_fp8[256];
+#if defined(DECODE_TABLE)
+uniform float u_values[1 << CODE_BITS];  // FormatDesc::values: code -> value
+#endif
 
 float decode(uint code, vec2 k) {
-#if FORMAT_N == 5 || FORMAT_N == 6
+#if defined(DECODE_ZERO_POINT)
   precise float d = float(code) - k.y;
   precise float v = d * k.x;
-#elif FORMAT_N == 7 || FORMAT_N == 8
-  precise float v = u_fp8[code] * k.x;
+#elif defined(DECODE_TABLE)
+  precise float v = u_values[code] * k.x;
+#elif defined(DECODE_OFFSET)
+  precise float v = float(int(code) - CODE_OFFSET) * k.x;
 #else
-  const int off = FORMAT_N == 2 || FORMAT_N == 9 ? 128 : FORMAT_N == 4 ? 2 : 8;
-  precise float v = float(int(code) - off) * k.x;
+#error "no DECODE_* branch for this format"
 #endif
   return v;
 }

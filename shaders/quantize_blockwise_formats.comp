@@ -1,19 +1,19 @@
 #version 430 core
-// Block-wise int8/int4/int2, uint8/uint4, FP8 E4M3/E5M2 and ggml Q8_0/Q4_0 quantization; must
-// equal core::quantizeBlockwise code for code. STAGE 0: per-block statistics (absmax; min and max;
-// q4_0's first value of largest magnitude); the CPU turns them into the block constants (scale,
-// 1/scale, zero point, fp16 d) exactly as the core. STAGE 1: the codes (8 per item) and nibbles.
+// Block-wise quantization of the formats that core::FormatDesc runs on GpuKernel::BlockStats
+// (int8/int4/int2, uint8/uint4, FP8 E4M3/E5M2, ggml Q8_0/Q4_0); must equal core::quantizeBlockwise
+// code for code. STAGE 0: per-block statistics (core::blockStats: absmax; min and max; the first
+// value of largest magnitude); the CPU turns them into the block constants with the format's
+// FormatDesc::constants (scale, 1/scale, zero point, fp16 d). STAGE 1: the codes (8 per item) and
+// nibbles. The driver puts the format's FormatDesc::gpuDefines in front: CODE_BITS, one STAT_*,
+// one ENCODE_* with its constants (a new format adds its ENCODE_* branch to codeOf below).
 layout(local_size_x = 64) in;
 
 #ifndef STAGE
 #define STAGE 0
 #endif
-#ifndef FORMAT_N
-#define FORMAT_N 2  // core::TensorFormat
+#ifndef CODE_BITS
+#error "compiled without the format's defines (core::FormatDesc::gpuDefines)"
 #endif
-#define IS_INT (FORMAT_N >= 2 && FORMAT_N <= 4)
-#define IS_UINT (FORMAT_N == 5 || FORMAT_N == 6)
-#define IS_FP8 (FORMAT_N == 7 || FORMAT_N == 8)
 
 uniform uint u_n;
 uniform uint u_count;
@@ -28,10 +28,10 @@ void work(uint b) {
   float s0 = 0.0, s1 = 0.0;
   for (uint i = first; i < end; ++i) {
     float x = s_x[i];
-#if IS_UINT
+#if defined(STAT_MINMAX)
     s0 = x < s0 ? x : s0;  // std::min(lo, x), std::max(hi, x): the same signed zeros
     s1 = s1 < x ? x : s1;
-#elif FORMAT_N == 10
+#elif defined(STAT_FIRST_ABSMAX)
     if (s0 < abs(x)) {  // the first value of largest magnitude
       s0 = abs(x);
       s1 = x;
@@ -49,19 +49,8 @@ layout(std430, binding = 3) writeonly restrict buffer Codes { uint s_codes[]; };
 layout(std430, binding = 4) writeonly restrict buffer Packed { uint s_packed[]; };
 uniform uint u_padCode;  // 4-bit formats: the code of the pad value 0.0 (odd length)
 
-#if IS_FP8
-#if FORMAT_N == 7
-#define MBITS 3
-#define BIAS 7
-#define MAXFIELD 15
-#define MAXMANT 6u
-#else
-#define MBITS 2
-#define BIAS 15
-#define MAXFIELD 30
-#define MAXMANT 3u
-#endif
-// core's fp8Encode: round to nearest even on the mantissa, saturating at the largest finite value.
+#if defined(ENCODE_FP8)
+// core's fp8Encode (MBITS, BIAS, MAXFIELD, MAXMANT from the format's Fp8Spec): round to nearest even on the mantissa, saturating at the largest finite value.
 uint fp8Encode(float y) {
   uint sign = (floatBitsToUint(y) >> 31) != 0u ? 0x80u : 0u;
   float a = abs(y);
@@ -76,35 +65,36 @@ uint fp8Encode(float y) {
   bool sub = m < (1u << MBITS);
   int field = sub ? 0 : ex + BIAS;
   uint mant = sub ? m : m - (1u << MBITS);
-  if (field > MAXFIELD || (field == MAXFIELD && mant > MAXMANT)) return sign | (uint(MAXFIELD) << MBITS) | MAXMANT;
+  if (field > MAXFIELD || (field == MAXFIELD && mant > uint(MAXMANT))) return sign | (uint(MAXFIELD) << MBITS) | uint(MAXMANT);
   return sign | (uint(field) << MBITS) | mant;
 }
 #endif
 
 uint codeOf(float x, float inv, float zp) {
-#if IS_INT
-  const float qmax = FORMAT_N == 2 ? 127.0 : FORMAT_N == 3 ? 7.0 : 1.0;
-  const int off = FORMAT_N == 2 ? 128 : FORMAT_N == 3 ? 8 : 2;
+#if defined(ENCODE_SYMMETRIC)
+  const float qmax = float(QMAX);
   precise float v = x * inv;
-  return uint(int(clamp(roundEven(v), -qmax, qmax)) + off);
-#elif IS_UINT
-  const float levels = FORMAT_N == 5 ? 255.0 : 15.0;
+  return uint(int(clamp(roundEven(v), -qmax, qmax)) + CODE_OFFSET);
+#elif defined(ENCODE_ASYMMETRIC)
+  const float levels = float(LEVELS);
   precise float v = x * inv;
   precise float q = roundEven(v) + zp;
   return uint(clamp(q, 0.0, levels));
-#elif IS_FP8
+#elif defined(ENCODE_FP8)
   precise float v = x * inv;
   return fp8Encode(v);
-#elif FORMAT_N == 9
+#elif defined(ENCODE_ROUND_AWAY)
   precise float v = x * inv;  // id = d ? 1/d : 0 from the float32 d
   float t = trunc(v);
   precise float f = v - t;
   float r = abs(f) >= 0.5 ? t + sign(v) : t;  // roundf: half away from zero
-  return uint(int(r) + 128);
-#else
+  return uint(int(r) + CODE_OFFSET);
+#elif defined(ENCODE_Q4_0)
   precise float p = x * inv;
-  precise float v = p + 8.5;  // two roundings, as ggml
-  return uint(min(15, int(v)));
+  precise float v = p + (float(CODE_OFFSET) + 0.5);  // two roundings, as ggml (x * id + 8.5)
+  return uint(min(MAXCODE, int(v)));
+#else
+#error "no ENCODE_* branch for this format"
 #endif
 }
 

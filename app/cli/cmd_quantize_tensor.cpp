@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -99,11 +100,20 @@ int runQuantizeTensor(int argc, char** argv) {
   bool doubleQuant = false, force = false;
   app.add_option("IN", input, ".npy (float32, float16, uint8, int8) or .safetensors (F32, F16, BF16)")->required();
   app.add_option("--tensor", tensorName, "tensor name inside a .safetensors file");
-  app.add_option("--format", formatText,
-                 "nf4 | fp4 | int8 | int4 | int2 | uint4 | uint8 | fp8-e4m3 | fp8-e5m2 | q8_0 | q4_0")
-      ->required();
-  auto* bsOpt = app.add_option("--blocksize", blocksize, "values per block: a power of two 32..4096 (q8_0/q4_0: 32)");
-  app.add_flag("--double-quant", doubleQuant, "nf4/fp4: quantize the absmax to 8 bits (blocks of 256)");
+  // The format list, blocksize rule and double-quantization formats come from core's format table.
+  std::map<int, std::string> fixedSizes;  // "q8_0/q4_0" by blocksize
+  std::string fixedBlocks, dqFormats;
+  for (const FormatDesc& d : tensorFormats()) {
+    if (d.fixedBlocksize) fixedSizes[d.fixedBlocksize] += (fixedSizes[d.fixedBlocksize].empty() ? "" : "/") + std::string(d.name);
+    if (d.doubleQuant) dqFormats += (dqFormats.empty() ? "" : "/") + std::string(d.name);
+  }
+  for (const auto& [size, names] : fixedSizes)
+    fixedBlocks += (fixedBlocks.empty() ? "" : ", ") + names + ": " + std::to_string(size);
+  app.add_option("--format", formatText, formatNames(" | "))->required();
+  auto* bsOpt = app.add_option("--blocksize", blocksize,
+                               "values per block: a power of two " + std::to_string(kMinBlocksize) + ".." +
+                                   std::to_string(kMaxBlocksize) + (fixedBlocks.empty() ? "" : " (" + fixedBlocks + ")"));
+  app.add_flag("--double-quant", doubleQuant, dqFormats + ": quantize the absmax to 8 bits (blocks of 256)");
   app.add_option("--out-dir", outDir, "output folder (created)")->required();
   std::string shaderDir;
   bool check = false;
@@ -114,14 +124,13 @@ int runQuantizeTensor(int argc, char** argv) {
   if (auto rc = parseArgs(app, argc, argv)) return *rc;
 
   BlockwiseSettings s;
-  if (!parseTensorFormat(formatText, s.format))
-    return badInput(kSub, "unknown --format '" + formatText +
-                              "' (nf4, fp4, int8, int4, int2, uint4, uint8, fp8-e4m3, fp8-e5m2, q8_0, q4_0)");
-  const bool ggml = s.format == TensorFormat::Q8_0 || s.format == TensorFormat::Q4_0;
-  if (ggml && bsOpt->count() > 0 && blocksize != 32)
-    return badInput(kSub, std::string(tensorFormatName(s.format)) + " uses blocks of 32; --blocksize " +
-                              std::to_string(blocksize) + " does not apply");
-  s.blocksize = ggml ? 32 : blocksize;
+  const FormatDesc* desc = findFormat(formatText);
+  if (!desc) return badInput(kSub, "unknown --format '" + formatText + "' (" + formatNames(", ") + ")");
+  s.format = desc->format;
+  if (desc->fixedBlocksize && bsOpt->count() > 0 && blocksize != desc->fixedBlocksize)
+    return badInput(kSub, std::string(desc->name) + " uses blocks of " + std::to_string(desc->fixedBlocksize) +
+                              "; --blocksize " + std::to_string(blocksize) + " does not apply");
+  s.blocksize = desc->blocksizeFor(blocksize);
   s.doubleQuant = doubleQuant;
   if (auto st = validateBlockwise(s); !st) return badInput(kSub, st.error());
   if (backend != "cpu" && backend != "gpu" && backend != "auto")
@@ -130,8 +139,8 @@ int runQuantizeTensor(int argc, char** argv) {
 
   // Output files, checked before anything is read or written.
   namespace fs = std::filesystem;
-  const bool fourBit = formatCodeBits(s.format) == 4;
-  const bool asym = s.format == TensorFormat::UInt4 || s.format == TensorFormat::UInt8;
+  const bool fourBit = desc->codeBits == 4;
+  const bool asym = desc->zeroPoint;
   std::vector<std::string> names = {"codes.npy"};
   if (fourBit) names.push_back("packed.npy");
   names.push_back("absmax.npy");

@@ -241,7 +241,8 @@ void runSsim(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
   }
 }
 
-// Block-wise tensor formats (every core::TensorFormat; nf4/fp4 also with double quantization) on awkward lengths:
+// Block-wise tensor formats (every entry of core's format table; those that allow it also with double
+// quantization) on awkward lengths:
 // every field of core::quantizeBlockwise equal, dequantized floats bit-identical.
 void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
   BlockwiseQuantizerGpu kernel(env);
@@ -251,14 +252,13 @@ void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
       const std::uint32_t h = mix(std::uint32_t(i) * 2654435761u ^ 0x7e45u);
       x[i] = (i % 97 == 5) ? 0.0f : (float(h >> 8) / 16777216.0f - 0.5f) * float(1 + (h & 7u));
     }
-    for (int fi = 0; fi <= int(core::TensorFormat::Q4_0); ++fi) {
-      const auto f = core::TensorFormat(fi);
-      const bool table4 = f == core::TensorFormat::NF4 || f == core::TensorFormat::FP4;
-      SelftestRow row{std::string("blockwise ") + core::tensorFormatName(f), BlockwiseQuantizerGpu::kReference,
+    for (const core::FormatDesc& d : core::tensorFormats()) {
+      const core::TensorFormat f = d.format;
+      SelftestRow row{std::string("blockwise ") + d.name, BlockwiseQuantizerGpu::kReference,
                       "compute", std::to_string(n) + " float32", 0, true, {}};
       for (int bs : {32, 64, 4096})
         for (bool dq : {false, true}) {
-          if (!row.detail.empty() || (dq && !table4)) break;
+          if (!row.detail.empty() || (dq && !d.doubleQuant)) break;
           core::BlockwiseSettings s;
           s.format = f;
           s.blocksize = bs;

@@ -1,63 +1,28 @@
-// BlockwiseQuantizerGpu: the NF4/FP4 stages of quantize_blockwise.comp and dequantize_blockwise.comp.
-// Data-dependent reciprocals (1/absmax, 1/absmax2) and the double-quantization offset (a float32
-// pairwise mean) are computed here on the CPU from the GPU's read-back absmax, exactly as the core.
+// BlockwiseQuantizerGpu: the GPU kernels of the block-wise formats, driven by core's format table
+// (quant/format_table.hpp). Nothing numeric is derived here: the block constants (1/absmax, scales,
+// zero points, fp16 d and its overflow message), the codebooks, the pad codes, the double-
+// quantization offset and the kernels' #defines all come from core (FormatDesc and its functions);
+// this file only moves data and picks the pipeline (FormatDesc::gpuKernel).
 #include "gpu/tensor_kernels.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <numeric>
 #include <string>
+
+#include "tensor/tensor.hpp"
 
 namespace qviz::gpu {
 namespace {
 
-constexpr float kAbsmaxFloor = 1e-38f;  // core: bitsandbytes clamps the block absmax below at 1e-38
-
-bool isTable4(core::TensorFormat f) { return f == core::TensorFormat::NF4 || f == core::TensorFormat::FP4; }
-
-// core's Codebook: sorted values (stable, so FP4's +0 code 0 precedes code 8), midpoints in double
-// rounded to float, sorted index -> code.
-struct Codebook {
-  std::vector<float> mids, sortedValues;
-  std::vector<GLuint> sortedToCode;
-};
-Codebook makeCodebook(const std::vector<float>& table) {
-  Codebook cb;
-  std::vector<std::size_t> order(table.size());
-  std::iota(order.begin(), order.end(), std::size_t(0));
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return table[a] < table[b]; });
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    cb.sortedToCode.push_back(GLuint(order[i]));
-    cb.sortedValues.push_back(table[order[i]]);
-    if (i + 1 < order.size())
-      cb.mids.push_back(float((double(table[order[i]]) + double(table[order[i + 1]])) * 0.5));
-  }
-  return cb;
-}
-const Codebook& codebookFor(core::TensorFormat f) {
-  static const Codebook nf4 = makeCodebook(core::nf4Table()), fp4 = makeCodebook(core::fp4Table());
-  return f == core::TensorFormat::NF4 ? nf4 : fp4;
-}
-const Codebook& dynamicCodebook() {
-  static const Codebook cb = makeCodebook(core::dynamicMap());
-  return cb;
-}
+const core::FormatDesc& descOf(core::TensorFormat f) { return core::formatDesc(f); }
+bool isTable4(core::TensorFormat f) { return descOf(f).gpuKernel == core::GpuKernel::Codebook4; }
 
 std::string programName(int stage) { return "quantize_blockwise.stage" + std::to_string(stage); }
 constexpr const char* kDequantProgram = "dequantize_blockwise";
 
 GLuint log2u(std::size_t v) { return GLuint(std::countr_zero(v)); }
 
-bool isGgml(core::TensorFormat f) { return f == core::TensorFormat::Q8_0 || f == core::TensorFormat::Q4_0; }
-std::size_t blocksizeOf(const core::BlockwiseSettings& s) { return isGgml(s.format) ? 32 : std::size_t(s.blocksize); }
-bool isInt(core::TensorFormat f) {
-  return f == core::TensorFormat::Int8 || f == core::TensorFormat::Int4 || f == core::TensorFormat::Int2;
-}
-bool isUInt(core::TensorFormat f) { return f == core::TensorFormat::UInt8 || f == core::TensorFormat::UInt4; }
-float symmetricMax(core::TensorFormat f) {
-  return f == core::TensorFormat::Int8 ? 127.0f : f == core::TensorFormat::Int4 ? 7.0f : 1.0f;
-}
 std::string formatsProgram(const char* file, core::TensorFormat f, int stage) {
   return std::string(file) + "." + core::tensorFormatName(f) + ".stage" + std::to_string(stage);
 }
@@ -118,21 +83,26 @@ Status BlockwiseQuantizerGpu::runQuantize(std::size_t n, const core::BlockwiseSe
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, m_absmax.id());
   dispatch(prog, nb);
   readBuffer(m_absmax, m_hostAbsmax.data(), nb * 4);
+  const core::FormatDesc& d = descOf(s.format);
   for (std::size_t b = 0; b < nb; ++b) {
-    m_hostAbsmax[b] = std::max(m_hostAbsmax[b], kAbsmaxFloor);
-    m_hostInv[b] = 1.0f / m_hostAbsmax[b];
+    core::BlockConstants k;
+    if (auto st = d.constants({m_hostAbsmax[b], 0.0f}, b, k); !st) return st;
+    m_hostAbsmax[b] = k.stored;
+    m_hostInv[b] = k.inv;
   }
   writeBuffer(m_absmax, m_hostAbsmax.data(), nb * 4);
   writeBuffer(m_inv, m_hostInv.data(), nb * 4);
   // Stage 1: codes and packed nibbles.
-  const Codebook& cb = codebookFor(s.format);
+  const core::Codebook& cb = *d.codebook;
+  GLuint sortedToCode[16];
+  for (std::size_t i = 0; i < 16; ++i) sortedToCode[i] = cb.sortedToCode[i];
   prog = m_env.shaders->program(programName(1));
   glUseProgram(prog);
   setUniform(prog, "u_n", GLuint(n));
   setUniform(prog, "u_blockShift", log2u(bs));
   setUniform(prog, "u_fullBlocks", GLuint(n / bs));
   setUniformArray(prog, "u_mids", cb.mids.data(), 15);
-  glUniform1uiv(glGetUniformLocation(prog, "u_map"), 16, cb.sortedToCode.data());
+  glUniform1uiv(glGetUniformLocation(prog, "u_map"), 16, sortedToCode);
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 2, m_inv.id());
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 3, m_codes.id());
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 4, m_packed.id());
@@ -155,20 +125,21 @@ Status BlockwiseQuantizerGpu::runQuantize(std::size_t n, const core::BlockwiseSe
     m_hostInv2.assign(nb2, 0.0f);
     readBuffer(m_absmax2, m_hostAbsmax2.data(), nb2 * 4);
     for (std::size_t b = 0; b < nb2; ++b) {
-      m_hostAbsmax2[b] = std::max(m_hostAbsmax2[b], kAbsmaxFloor);
-      m_hostInv2[b] = 1.0f / m_hostAbsmax2[b];
+      const core::BlockConstants k = core::absmaxConstants(m_hostAbsmax2[b]);
+      m_hostAbsmax2[b] = k.stored;
+      m_hostInv2[b] = k.inv;
     }
     writeBuffer(m_absmax2, m_hostAbsmax2.data(), nb2 * 4);
     writeBuffer(m_inv2, m_hostInv2.data(), nb2 * 4);
     // Stage 3: 8-bit codes of (absmax - offset) and the absmax used to dequantize.
-    const Codebook& dm = dynamicCodebook();
+    const core::Codebook& dm = core::dynamicMapCodebook();
     prog = m_env.shaders->program(programName(3));
     glUseProgram(prog);
     setUniform(prog, "u_n", GLuint(nb));
     setUniform(prog, "u_offset", m_offset);
     setUniform(prog, "u_fullBlocks", GLuint(nb / 256));
     setUniformArray(prog, "u_dmids", dm.mids.data(), 255);
-    setUniformArray(prog, "u_dmap", dm.sortedValues.data(), 256);
+    setUniformArray(prog, "u_dmap", dm.sorted.data(), 256);
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 6, m_inv2.id());
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 7, m_qabsmax.id());
     glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 8, m_absmaxDq.id());
@@ -179,7 +150,7 @@ Status BlockwiseQuantizerGpu::runQuantize(std::size_t n, const core::BlockwiseSe
 }
 
 void BlockwiseQuantizerGpu::readQuantized(std::size_t n, const core::BlockwiseSettings& s, core::QuantizedTensor& q) {
-  const std::size_t bs = blocksizeOf(s), nb = (n + bs - 1) / bs;
+  const std::size_t bs = core::effectiveBlocksize(s), nb = (n + bs - 1) / bs;
   q = core::QuantizedTensor{};
   q.format = s.format;
   q.blocksize = int(bs);
@@ -188,7 +159,7 @@ void BlockwiseQuantizerGpu::readQuantized(std::size_t n, const core::BlockwiseSe
   q.codes.assign(n, 0);
   q.packed.assign(core::formatCodeBits(s.format) == 4 ? (n + 1) / 2 : 0, 0);
   q.absmax = m_hostAbsmax;
-  if (s.format == core::TensorFormat::UInt8 || s.format == core::TensorFormat::UInt4) q.zeroPoint = m_hostZeroPoint;
+  if (descOf(s.format).zeroPoint) q.zeroPoint = m_hostZeroPoint;
   if (n == 0) return;
   readBuffer(m_codes, q.codes.data(), n);
   if (!q.packed.empty()) readBuffer(m_packed, q.packed.data(), q.packed.size());
@@ -205,10 +176,7 @@ void BlockwiseQuantizerGpu::readQuantized(std::size_t n, const core::BlockwiseSe
 Result<core::QuantizedTensor> BlockwiseQuantizerGpu::quantize(const float* x, std::size_t n,
                                                              const core::BlockwiseSettings& s) {
   if (auto st = supports(s); !st) return core::fail(st.error());
-  for (std::size_t i = 0; i < n; ++i)
-    if (!std::isfinite(x[i]))
-      return core::fail("value " + std::to_string(i) + " (flat index) is " + (std::isnan(x[i]) ? "NaN" : "Inf") +
-                        "; only finite values can be quantized");
+  if (auto st = core::checkFinite(x, n); !st) return core::fail(st.error());
   if (auto st = upload(x, n); !st) return core::fail(st.error());
   if (auto st = runQuantize(n, s); !st) return core::fail(st.error());
   core::QuantizedTensor q;
@@ -225,7 +193,7 @@ Status BlockwiseQuantizerGpu::runDequantize(std::size_t n, const core::Blockwise
   ProgramGuard guard;
   const GLuint prog = m_env.shaders->program(kDequantProgram);
   glUseProgram(prog);
-  const std::vector<float>& table = s.format == core::TensorFormat::NF4 ? core::nf4Table() : core::fp4Table();
+  const std::vector<float>& table = *descOf(s.format).values;
   setUniform(prog, "u_n", GLuint(n));
   setUniform(prog, "u_blockShift", log2u(std::size_t(s.blocksize)));
   setUniformArray(prog, "u_table", table.data(), 16);
@@ -274,7 +242,7 @@ Status BlockwiseQuantizerGpu::dequantize(const core::QuantizedTensor& q, float* 
 
 Status BlockwiseQuantizerGpu::ensureFormatPrograms(core::TensorFormat f) {
   if (auto st = m_env.context->supports(GpuPath::Compute); !st) return st;
-  const std::string fmt = "#define FORMAT_N " + std::to_string(int(f)) + "\n";
+  const std::string& fmt = descOf(f).gpuDefines;
   for (int stage = 0; stage < 2; ++stage) {
     const ProgramDesc desc{formatsProgram("quantize_blockwise_formats", f, stage),
                            {{ShaderStage::Compute, "quantize_blockwise_formats.comp"}},
@@ -289,13 +257,14 @@ Status BlockwiseQuantizerGpu::ensureFormatPrograms(core::TensorFormat f) {
 Status BlockwiseQuantizerGpu::runQuantizeFormats(std::size_t n, const core::BlockwiseSettings& s) {
   const core::TensorFormat f = s.format;
   if (auto st = ensureFormatPrograms(f); !st) return st;
-  const std::size_t bs = blocksizeOf(s), nb = (n + bs - 1) / bs, words = (n + 7) / 8;
+  const core::FormatDesc& d = descOf(f);
+  const std::size_t bs = core::effectiveBlocksize(s), nb = (n + bs - 1) / bs, words = (n + 7) / 8;
   reserveBuffer(m_stats, m_statsCap, std::max<std::size_t>(8, nb * 8));
   reserveBuffer(m_consts, m_constsCap, std::max<std::size_t>(8, nb * 8));
   reserveBuffer(m_codes, m_codesCap, std::max<std::size_t>(8, words * 8));
   reserveBuffer(m_packed, m_packedCap, std::max<std::size_t>(4, words * 4));
   m_hostAbsmax.assign(nb, 0.0f);
-  m_hostZeroPoint.assign(isUInt(f) ? nb : 0, 0.0f);
+  m_hostZeroPoint.assign(d.zeroPoint ? nb : 0, 0.0f);
   if (n == 0) return {};
   ProgramGuard guard;
   GLuint prog = m_env.shaders->program(formatsProgram("quantize_blockwise_formats", f, 0));
@@ -306,47 +275,23 @@ Status BlockwiseQuantizerGpu::runQuantizeFormats(std::size_t n, const core::Bloc
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, m_stats.id());
   dispatch(prog, nb);
   const std::vector<float> stats = readBuffer<float>(m_stats, nb * 2);
-  // The block constants, computed as core's per-format quantizers do.
+  // The block constants: the format's own function, as core's block loop calls it.
   std::vector<float> consts(nb * 2, 0.0f);
+  core::BlockConstants k;
   for (std::size_t b = 0; b < nb; ++b) {
-    const float s0 = stats[2 * b], s1 = stats[2 * b + 1];
-    float inv = 0.0f, zp = 0.0f;
-    if (isInt(f)) {
-      const float scale = s0 / symmetricMax(f);
-      inv = scale > 0.0f ? 1.0f / scale : 0.0f;
-      m_hostAbsmax[b] = s0;
-    } else if (isUInt(f)) {
-      const float levels = float((1 << core::formatCodeBits(f)) - 1);
-      const float scale = float((double(s1) - double(s0)) / double(levels));
-      inv = scale > 0.0f ? 1.0f / scale : 0.0f;
-      zp = std::clamp(std::nearbyint(-s0 * inv), 0.0f, levels);
-      m_hostAbsmax[b] = scale;
-      m_hostZeroPoint[b] = zp;
-    } else if (f == core::TensorFormat::FP8E4M3 || f == core::TensorFormat::FP8E5M2) {
-      const float scale = s0 / (f == core::TensorFormat::FP8E4M3 ? 448.0f : 57344.0f);
-      inv = scale > 0.0f ? 1.0f / scale : 0.0f;
-      m_hostAbsmax[b] = scale;
-    } else {
-      const bool q8 = f == core::TensorFormat::Q8_0;
-      const float d = q8 ? s0 / 127.0f : s1 / -8.0f;
-      inv = d != 0.0f ? 1.0f / d : 0.0f;
-      const float dh = core::roundToHalf(d);
-      if (!std::isfinite(dh)) {
-        glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
-        glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
-        return core::fail(std::string(q8 ? "q8_0" : "q4_0") + " stores its block scale as fp16: block " +
-                          std::to_string(b) + " needs scale " + std::to_string(d) +
-                          ", beyond fp16's 65504 (values too large for this format)");
-      }
-      m_hostAbsmax[b] = dh;
+    if (auto st = d.constants({stats[2 * b], stats[2 * b + 1]}, b, k); !st) {
+      glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
+      glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
+      return st;
     }
-    consts[2 * b] = inv;
-    consts[2 * b + 1] = zp;
+    m_hostAbsmax[b] = k.stored;
+    if (d.zeroPoint) m_hostZeroPoint[b] = k.zeroPoint;
+    consts[2 * b] = k.inv;
+    consts[2 * b + 1] = k.zeroPoint;
   }
   writeBuffer(m_consts, consts.data(), nb * 8);
-  // Odd length: the pad value 0.0 under the last block's constants (int4, q4_0: 8; uint4: its zero point).
-  GLuint pad = 8;
-  if (f == core::TensorFormat::UInt4) pad = GLuint(m_hostZeroPoint.back());
+  // Odd length (4-bit formats): the pad value 0.0 under the last block's constants.
+  const GLuint pad = d.padCode ? d.padCode(d.decodeConstants(k.stored, k.zeroPoint)) : 0u;
   prog = m_env.shaders->program(formatsProgram("quantize_blockwise_formats", f, 1));
   glUseProgram(prog);
   setUniform(prog, "u_n", GLuint(n));
@@ -365,13 +310,14 @@ Status BlockwiseQuantizerGpu::dequantizeFormats(const core::QuantizedTensor& q, 
   if (auto st = ensureFormatPrograms(f); !st) return st;
   const std::size_t n = q.n, bs = std::size_t(q.blocksize), nb = (n + bs - 1) / bs;
   if (n == 0) return {};
-  if (q.absmax.size() < nb || (isUInt(f) && q.zeroPoint.size() < nb))
+  const core::FormatDesc& d = descOf(f);
+  if (q.absmax.size() < nb || (d.zeroPoint && q.zeroPoint.size() < nb))
     return core::fail("quantized tensor lacks per-block scales");
   // As the core: the codes when it holds n of them, else the packed nibbles.
   std::vector<std::uint8_t> codes;
   const std::uint8_t* src = q.codes.data();
   if (q.codes.size() != n) {
-    if (core::formatCodeBits(f) != 4 || q.packed.size() < (n + 1) / 2)
+    if (d.codeBits != 4 || q.packed.size() < (n + 1) / 2)
       return core::fail("quantized tensor holds neither n codes nor the packed nibbles");
     codes.resize(n);
     for (std::size_t i = 0; i < n; ++i)
@@ -380,8 +326,9 @@ Status BlockwiseQuantizerGpu::dequantizeFormats(const core::QuantizedTensor& q, 
   }
   std::vector<float> consts(nb * 2, 0.0f);
   for (std::size_t b = 0; b < nb; ++b) {
-    consts[2 * b] = isInt(f) ? q.absmax[b] / symmetricMax(f) : q.absmax[b];  // int formats store the absmax
-    consts[2 * b + 1] = isUInt(f) ? q.zeroPoint[b] : 0.0f;
+    const core::BlockConstants k = d.decodeConstants(q.absmax[b], d.zeroPoint ? q.zeroPoint[b] : 0.0f);
+    consts[2 * b] = k.step;
+    consts[2 * b + 1] = k.zeroPoint;
   }
   const std::size_t words = (n + 3) / 4;
   reserveBuffer(m_codes, m_codesCap, words * 4);
@@ -394,8 +341,7 @@ Status BlockwiseQuantizerGpu::dequantizeFormats(const core::QuantizedTensor& q, 
   glUseProgram(prog);
   setUniform(prog, "u_n", GLuint(n));
   setUniform(prog, "u_blockShift", log2u(bs));
-  if (f == core::TensorFormat::FP8E4M3 || f == core::TensorFormat::FP8E5M2)
-    setUniformArray(prog, "u_fp8", core::fp8Values(f).data(), 256);
+  if (d.values) setUniformArray(prog, "u_values", d.values->data(), int(d.values->size()));
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, m_codes.id());
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, m_consts.id());
   glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 2, m_out.id());

@@ -57,23 +57,25 @@ void formatControls(const WeightsDoc& w, Commands& cmd) {
   const float fw = ImGui::GetFontSize() * 7;
   ImGui::SetNextItemWidth(fw);
   if (ImGui::BeginCombo("format", tensorFormatName(w.format))) {
-    for (int f = 0; f <= int(TensorFormat::Q4_0); ++f)
-      if (ImGui::Selectable(tensorFormatName(TensorFormat(f)), int(w.format) == f))
-        cmd.edit("format", [f](Document& d) { d.weights.format = TensorFormat(f); });
+    for (const FormatDesc& f : tensorFormats())
+      if (ImGui::Selectable(f.name, w.format == f.format))
+        cmd.edit("format", [g = f.format](Document& d) { d.weights.format = g; });
     ImGui::EndCombo();
   }
-  const bool ggml = w.format == TensorFormat::Q8_0 || w.format == TensorFormat::Q4_0;
+  const FormatDesc& desc = formatDesc(w.format);
+  const bool fixed = desc.fixedBlocksize != 0;
   ImGui::SameLine();
   ImGui::SetNextItemWidth(fw);
-  ImGui::BeginDisabled(ggml);
-  if (ImGui::BeginCombo("blocksize", ggml ? "32 (ggml)" : std::to_string(w.blocksize).c_str())) {
+  ImGui::BeginDisabled(fixed);
+  const std::string fixedLabel = std::to_string(desc.fixedBlocksize) + " (" + desc.familyLabel + ")";
+  if (ImGui::BeginCombo("blocksize", fixed ? fixedLabel.c_str() : std::to_string(w.blocksize).c_str())) {
     for (int b : kBlocksizes)
       if (ImGui::Selectable(std::to_string(b).c_str(), b == w.blocksize)) cmd.edit("blocksize", [b](Document& d) { d.weights.blocksize = b; });
     ImGui::EndCombo();
   }
   ImGui::EndDisabled();
   ImGui::SameLine();
-  const bool canDq = w.format == TensorFormat::NF4 || w.format == TensorFormat::FP4;
+  const bool canDq = desc.doubleQuant;
   bool dq = w.doubleQuant && canDq;
   ImGui::BeginDisabled(!canDq);
   if (ImGui::Checkbox("double quantization", &dq)) cmd.edit("double quant", [dq](Document& d) { d.weights.doubleQuant = dq; });
@@ -128,8 +130,9 @@ void levelUse(const WeightsView& v) {
                         100.0 * u.fraction(top));
     return;
   }
-  const bool table4 = v.q.format == TensorFormat::NF4 || v.q.format == TensorFormat::FP4;
-  const std::vector<float>* tab = v.q.format == TensorFormat::NF4 ? &nf4Table() : v.q.format == TensorFormat::FP4 ? &fp4Table() : nullptr;
+  // Codebook formats (nf4, fp4): absmax-scaled tables of values, whose ends are -1 and +1.
+  const bool table4 = formatDesc(v.q.format).codebook != nullptr;
+  const std::vector<float>* tab = formatDesc(v.q.format).values;
   std::vector<std::size_t> order(codes);
   for (std::size_t c = 0; c < codes; ++c) order[c] = c;
   if (tab) std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return (*tab)[a] < (*tab)[b]; });

@@ -198,7 +198,7 @@ int runSoak(const SoakOptions& o) {
          });
        }},
       {"weights", [&] {
-         const auto f = core::TensorFormat(pick(11));
+         const auto f = core::tensorFormats()[pick(core::tensorFormats().size())].format;
          const int bs = 16 << pick(6);
          const auto src = WeightSource(pick(3));
          const bool dq = pick(2) == 0;

@@ -137,15 +137,15 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
     }
     view.blockRmse[b] = std::sqrt(sum / double(end - b * bs));
   }
-  // Every format side by side at this blocksize (ggml formats always use blocks of 32).
+  // Every format of the table side by side at this blocksize (formats with a fixed blocksize use theirs).
   view.table.clear();
   std::vector<float> dq(view.values.size());
-  for (int f = 0; f <= int(TensorFormat::Q4_0); ++f) {
-    BlockwiseSettings fs{TensorFormat(f), doc.blocksize, doc.doubleQuant && (f <= int(TensorFormat::FP4))};
+  for (const FormatDesc& f : tensorFormats()) {
+    BlockwiseSettings fs{f.format, doc.blocksize, doc.doubleQuant && f.doubleQuant};
     auto qf = quantizeBlockwise(view.values.data(), view.values.size(), fs);
     if (!qf) continue;
     dequantizeBlockwise(*qf, dq.data());
-    view.table.push_back({TensorFormat(f), formatStats(view.values.data(), dq.data(), dq.size(), fs)});
+    view.table.push_back({f.format, formatStats(view.values.data(), dq.data(), dq.size(), fs)});
   }
   view.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }

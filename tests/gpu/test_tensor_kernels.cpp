@@ -220,15 +220,20 @@ TEST_CASE("blockwise gpu: bitsandbytes reference vectors exactly", "[gpu][tensor
 
 TEST_CASE("blockwise gpu: int, uint, fp8 and ggml formats equal the CPU", "[gpu][tensor]") {
   GpuFixture fx;
-  using F = TensorFormat;
+  // Every format of the table on the block-statistics kernels (int8/4/2, uint8/4, fp8, q8_0, q4_0).
+  std::vector<TensorFormat> formats;
+  for (const core::FormatDesc& d : core::tensorFormats())
+    if (d.gpuKernel == core::GpuKernel::BlockStats) formats.push_back(d.format);
+  CHECK(formats.size() >= 9);
   for (std::uint32_t groups : {65535u, 1u, 3u}) {
     GpuEnv env = fx.env();
     env.limits.maxGroups = groups;
     BlockwiseQuantizerGpu k(env);
     INFO("maxGroups " << groups);
-    for (F f : {F::Int8, F::Int4, F::Int2, F::UInt8, F::UInt4, F::FP8E4M3, F::FP8E5M2, F::Q8_0, F::Q4_0})
+    for (TensorFormat f : formats)
       for (int bs : {32, 64, 4096}) {
-        if ((f == F::Q8_0 || f == F::Q4_0) && bs != 32) continue;
+        const int fixed = core::formatDesc(f).fixedBlocksize;
+        if (fixed && bs != fixed) continue;
         BlockwiseSettings s;
         s.format = f;
         s.blocksize = bs;
