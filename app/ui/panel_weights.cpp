@@ -130,8 +130,9 @@ void levelUse(const WeightsView& v) {
                         100.0 * u.fraction(top));
     return;
   }
-  // Codebook formats (nf4, fp4): absmax-scaled tables of values, whose ends are -1 and +1.
-  const bool table4 = formatDesc(v.q.format).codebook != nullptr;
+  // Codebook formats scaled by the block absmax whose table ends at -1 and +1 (nf4, fp4).
+  const Codebook* cb = formatDesc(v.q.format).codebook;
+  const bool table4 = cb && !cb->sorted.empty() && cb->sorted.front() == -1.0f && cb->sorted.back() == 1.0f;
   const std::vector<float>* tab = formatDesc(v.q.format).values;
   std::vector<std::size_t> order(codes);
   for (std::size_t c = 0; c < codes; ++c) order[c] = c;

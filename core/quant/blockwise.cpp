@@ -22,8 +22,10 @@ Status quantizeByBlocks(const float* x, std::size_t n, const FormatDesc& d, std:
     for (std::size_t b = b0; b < b1; ++b) {
       const std::size_t first = b * bs, count = std::min(bs, n - first);
       BlockConstants k;
-      status[b] = d.constants(blockStats(d.stat, x + first, count), b, k);
-      if (!status[b]) continue;
+      if (Status st = d.constants(blockStats(d.stat, x + first, count), b, k); !st) {
+        status[b] = std::move(st);
+        continue;
+      }
       q.absmax[b] = k.stored;
       if (d.zeroPoint) q.zeroPoint[b] = k.zeroPoint;
       d.encodeBlock(x + first, count, k, q.codes.data() + first);
