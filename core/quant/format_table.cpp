@@ -67,7 +67,7 @@ const char* statDefine(BlockStat s) {
 
 std::vector<FormatDesc> buildTable() {
   std::vector<FormatDesc> all;
-  for (auto family : {bnb4Formats, intnFormats, fp8Formats, ggmlLegacyFormats})
+  for (auto family : kFormatFamilies)
     for (FormatDesc& d : family()) all.push_back(std::move(d));
   std::vector<FormatDesc> table(all.size());
   std::vector<bool> seen(all.size(), false);

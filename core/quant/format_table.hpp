@@ -5,7 +5,7 @@
 // kernels), the CLI's help and validation, the Weights panel and the GPU selftest.
 //
 // Adding a format: its enum value below (appended), its FormatDesc in the family file (a new family:
-// a new file, listed in format_table.cpp and core/CMakeLists.txt), its GLSL branch in
+// a new file, declared and listed in formats/family.hpp and core/CMakeLists.txt), its GLSL branch in
 // shaders/quantize_blockwise_formats.comp and dequantize_blockwise_formats.comp (chosen by the
 // ENCODE_* / DECODE_* define the desc names), and a test. tests/core/test_format_table.cpp checks
 // every entry of the table (names, bits per weight, round trip) without being told about it.

@@ -11,11 +11,14 @@
 
 namespace qviz::core {
 
-// The formats of each family, in any order (the table sorts them by TensorFormat).
+// The formats of each family, in any order (the table sorts them by TensorFormat), and the list
+// of families the table is built from: a new family adds its line to both, here.
 std::vector<FormatDesc> bnb4Formats();        // formats/bnb4.cpp: nf4, fp4
 std::vector<FormatDesc> intnFormats();        // formats/intn.cpp: int8/4/2, uint8/4
 std::vector<FormatDesc> fp8Formats();         // formats/fp8.cpp: fp8-e4m3, fp8-e5m2
 std::vector<FormatDesc> ggmlLegacyFormats();  // formats/ggml_legacy.cpp: q8_0, q4_0
+inline constexpr std::vector<FormatDesc> (*kFormatFamilies[])() = {bnb4Formats, intnFormats, fp8Formats,
+                                                                   ggmlLegacyFormats};
 
 namespace formats {
 
