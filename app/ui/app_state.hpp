@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <memory>
@@ -259,6 +260,15 @@ struct Derived {
   std::shared_ptr<MetricsMailbox> metricsMailbox = std::make_shared<MetricsMailbox>();
   std::unique_ptr<LatestJobWorker> worker = std::make_unique<LatestJobWorker>();
   std::vector<LevelTile> levels;
+  // Deletes every GL object these caches own (the view, compare, level and QLoRA textures, the GPU
+  // engine) while the context that made them is still current: call it before the context goes.
+  // The caches are then empty and rebuilt on the next update.
+  void releaseGl();
+  // `wake` is called from a background thread whenever a result is waiting (the metrics and compare
+  // workers, the QLoRA session, also one made later): the shell redraws then (glfwPostEmptyEvent).
+  // An empty function stops the calls: once setWake({}) returns, the workers make no new ones.
+  void setWake(std::function<void()> wake);
+  std::function<void()> wake;  // what setWake set, for the QLoRA session made later
 };
 
 struct Notice {

@@ -386,7 +386,10 @@ void updateDerived(AppState& s) {
   if (s.ui.open.weights) updateWeightsView(s.doc.weights, s.derived.weights);
   if (s.ui.open.qlora) {
     Derived& d = s.derived;
-    if (!d.qlora) d.qlora = std::make_unique<QloraSession>();
+    if (!d.qlora) {
+      d.qlora = std::make_unique<QloraSession>();
+      d.qlora->setWake(d.wake);
+    }
     const std::string dir = std::filesystem::path(defaultImagePath()).parent_path().string();
     d.qlora->configure(s.doc.lora, dir + "/rocket.jpg", dir + "/astronaut.png");
     if (s.ui.synchronous) d.qlora->waitReady();

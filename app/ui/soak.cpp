@@ -362,11 +362,7 @@ int runSoak(const SoakOptions& o) {
   }
   s.derived.worker->waitIdle();
   s.derived.qlora.reset();
-  s.derived.view = {};
-  s.derived.gpu.reset();
-  s.derived.qloraTiles = {};
-  s.derived.levels.clear();
-  s.derived.compare = {};
+  s.derived.releaseGl();
   made->reset();
   fs::remove_all(dir, ec);
   return glErrors == 0 && memoryOk ? 0 : 1;

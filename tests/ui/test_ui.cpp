@@ -6,11 +6,14 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 
 #include "image/image_io.hpp"
 #include "ui/commands.hpp"
@@ -305,6 +308,65 @@ TEST_CASE("offscreen: GPU vs CPU finds no mismatch, on both GPU paths") {
   CHECK(s.derived.view.metrics.mse == m.mse);
   CHECK(s.derived.view.metrics.levelsUsed == m.levelsUsed);
   CHECK(std::abs(*s.derived.view.metrics.ssim - *m.ssim) <= 1e-5);
+}
+
+// The window's loop sleeps until an event; a background result must post one (the wake) or
+// "running on a worker..." stays on screen until the user moves the mouse. Here: no frames and no
+// input after the work is handed over, only a wait for the wake, then the one frame it causes.
+TEST_CASE("offscreen: background results wake an idle window (GPU vs CPU compare, QLoRA session)") {
+  HeadlessUi& ui = headless();
+  std::mutex mutex;
+  std::condition_variable woken;
+  int wakes = 0;
+  auto waitForWake = [&](int atLeast) {
+    std::unique_lock lock(mutex);
+    return woken.wait_for(lock, std::chrono::seconds(120), [&] { return wakes >= atLeast; });
+  };
+  AppState s;
+  s.ui.synchronous = false;  // as in the window: results arrive on later frames
+  s.derived.setWake([&] {
+    std::lock_guard lock(mutex);
+    ++wakes;
+    woken.notify_all();
+  });
+  s.ui.open = PanelOpen{};
+  s.ui.open.metrics = s.ui.open.histogram = false;
+  s.ui.open.compare = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.path = ComputePath::GpuCompute;
+  s.doc.quant.bits = 3;
+  Commands cmd;
+  (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.view.onGpu);
+  REQUIRE(s.derived.compare.pending);  // the CPU reference runs on the compare worker
+  REQUIRE(waitForWake(1));
+  CHECK(s.derived.compare.pending);    // nothing drawn since: only the wake says it is done
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(!s.derived.compare.pending);
+  REQUIRE(s.derived.compare.result.has_value());
+  CHECK(s.derived.compare.result->error.empty());
+  CHECK(s.derived.compare.result->samples == 451u * 300u * 3u);
+  CHECK(s.derived.compare.result->mismatches == 0);
+
+  // The QLoRA session made later gets the same wake: its built problem shows without input.
+  s.ui.open.compare = false;
+  s.ui.open.qlora = true;
+  s.doc.lora.basePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.lora.targetPath = std::string(QVIZ_TEST_DATA) + "/astronaut.png";
+  const int before = [&] {
+    std::lock_guard lock(mutex);
+    return wakes;
+  }();
+  (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.qlora);
+  REQUIRE(waitForWake(before + 1));
+  (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.qlora->ready());
+  CHECK(s.derived.qloraTiles.base.valid());
+  CHECK(s.derived.qloraTiles.base.width() == 451);
+  CHECK(s.derived.qloraTiles.target.valid());
+  s.derived.setWake({});
+  s.derived.qlora.reset();
 }
 
 TEST_CASE("offscreen: exports at native resolution equal the CPU reference and never replace the input") {
