@@ -236,6 +236,7 @@ struct ShaderWatch {
   // The user file's annotations, re-read when its stamp changes.
   std::string controlsPath;
   std::int64_t controlsMtime = -2, controlsSize = -2;
+  std::uint64_t userFileChanges = 0;  // +1 whenever a poll sees the user file's stamp (or path) change
   gpu::AnnotationSet controls;
   std::string controlsError;  // the file cannot be read
 };
@@ -288,8 +289,16 @@ struct ShaderEditor {
   std::string text;        // the buffer
   std::string savedText;   // what the file held when loaded or last saved
   std::int64_t diskMtime = -1, diskSize = -1;  // stamp at load/save, to notice outside edits
+  // The file's latest stamp known: the shader watch's (it stamps the file every ~100 ms; taken when
+  // its userFileChanges moves), or ours at load/save. The panel itself never stats it per frame.
+  std::int64_t seenMtime = -1, seenSize = -1;
+  std::uint64_t watchChanges = 0;  // the ShaderWatch::userFileChanges last taken
   bool changedOnDisk = false;
   std::set<std::string> rawLogOpen;  // programs whose raw driver log is unfolded
+  // The source lines the diagnostics point at, read once and kept until the shader watch reports a
+  // reload, a failed build or a user file change (the key: reloads, failures, userFileChanges).
+  std::map<std::pair<std::string, int>, std::string> sourceLines;
+  std::tuple<std::uint64_t, std::uint64_t, std::uint64_t> sourceLinesKey{~0ull, ~0ull, ~0ull};
 };
 
 struct UiState {

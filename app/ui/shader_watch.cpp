@@ -22,6 +22,7 @@ void refreshControls(AppState& s, bool force) {
   const gpu::FileStamp st = gpu::stampFile(path);
   if (!force && path == w.controlsPath && st.mtimeNs == w.controlsMtime && st.size == w.controlsSize) return;
   if (st.mtimeNs >= 0 && st.size == 0) return;  // an editor mid-save: look again next poll
+  if (path != w.controlsPath || st.mtimeNs != w.controlsMtime || st.size != w.controlsSize) ++w.userFileChanges;
   w.controlsPath = path;
   w.controlsMtime = st.mtimeNs;
   w.controlsSize = st.size;
@@ -79,8 +80,8 @@ bool saveUserShader(AppState& s, const std::string& path, const std::string& tex
   if (ed.path == path) {
     ed.savedText = text;
     const gpu::FileStamp now = gpu::stampFile(path);
-    ed.diskMtime = now.mtimeNs;
-    ed.diskSize = now.size;
+    ed.diskMtime = ed.seenMtime = now.mtimeNs;
+    ed.diskSize = ed.seenSize = now.size;
     ed.changedOnDisk = false;
   }
   postNotice(s.ui, "saved " + path, false);

@@ -275,6 +275,39 @@ TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor an
   CHECK(q.steps() == 0);
 }
 
+TEST_CASE("offscreen: the QLoRA buttons go through Commands, applied to the session at the next frame") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  Commands cmd;
+  // No session yet: the commands do nothing.
+  cmd.lora(Commands::Lora::Start);
+  REQUIRE(cmd.pending().size() == 1);
+  CHECK(cmd.pending()[0].label == "lora start");
+  CHECK(applyCommands(s, cmd) == 1);
+  CHECK(!s.derived.qlora);
+  s.ui.open = PanelOpen{};
+  s.ui.open.image = s.ui.open.metrics = s.ui.open.histogram = false;
+  s.ui.open.qlora = true;
+  s.doc.lora.basePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.lora.targetPath = std::string(QVIZ_TEST_DATA) + "/astronaut.png";
+  s.ui.loraSteps = 3;
+  (void)ui.run(s, cmd, 1).value();
+  QloraSession& q = *s.derived.qlora;
+  REQUIRE(q.ready());
+  CHECK(q.steps() == 3);
+  cmd.lora(Commands::Lora::Start);
+  CHECK(!q.running());  // queued, not applied
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(q.running());
+  cmd.lora(Commands::Lora::Pause);
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(!q.running());
+  cmd.lora(Commands::Lora::Reset);
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(q.steps() == 0);
+}
+
 TEST_CASE("offscreen: GPU vs CPU finds no mismatch, on both GPU paths") {
   HeadlessUi& ui = headless();
   AppState s;

@@ -156,6 +156,72 @@ TEST_CASE("offscreen workshop: a user file that never compiled shows magenta, th
   CHECK(s.derived.view.generation > 0);
 }
 
+// The shaders panel reads no file per frame: the editor learns of outside saves from the shader
+// watch's poll (every 100 ms), and the diagnostics' source lines are read once per reported change.
+TEST_CASE("offscreen workshop: the editor and the diagnostics follow the shader watch, not a per-frame read") {
+  HeadlessUi& ui = workshopUi();
+  Workdir w;
+  w.write("factor.glsl", "float factor() { return 1.0; }\n");
+  w.write("quantizer.glsl", levelShader("factor()"));
+  AppState s;
+  s.ui.synchronous = false;  // the watch polls every 100 ms, as in the window
+  s.ui.open = PanelOpen{};
+  s.ui.open.shaders = true;
+  s.doc.imagePath = rampImage(w);
+  s.doc.userShaderFile = w.path("quantizer.glsl");
+  s.doc.quant.rounding = core::Rounding::User;
+  Commands cmd;
+  REQUIRE(ui.run(s, cmd, 2));
+  const ShaderEditor& e = s.ui.editor;
+  CHECK(e.path == w.path("quantizer.glsl"));
+  CHECK(e.text == levelShader("factor()"));
+  auto holdPolls = [&] { s.derived.shaders.lastPoll = std::chrono::steady_clock::now() + std::chrono::hours(1); };
+  auto allowPoll = [&] { s.derived.shaders.lastPoll = {}; };
+
+  // An outside save while the watch does not poll: frames do not see it.
+  holdPolls();
+  w.write("quantizer.glsl", levelShader("0.5 * factor()"));
+  REQUIRE(ui.run(s, cmd, 3));
+  CHECK(e.text == levelShader("factor()"));
+  CHECK(!e.changedOnDisk);
+  // The watch's next poll brings it into the clean buffer.
+  allowPoll();
+  REQUIRE(ui.run(s, cmd, 1));
+  CHECK(e.text == levelShader("0.5 * factor()"));
+  CHECK(e.savedText == e.text);
+  CHECK(!e.changedOnDisk);
+
+  // With unsaved edits the buffer stays and the panel says the file changed.
+  s.ui.editor.text += "// mine\n";
+  holdPolls();
+  w.write("quantizer.glsl", levelShader("0.25 * factor()"));
+  REQUIRE(ui.run(s, cmd, 2));
+  CHECK(!e.changedOnDisk);
+  allowPoll();
+  REQUIRE(ui.run(s, cmd, 1));
+  CHECK(e.changedOnDisk);
+  CHECK(e.text == levelShader("0.5 * factor()") + "// mine\n");
+  CHECK(e.savedText == levelShader("0.5 * factor()"));
+
+  // A broken include: its diagnostic shows line 2 of factor.glsl, read once and kept.
+  s.ui.editor.text = e.savedText;
+  w.write("factor.glsl", "float factor() {\n  return 0.25 +;\n}\n");
+  allowPoll();
+  REQUIRE(ui.run(s, cmd, 2));
+  const auto it = e.sourceLines.find({w.path("factor.glsl"), 2});
+  REQUIRE(it != e.sourceLines.end());
+  CHECK(it->second == "  return 0.25 +;");
+  // The file changes under the cached line; without a poll the panel keeps what it read ...
+  holdPolls();
+  w.write("factor.glsl", "float factor() {\n  return 0.5 +;\n}\n");
+  REQUIRE(ui.run(s, cmd, 2));
+  CHECK(e.sourceLines.at({w.path("factor.glsl"), 2}) == "  return 0.25 +;");
+  // ... and the poll that reports the failed rebuild refreshes it.
+  allowPoll();
+  REQUIRE(ui.run(s, cmd, 1));
+  CHECK(e.sourceLines.at({w.path("factor.glsl"), 2}) == "  return 0.5 +;");
+}
+
 TEST_CASE("workshop editor: saves atomically, a failed save keeps the file and says why") {
   Workdir w;
   AppState s;
