@@ -144,6 +144,96 @@ TEST_CASE("settings round trip, and corrupt or foreign settings are ignored with
   CHECK(c.doc.quant.gray);
 }
 
+TEST_CASE("settings save the whole Document: number line, weights, QLoRA, memory, user shader and uniforms") {
+  AppState a;
+  a.doc.lineGrid = core::LevelGrid::WithZero;
+  a.doc.lineBits = 3;
+  a.doc.lineValues = {-0.125, 0.3, 0.999, 1.0 / 3.0};
+  a.doc.weights.source = WeightSource::File;
+  a.doc.weights.size = 4096;
+  a.doc.weights.seed = 4000000000u;
+  a.doc.weights.path = "/data/model.safetensors";
+  a.doc.weights.tensorName = "layers.0.q_proj.weight";
+  a.doc.weights.format = core::TensorFormat::FP8E4M3;
+  a.doc.weights.blocksize = 256;
+  a.doc.weights.doubleQuant = true;
+  a.doc.weights.block = 17;
+  a.doc.lora.basePath = "/img/base.png";
+  a.doc.lora.targetPath = "/img/target.png";
+  a.doc.lora.rank = 16;
+  a.doc.lora.alpha = 12.5f;
+  a.doc.lora.rsLora = true;
+  a.doc.lora.sgd = true;
+  a.doc.lora.lr = 0.0123f;
+  a.doc.lora.blocksize = 128;
+  a.doc.lora.doubleQuant = true;
+  a.doc.lora.seed = 77;
+  a.doc.memory.preset = "llama-33b";
+  a.doc.memory.rank = 128;
+  a.doc.memory.targets = core::kTargetQ | core::kTargetV;
+  a.doc.memory.optimizer = core::OptimizerKind::Adam8bit;
+  a.doc.memory.paged = false;
+  a.doc.memory.weightPrecision = core::Precision::FP16;
+  a.doc.memory.adapterPrecision = core::Precision::FP32;
+  a.doc.memory.mixedPrecision = false;
+  a.doc.memory.upcast = core::Upcast::All;
+  a.doc.memory.activations = core::ActivationModel::Gpt;
+  a.doc.memory.batch = 4;
+  a.doc.memory.seqLen = 2048;
+  a.doc.memory.checkpointing = false;
+  a.doc.memory.blocksize = 32;
+  a.doc.memory.doubleQuant = false;
+  a.doc.userShaderFile = "/home/me/q.glsl";
+  a.doc.userUniforms = {{"u_level", 0.1}, {"u_steps", 7}, {"u_gamma", -2.5e-7}};
+  const std::string text = settingsToJson(a);
+  for (const char* part : {"\"number_line\"", "\"grid\": \"with-zero\"", "\"weights\"", "\"format\": \"fp8-e4m3\"",
+                           "\"lora\"", "\"optimizer\": \"sgd\"", "\"memory\"", "\"preset\": \"llama-33b\"",
+                           "\"targets\": \"q,v\"", "\"user_shader\"", "\"u_gamma\""})
+    CHECK(text.find(part) != std::string::npos);
+  AppState b;
+  CHECK(settingsFromJson(text, b).empty());
+  CHECK(b.doc == a.doc);
+  CHECK(b.doc.lineValues == std::vector<double>{-0.125, 0.3, 0.999, 1.0 / 3.0});
+  CHECK(b.doc.weights.seed == 4000000000u);
+  CHECK(b.doc.lora.alpha == 12.5f);
+  CHECK(b.doc.lora.lr == 0.0123f);
+  CHECK(b.doc.memory.targets == (core::kTargetQ | core::kTargetV));
+  CHECK(b.doc.userUniforms.at("u_gamma") == -2.5e-7);
+  CHECK(settingsToJson(b) == text);
+
+  // Invalid fields are skipped one by one and named; the rest of each section is read.
+  AppState c;
+  const std::string msg = settingsFromJson(R"({"format":"qviz-settings",
+    "number_line": {"grid": "no-zero", "bits": 9, "values": [0.5, "x"]},
+    "weights": {"format": "int4", "blocksize": 48, "size": 4096, "source": "gaussian"},
+    "lora": {"rank": 65, "alpha": -1, "lr": 0.5, "optimizer": "sgd"},
+    "memory": "big",
+    "user_shader": {"file": "", "uniforms": {"u_a": 1, "2bad": 3}}})", c);
+  CHECK(msg == "ignored invalid settings: number_line.bits, number_line.values, weights.source, weights.blocksize, "
+               "lora.rank, lora.alpha, memory, user_shader.file, user_shader.uniforms");
+  const Document defaults;
+  CHECK(c.doc.lineBits == defaults.lineBits);
+  CHECK(c.doc.lineValues == defaults.lineValues);
+  CHECK(c.doc.weights.format == core::TensorFormat::Int4);
+  CHECK(c.doc.weights.size == 4096);
+  CHECK(c.doc.weights.blocksize == defaults.weights.blocksize);
+  CHECK(c.doc.weights.source == defaults.weights.source);
+  CHECK(c.doc.lora.rank == defaults.lora.rank);
+  CHECK(c.doc.lora.alpha == defaults.lora.alpha);
+  CHECK(c.doc.lora.lr == 0.5f);
+  CHECK(c.doc.lora.sgd);
+  CHECK(c.doc.memory == defaults.memory);
+  CHECK(c.doc.userShaderFile == defaults.userShaderFile);
+  CHECK(c.doc.userUniforms.empty());
+  // An older settings file without the sections keeps every default.
+  AppState old;
+  CHECK(settingsFromJson(R"({"format":"qviz-settings","version":1,"bits":3})", old).empty());
+  CHECK(old.doc.memory == defaults.memory);
+  CHECK(old.doc.weights == defaults.weights);
+  CHECK(old.doc.lora == defaults.lora);
+  CHECK(old.doc.lineValues == defaults.lineValues);
+}
+
 TEST_CASE("offscreen: the image panel shows the exact quantized pixels") {
   HeadlessUi& ui = headless();
   INFO("renderer: " << ui.renderer());
