@@ -89,11 +89,12 @@ struct Section {
       else bad(key);
     }
   }
-  // A float in (0, FLT_MAX], read exactly as it was written.
+  // A positive finite float (a double that rounds to 0 or past FLT_MAX is refused), read exactly
+  // as it was written.
   void positiveFloat(const char* key, float& out) const {
     if (const Json* v = at(key)) {
       const double x = v->is_number() ? v->get<double>() : -1.0;
-      if (std::isfinite(x) && x > 0 && x <= double(std::numeric_limits<float>::max())) out = float(x);
+      if (std::isfinite(x) && x > 0 && x <= double(std::numeric_limits<float>::max()) && float(x) > 0) out = float(x);
       else bad(key);
     }
   }
