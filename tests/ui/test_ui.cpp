@@ -23,6 +23,7 @@
 #include "ui/qlora_session.hpp"
 #include "ui/settings.hpp"
 #include "ui/weights_model.hpp"
+#include "../test_files.hpp"
 
 using namespace qviz;
 using namespace qviz::ui;
@@ -30,9 +31,8 @@ namespace fs = std::filesystem;
 
 namespace {
 std::string tempDir() {
-  const fs::path p = fs::temp_directory_path() / ("qviz_ui_" + std::to_string(::getpid()));
-  fs::create_directories(p);
-  return p.string();
+  static const std::string dir = qviz::test::scratchDir("qviz_ui", "files");
+  return dir;
 }
 
 // A solid-colour RGB image saved as PNG.

@@ -32,11 +32,7 @@ HeadlessUi& workshopUi() {
 }
 
 struct Workdir {
-  fs::path dir = fs::temp_directory_path() / ("qviz_ui_workshop_" + std::to_string(::getpid()));
-  Workdir() {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
+  fs::path dir = qviz::test::scratchDir("qviz_ui_workshop", "work");
   ~Workdir() { fs::remove_all(dir); }
   std::string path(const std::string& name) const { return (dir / name).string(); }
   void write(const std::string& name, const std::string& text) const { qviz::test::writeBumped(dir / name, text); }
