@@ -22,7 +22,7 @@ void Derived::releaseGl() {
 
 void Derived::setWake(std::function<void()> fn) {
   wake = std::move(fn);
-  worker->setWake(wake);
+  metricsWorker->setWake(wake);
   compareWorker->setWake(wake);
   if (qlora) qlora->setWake(wake);
 }

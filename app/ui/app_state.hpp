@@ -259,7 +259,7 @@ struct Derived {
   QloraTiles qloraTiles;
   // Metrics run on a worker; declared last so it stops before the data it reads goes away.
   std::shared_ptr<MetricsMailbox> metricsMailbox = std::make_shared<MetricsMailbox>();
-  std::unique_ptr<LatestJobWorker> worker = std::make_unique<LatestJobWorker>();
+  std::unique_ptr<LatestJobWorker> metricsWorker = std::make_unique<LatestJobWorker>();
   std::vector<LevelTile> levels;
   // Deletes every GL object these caches own (the view, compare, level and QLoRA textures, the GPU
   // engine) while the context that made them is still current: call it before the context goes.

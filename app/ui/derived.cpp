@@ -75,7 +75,7 @@ void submitMetrics(AppState& s) {
   const UniformSettings q = s.doc.quant;
   const std::uint64_t generation = v.generation;
   std::weak_ptr<MetricsMailbox> mailbox = d.metricsMailbox;
-  d.worker->submit([=] {
+  d.metricsWorker->submit([=] {
     MetricsResult r;
     r.generation = generation;
     r.metrics = computeMetrics(*original, *reference, *quantized, q);
@@ -90,7 +90,7 @@ void submitMetrics(AppState& s) {
 
 void takeMetrics(AppState& s) {
   Derived& d = s.derived;
-  if (s.ui.synchronous) d.worker->waitIdle();
+  if (s.ui.synchronous) d.metricsWorker->waitIdle();
   std::lock_guard lock(d.metricsMailbox->mutex);
   auto& r = d.metricsMailbox->result;
   if (!r) return;

@@ -446,7 +446,7 @@ int runExplorer(const ExplorerOptions& o) {
   // No wake may reach the window once it is gone: the workers stop calling, the trainer stops.
   s.derived.setWake({});
   s.derived.qlora.reset();
-  s.derived.worker->waitIdle();
+  s.derived.metricsWorker->waitIdle();
   s.derived.releaseGl();  // textures and the GPU engine go before the context
   glfwDestroyWindow(sh.window);
   glfwTerminate();
