@@ -255,7 +255,7 @@ struct Derived {
   std::unique_ptr<LatestJobWorker> compareWorker = std::make_unique<LatestJobWorker>();
   std::unique_ptr<QloraSession> qlora;  // created when the QLoRA panel first opens
   std::unique_ptr<GpuEngine> gpu;       // set by the shell once a GL context exists
-  ShaderWatch shaders;
+  ShaderWatch shaderWatch;
   QloraTiles qloraTiles;
   // Metrics run on a worker; declared last so it stops before the data it reads goes away.
   std::shared_ptr<MetricsMailbox> metricsMailbox = std::make_shared<MetricsMailbox>();

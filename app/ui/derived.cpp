@@ -136,7 +136,7 @@ void quantizeView(AppState& s) {
   if (v.revision == s.revision || d.image.empty()) return;
   v.revision = s.revision;
   const bool user = s.doc.quant.rounding == Rounding::User;
-  ViewInputs inputs{d.loadedPath, s.doc.quant, s.doc.path, d.shaders.generation, {}, {}};
+  ViewInputs inputs{d.loadedPath, s.doc.quant, s.doc.path, d.shaderWatch.generation, {}, {}};
   if (user) {
     inputs.userShaderFile = s.doc.userShaderFile;
     inputs.userUniforms = s.doc.userUniforms;

@@ -52,7 +52,7 @@ int resizeCallback(ImGuiInputTextCallbackData* data) {
 }
 
 void userControls(const AppState& s, Commands& cmd) {
-  const ShaderWatch& w = s.derived.shaders;
+  const ShaderWatch& w = s.derived.shaderWatch;
   const bool user = s.doc.quant.rounding == core::Rounding::User;
   if (!user) {
     if (ImGui::Button("Use the user shader for the image")) cmd.edit("user rounding", [](Document& d) {
@@ -101,7 +101,7 @@ void editor(const AppState& s, UiState& ui, Commands& cmd) {
   if (path.empty()) return;
   // No file I/O per frame: the shader watch stamps the file on its polls; the disk is read only
   // to load it.
-  const ShaderWatch& w = s.derived.shaders;
+  const ShaderWatch& w = s.derived.shaderWatch;
   if (w.controlsPath == path && e.watchChanges != w.userFileChanges) {
     e.watchChanges = w.userFileChanges;
     e.seenMtime = w.controlsMtime;
@@ -158,7 +158,7 @@ void editor(const AppState& s, UiState& ui, Commands& cmd) {
 
 void programs(const AppState& s, UiState& ui) {
   const gpu::ShaderLibrary& lib = s.derived.gpu->shaders();
-  const ShaderWatch& w = s.derived.shaders;
+  const ShaderWatch& w = s.derived.shaderWatch;
   int ok = 0, stale = 0, never = 0;
   for (const auto& name : lib.names()) {
     const gpu::ShaderEntry* e = lib.entry(name);

@@ -16,7 +16,7 @@ std::string userShaderPath(const AppState& s) {
 namespace {
 // `force`: a program was rebuilt, so a file the user file includes may have new annotations.
 void refreshControls(AppState& s, bool force) {
-  ShaderWatch& w = s.derived.shaders;
+  ShaderWatch& w = s.derived.shaderWatch;
   const std::string path = userShaderPath(s);
   if (path.empty()) return;
   const gpu::FileStamp st = gpu::stampFile(path);
@@ -39,7 +39,7 @@ void refreshControls(AppState& s, bool force) {
 
 bool pollShaders(AppState& s) {
   if (!s.derived.gpu) return false;
-  ShaderWatch& w = s.derived.shaders;
+  ShaderWatch& w = s.derived.shaderWatch;
   const auto now = std::chrono::steady_clock::now();
   if (!s.ui.synchronous && now - w.lastPoll < std::chrono::milliseconds(100)) return false;
   w.lastPoll = now;

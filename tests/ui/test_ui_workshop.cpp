@@ -83,8 +83,8 @@ TEST_CASE("offscreen workshop: the user shader runs as a rounding mode, reloads,
   CHECK(v.computedOn.rfind("GPU", 0) == 0);
   CHECK(firstSample(s) == 128);  // roundEven(0.5 * 255)
   // The controls come from the annotation.
-  REQUIRE(s.derived.shaders.controls.controls.size() == 1);
-  CHECK(s.derived.shaders.controls.controls[0].name == "u_level");
+  REQUIRE(s.derived.shaderWatch.controls.controls.size() == 1);
+  CHECK(s.derived.shaderWatch.controls.controls[0].name == "u_level");
 
   // Moving the slider (a command) re-runs the shader with the value.
   cmd.edit("set u_level", [](Document& d) { d.userUniforms["u_level"] = 0.2; });
@@ -171,8 +171,8 @@ TEST_CASE("offscreen workshop: the editor and the diagnostics follow the shader 
   const ShaderEditor& e = s.ui.editor;
   CHECK(e.path == w.path("quantizer.glsl"));
   CHECK(e.text == levelShader("factor()"));
-  auto holdPolls = [&] { s.derived.shaders.lastPoll = std::chrono::steady_clock::now() + std::chrono::hours(1); };
-  auto allowPoll = [&] { s.derived.shaders.lastPoll = {}; };
+  auto holdPolls = [&] { s.derived.shaderWatch.lastPoll = std::chrono::steady_clock::now() + std::chrono::hours(1); };
+  auto allowPoll = [&] { s.derived.shaderWatch.lastPoll = {}; };
 
   // An outside save while the watch does not poll: frames do not see it.
   holdPolls();
