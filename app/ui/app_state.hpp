@@ -157,7 +157,7 @@ struct QuantizedView {
   std::vector<core::Histogram> histBefore, histAfter;
   std::uint64_t generation = 0;          // bumped per quantization
   std::uint64_t metricsGeneration = 0;   // generation the metrics above belong to
-  Texture original, result, error;
+  DisplayTexture original, result, error;
   std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
   std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
   bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
@@ -191,19 +191,19 @@ struct CompareView {
   double gpuMs = 0;
   std::string gpuPath;
   std::optional<CompareResult> result;
-  Texture diff;
+  DisplayTexture diff;
 };
 
 struct LevelTile {
   int bits = 0;
   core::ImageMetrics metrics;
-  Texture texture;
+  DisplayTexture texture;
 };
 
 class QloraSession;
 class GpuEngine;
 struct QloraTiles {
-  Texture base, frozen, quantError, delta, adapted, target, svd, merged;
+  DisplayTexture base, frozen, quantError, delta, adapted, target, svd, merged;
   double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
   double merged16Loss = 0;  // the delta merged into the original weights in bf16 (no tile: a table row)
   float deltaRange = 0;

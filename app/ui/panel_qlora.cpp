@@ -94,7 +94,7 @@ void controls(const LoraDoc& l, const AppState& s, const QloraSession& q, Comman
 
 void tiles(const QloraTiles& t, float avail) {
   struct Tile {
-    const Texture* tex;
+    const DisplayTexture* tex;
     const char* title;
     double loss;
     const char* note;

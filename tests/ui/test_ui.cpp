@@ -347,7 +347,7 @@ TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor an
   CHECK(q.loss() >= q.floor());
   CHECK(core::loraGapPercent(q.loss(), q.floor()) < 5.0);
   const QloraTiles& t = s.derived.qloraTiles;
-  for (const Texture* tex : {&t.base, &t.frozen, &t.quantError, &t.delta, &t.adapted, &t.target, &t.svd, &t.merged}) {
+  for (const DisplayTexture* tex : {&t.base, &t.frozen, &t.quantError, &t.delta, &t.adapted, &t.target, &t.svd, &t.merged}) {
     CHECK(tex->valid());
     CHECK(tex->width() == 451);
   }
