@@ -492,6 +492,36 @@ TEST_CASE("offscreen: background results wake an idle window (GPU vs CPU compare
   s.derived.qlora.reset();
 }
 
+TEST_CASE("offscreen: Derived::releaseGl deletes every GL object the caches own, the compare texture included") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.ui.open = PanelOpen{};
+  s.ui.open.compare = s.ui.open.levels = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.path = ComputePath::GpuCompute;
+  Commands cmd;
+  (void)ui.run(s, cmd, 2).value();
+  REQUIRE(s.derived.view.original.valid());
+  REQUIRE(s.derived.compare.diff.valid());
+  REQUIRE(s.derived.levels.size() == 4);
+  REQUIRE(s.derived.gpu);
+  s.derived.releaseGl();
+  CHECK(!s.derived.view.original.valid());
+  CHECK(!s.derived.view.result.valid());
+  CHECK(!s.derived.compare.diff.valid());
+  CHECK(!s.derived.compare.result.has_value());
+  CHECK(s.derived.levels.empty());
+  CHECK(!s.derived.qloraTiles.base.valid());
+  CHECK(!s.derived.gpu);
+  // The caches rebuild on the next frame.
+  (void)ui.run(s, cmd, 2).value();
+  CHECK(s.derived.view.original.valid());
+  CHECK(s.derived.compare.diff.valid());
+  CHECK(s.derived.levels.size() == 4);
+  CHECK(s.derived.levels[0].texture.valid());
+}
+
 TEST_CASE("offscreen: exports at native resolution equal the CPU reference and never replace the input") {
   HeadlessUi& ui = headless();
   AppState s;
