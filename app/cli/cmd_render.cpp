@@ -20,6 +20,7 @@
 #include "gpu/session.hpp"
 #include "gpu/shader_annotations.hpp"
 #include "gpu/uniform_kernel.hpp"
+#include "image/compare.hpp"
 #include "image/figure.hpp"
 #include "image/image_io.hpp"
 #include "metrics/metrics.hpp"
@@ -90,13 +91,6 @@ Result<GpuDepthResult> renderOnGpu(GpuRender& g, const Image& original, const Im
   }
   r.metrics.psnrDb = psnrFromMse(r.metrics.mse, reference.vmax());
   return r;
-}
-
-std::size_t countDifferences(const Image& a, const Image& b) {
-  if (!a.sameShape(b)) return std::max(a.sampleCount(), b.sampleCount());
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < a.sampleCount(); ++i) n += a.sample(i) != b.sample(i) ? 1 : 0;
-  return n;
 }
 
 // Prints a multi-line GPU failure (shader diagnostics are one "file:line: error: message" each).
@@ -336,7 +330,8 @@ int runRender(int argc, char** argv) {
         Image cpu;
         if (auto st = quantizeUniformInto(reference, s, cpu); !st) return badInput("render", st.error());
         const ImageMetrics cm = computeMetrics(original, reference, cpu, s);
-        const std::size_t diff = countDifferences(cpu, quantized);
+        const SampleComparison cmp = compareSamples(cpu, quantized);
+        const std::size_t diff = cmp.comparable ? cmp.differing : std::max(cpu.sampleCount(), quantized.sampleCount());
         compared += cpu.sampleCount();
         mismatches += diff;
         std::string why;

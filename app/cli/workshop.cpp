@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "image/compare.hpp"
 #include "util/fs.hpp"
 
 #ifndef QVIZ_SOURCE_DIR
@@ -149,22 +150,19 @@ Comparison compareImages(const core::Image& input, const core::Image& got, const
                          std::uint32_t tolerance) {
   Comparison c;
   c.compared = want.sampleCount();
-  if (!got.sameShape(want) || !input.sameShape(want)) {
+  const core::SampleComparison s = input.sameShape(want) ? core::compareSamples(want, got, tolerance) : core::SampleComparison{};
+  if (!s.comparable) {
     c.differing = c.compared;
     return c;
   }
-  for (std::size_t i = 0; i < c.compared; ++i) {
-    const std::uint32_t g = got.sample(i), w = want.sample(i);
-    if ((g > w ? g - w : w - g) <= tolerance) continue;
-    if (c.differing++ == 0) {
-      const std::size_t pixel = i / std::size_t(want.channels);
-      c.x = int(pixel % std::size_t(want.width));
-      c.y = int(pixel / std::size_t(want.width));
-      c.channel = int(i % std::size_t(want.channels));
-      c.input = input.sample(i);
-      c.got = g;
-      c.want = w;
-    }
+  c.differing = s.differing;
+  if (s.differing) {
+    c.x = s.x;
+    c.y = s.y;
+    c.channel = s.channel;
+    c.input = input.sample(s.first);
+    c.got = s.got;
+    c.want = s.want;
   }
   return c;
 }

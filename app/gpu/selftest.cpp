@@ -10,6 +10,7 @@
 #include "gpu/metrics_kernels.hpp"
 #include "gpu/tensor_kernels.hpp"
 #include "gpu/uniform_kernel.hpp"
+#include "image/compare.hpp"
 #include "metrics/metrics.hpp"
 
 namespace qviz::gpu {
@@ -68,14 +69,10 @@ namespace {
 // Index and values of the first differing sample, plus the count.
 std::string compareImages(const core::Image& want, const core::Image& got) {
   if (!want.sameShape(got)) return "shape differs: want " + describeImage(want) + ", got " + describeImage(got);
-  std::size_t diffs = 0, first = 0;
-  for (std::size_t i = 0; i < want.sampleCount(); ++i)
-    if (want.sample(i) != got.sample(i) && diffs++ == 0) first = i;
-  if (!diffs) return {};
-  const std::size_t p = first / std::size_t(want.channels);
-  return std::to_string(diffs) + " samples differ; first at x=" + std::to_string(p % std::size_t(want.width)) +
-         " y=" + std::to_string(p / std::size_t(want.width)) + " c=" + std::to_string(first % std::size_t(want.channels)) +
-         ": cpu " + std::to_string(want.sample(first)) + ", gpu " + std::to_string(got.sample(first));
+  const core::SampleComparison c = core::compareSamples(want, got);
+  if (!c.differing) return {};
+  return std::to_string(c.differing) + " samples differ; first at x=" + std::to_string(c.x) + " y=" + std::to_string(c.y) +
+         " c=" + std::to_string(c.channel) + ": cpu " + std::to_string(c.want) + ", gpu " + std::to_string(c.got);
 }
 
 std::vector<core::UniformSettings> uniformSettingsFor(const core::Image& img) {

@@ -2,7 +2,7 @@
 // (default: the source tree's shaders/, overridden by --shader-dir or $QVIZ_SHADER_DIR), with
 // #include/#line expansion, parsed compile logs and hot reload by polling file stamps. A program that
 // fails to compile or link never replaces the last good one. It does not watch directories or own a
-// thread: the caller polls reloadIfChanged() (the explorer every ~250 ms) on the GL thread.
+// thread: the caller polls reloadIfChanged() (the explorer every ~100 ms) on the GL thread.
 #pragma once
 #include <cstdint>
 #include <map>

@@ -1,4 +1,4 @@
-// AppState's constructor and destructor.
+// AppState's constructor and destructor; Derived::releaseGl and setWake.
 #include "ui/app_state.hpp"
 
 #include "ui/gpu_engine.hpp"
@@ -9,5 +9,22 @@ namespace qviz::ui {
 // Out of line: QloraSession is only forward-declared in the header.
 AppState::AppState() = default;
 AppState::~AppState() = default;
+
+void Derived::releaseGl() {
+  view = {};
+  compare = {};
+  levels.clear();
+  levelsRevision = ~0ull;
+  levelsInputs.reset();
+  qloraTiles = {};
+  gpu.reset();
+}
+
+void Derived::setWake(std::function<void()> fn) {
+  wake = std::move(fn);
+  metricsWorker->setWake(wake);
+  compareWorker->setWake(wake);
+  if (qlora) qlora->setWake(wake);
+}
 
 }  // namespace qviz::ui

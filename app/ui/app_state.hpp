@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <memory>
@@ -156,7 +157,7 @@ struct QuantizedView {
   std::vector<core::Histogram> histBefore, histAfter;
   std::uint64_t generation = 0;          // bumped per quantization
   std::uint64_t metricsGeneration = 0;   // generation the metrics above belong to
-  Texture original, result, error;
+  DisplayTexture original, result, error;
   std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
   std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
   bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
@@ -190,19 +191,19 @@ struct CompareView {
   double gpuMs = 0;
   std::string gpuPath;
   std::optional<CompareResult> result;
-  Texture diff;
+  DisplayTexture diff;
 };
 
 struct LevelTile {
   int bits = 0;
   core::ImageMetrics metrics;
-  Texture texture;
+  DisplayTexture texture;
 };
 
 class QloraSession;
 class GpuEngine;
 struct QloraTiles {
-  Texture base, frozen, quantError, delta, adapted, target, svd, merged;
+  DisplayTexture base, frozen, quantError, delta, adapted, target, svd, merged;
   double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
   double merged16Loss = 0;  // the delta merged into the original weights in bf16 (no tile: a table row)
   float deltaRange = 0;
@@ -235,6 +236,7 @@ struct ShaderWatch {
   // The user file's annotations, re-read when its stamp changes.
   std::string controlsPath;
   std::int64_t controlsMtime = -2, controlsSize = -2;
+  std::uint64_t userFileChanges = 0;  // +1 whenever a poll sees the user file's stamp (or path) change
   gpu::AnnotationSet controls;
   std::string controlsError;  // the file cannot be read
 };
@@ -253,12 +255,21 @@ struct Derived {
   std::unique_ptr<LatestJobWorker> compareWorker = std::make_unique<LatestJobWorker>();
   std::unique_ptr<QloraSession> qlora;  // created when the QLoRA panel first opens
   std::unique_ptr<GpuEngine> gpu;       // set by the shell once a GL context exists
-  ShaderWatch shaders;
+  ShaderWatch shaderWatch;
   QloraTiles qloraTiles;
   // Metrics run on a worker; declared last so it stops before the data it reads goes away.
   std::shared_ptr<MetricsMailbox> metricsMailbox = std::make_shared<MetricsMailbox>();
-  std::unique_ptr<LatestJobWorker> worker = std::make_unique<LatestJobWorker>();
+  std::unique_ptr<LatestJobWorker> metricsWorker = std::make_unique<LatestJobWorker>();
   std::vector<LevelTile> levels;
+  // Deletes every GL object these caches own (the view, compare, level and QLoRA textures, the GPU
+  // engine) while the context that made them is still current: call it before the context goes.
+  // The caches are then empty and rebuilt on the next update.
+  void releaseGl();
+  // `wake` is called from a background thread whenever a result is waiting (the metrics and compare
+  // workers, the QLoRA session, also one made later): the shell redraws then (glfwPostEmptyEvent).
+  // An empty function stops the calls: once setWake({}) returns, the workers make no new ones.
+  void setWake(std::function<void()> wake);
+  std::function<void()> wake;  // what setWake set, for the QLoRA session made later
 };
 
 struct Notice {
@@ -278,8 +289,16 @@ struct ShaderEditor {
   std::string text;        // the buffer
   std::string savedText;   // what the file held when loaded or last saved
   std::int64_t diskMtime = -1, diskSize = -1;  // stamp at load/save, to notice outside edits
+  // The file's latest stamp known: the shader watch's (it stamps the file every ~100 ms; taken when
+  // its userFileChanges moves), or ours at load/save. The panel itself never stats it per frame.
+  std::int64_t seenMtime = -1, seenSize = -1;
+  std::uint64_t watchChanges = 0;  // the ShaderWatch::userFileChanges last taken
   bool changedOnDisk = false;
   std::set<std::string> rawLogOpen;  // programs whose raw driver log is unfolded
+  // The source lines the diagnostics point at, read once and kept until the shader watch reports a
+  // reload, a failed build or a user file change (the key: reloads, failures, userFileChanges).
+  std::map<std::pair<std::string, int>, std::string> sourceLines;
+  std::tuple<std::uint64_t, std::uint64_t, std::uint64_t> sourceLinesKey{~0ull, ~0ull, ~0ull};
 };
 
 struct UiState {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "ui/qlora_session.hpp"
+
 namespace qviz::ui {
 
 void Commands::edit(std::string label, std::function<void(Document&)> fn) {
@@ -40,6 +42,20 @@ void Commands::openImage(const std::string& path) {
     recent.erase(std::remove(recent.begin(), recent.end(), path), recent.end());
     recent.insert(recent.begin(), path);
     if (recent.size() > 10) recent.resize(10);
+  });
+}
+
+void Commands::lora(Lora what) {
+  static constexpr const char* kLabels[] = {"lora start", "lora pause", "lora step", "lora reset"};
+  action(kLabels[int(what)], [what](AppState& s) {
+    QloraSession* q = s.derived.qlora.get();
+    if (!q) return;
+    switch (what) {
+      case Lora::Start: q->start(); break;
+      case Lora::Pause: q->pause(); break;
+      case Lora::Step: q->stepOnce(); break;
+      case Lora::Reset: q->reset(); break;
+    }
   });
 }
 

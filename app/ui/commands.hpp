@@ -2,6 +2,7 @@
 // one place at the start of the next frame. A command that changes the Document bumps the revision,
 // which marks the Derived caches stale.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ public:
   void openImage(const std::string& path);
   // Images go to the image panels; .npy and .safetensors to the weights panel.
   void openFile(const std::string& path);
+  // The QLoRA trainer's buttons: the panel only reads the session; these act on it (when there is
+  // one) at the start of the next frame.
+  enum class Lora : std::uint8_t { Start, Pause, Step, Reset };
+  void lora(Lora what);
 
   bool empty() const { return m_queue.empty(); }
   std::size_t size() const { return m_queue.size(); }

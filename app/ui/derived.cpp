@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "image/compare.hpp"
 #include "image/image_io.hpp"
 #include "ui/commands.hpp"
 #include "ui/explorer.hpp"
@@ -74,7 +75,7 @@ void submitMetrics(AppState& s) {
   const UniformSettings q = s.doc.quant;
   const std::uint64_t generation = v.generation;
   std::weak_ptr<MetricsMailbox> mailbox = d.metricsMailbox;
-  d.worker->submit([=] {
+  d.metricsWorker->submit([=] {
     MetricsResult r;
     r.generation = generation;
     r.metrics = computeMetrics(*original, *reference, *quantized, q);
@@ -89,7 +90,7 @@ void submitMetrics(AppState& s) {
 
 void takeMetrics(AppState& s) {
   Derived& d = s.derived;
-  if (s.ui.synchronous) d.worker->waitIdle();
+  if (s.ui.synchronous) d.metricsWorker->waitIdle();
   std::lock_guard lock(d.metricsMailbox->mutex);
   auto& r = d.metricsMailbox->result;
   if (!r) return;
@@ -135,7 +136,7 @@ void quantizeView(AppState& s) {
   if (v.revision == s.revision || d.image.empty()) return;
   v.revision = s.revision;
   const bool user = s.doc.quant.rounding == Rounding::User;
-  ViewInputs inputs{d.loadedPath, s.doc.quant, s.doc.path, d.shaders.generation, {}, {}};
+  ViewInputs inputs{d.loadedPath, s.doc.quant, s.doc.path, d.shaderWatch.generation, {}, {}};
   if (user) {
     inputs.userShaderFile = s.doc.userShaderFile;
     inputs.userUniforms = s.doc.userUniforms;
@@ -288,7 +289,8 @@ void levelTiles(AppState& s) {
 }  // namespace
 
 // GPU vs CPU: when the compare panel is open and the GPU produced the current view, the CPU
-// reference runs on its own worker and the two results are compared sample by sample.
+// reference runs on its own worker and the two results are compared sample by sample
+// (core::compareSamples).
 void compareView(AppState& s) {
   Derived& d = s.derived;
   CompareView& c = d.compare;
@@ -338,25 +340,23 @@ void compareView(AppState& s) {
     if (auto st = quantizeUniformInto(*reference, q, cpu); !st) r.error = st.error();
     r.cpuMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (r.error.empty()) {
-      if (!cpu.sameShape(*gpuResult)) {
+      std::vector<std::uint8_t> pixelDiffers;
+      const SampleComparison cmp = compareSamples(cpu, *gpuResult, 0, &pixelDiffers);
+      if (!cmp.comparable) {
         r.error = "the GPU and CPU results have different shapes";
       } else {
         r.diff = Image::make(cpu.width, cpu.height, 4, SampleType::U8);
         const std::size_t ch = std::size_t(cpu.channels);
         const unsigned shift = cpu.type == SampleType::U16 ? 8 : 0;
-        r.samples = cpu.sampleCount();
+        r.samples = cmp.compared;
+        r.mismatches = cmp.differing;
+        if (cmp.differing)
+          r.firstMismatch = "(" + std::to_string(cmp.x) + ", " + std::to_string(cmp.y) + ") channel " +
+                            std::to_string(cmp.channel) + ": GPU " + std::to_string(cmp.got) + ", CPU " +
+                            std::to_string(cmp.want);
         for (std::size_t p = 0; p < cpu.pixelCount(); ++p) {
-          bool differs = false;
-          for (std::size_t k = 0; k < ch; ++k) {
-            const std::uint32_t a = gpuResult->sample(p * ch + k), b = cpu.sample(p * ch + k);
-            if (a == b) continue;
-            differs = true;
-            if (r.mismatches++ == 0)
-              r.firstMismatch = "(" + std::to_string(p % std::size_t(cpu.width)) + ", " +
-                                std::to_string(p / std::size_t(cpu.width)) + ") channel " + std::to_string(k) +
-                                ": GPU " + std::to_string(a) + ", CPU " + std::to_string(b);
-          }
           // Matching pixels: the image at a third of its brightness; mismatches: full red.
+          const bool differs = pixelDiffers[p] != 0;
           const std::uint8_t grey = std::uint8_t((cpu.sample(p * ch) >> shift) / 3);
           std::uint8_t* o = r.diff.u8.data() + p * 4;
           o[0] = differs ? 255 : grey;
@@ -386,7 +386,10 @@ void updateDerived(AppState& s) {
   if (s.ui.open.weights) updateWeightsView(s.doc.weights, s.derived.weights);
   if (s.ui.open.qlora) {
     Derived& d = s.derived;
-    if (!d.qlora) d.qlora = std::make_unique<QloraSession>();
+    if (!d.qlora) {
+      d.qlora = std::make_unique<QloraSession>();
+      d.qlora->setWake(d.wake);
+    }
     const std::string dir = std::filesystem::path(defaultImagePath()).parent_path().string();
     d.qlora->configure(s.doc.lora, dir + "/rocket.jpg", dir + "/astronaut.png");
     if (s.ui.synchronous) d.qlora->waitReady();

@@ -141,10 +141,7 @@ int headlessScreenshot(AppState& s, const ExplorerOptions& o) {
     std::fprintf(stderr, "qviz: error: %s\n", img.error().c_str());
     return 2;
   }
-  s.derived.gpu.reset();  // its GL objects go before the headless context
-  s.derived.view = {};
-  s.derived.levels.clear();
-  s.derived.qloraTiles = {};
+  s.derived.releaseGl();  // its GL objects go before the headless context
   if (auto st = core::savePng(*img, o.screenshot); !st) {
     std::fprintf(stderr, "qviz: error: %s\n", st.error().c_str());
     return 2;
@@ -313,7 +310,8 @@ int runExplorer(const ExplorerOptions& o) {
 
   const bool scripted = !o.screenshot.empty() || o.benchUi;
   s.ui.synchronous = !o.screenshot.empty();  // a figure shows final numbers
-  s.derived.worker->setWake([&sh] {
+  // Every background result (metrics, GPU vs CPU compare, QLoRA snapshots) wakes the loop.
+  s.derived.setWake([&sh] {
     sh.workDone = true;
     glfwPostEmptyEvent();
   });
@@ -330,7 +328,8 @@ int runExplorer(const ExplorerOptions& o) {
     const bool training = s.derived.qlora && (s.derived.qlora->running() || s.derived.qlora->busy());
     const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty() || training ||
                            s.derived.view.ssimPending || s.derived.view.gpuMetricsPending ||
-                           s.derived.view.cpuMetricsPending || s.ui.resetLayout;  // a layout to apply
+                           s.derived.view.cpuMetricsPending || s.derived.compare.pending ||
+                           s.ui.resetLayout;  // a layout to apply
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
       else glfwWaitEventsTimeout(0.1);  // wakes to poll the shader files (a few stat calls, no frame)
@@ -444,12 +443,11 @@ int runExplorer(const ExplorerOptions& o) {
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
-  s.derived.worker->setWake({});
-  s.derived.worker->waitIdle();
-  s.derived.view = {};  // textures go before the context
-  s.derived.gpu.reset();
-  s.derived.qloraTiles = {};
-  s.derived.levels.clear();
+  // No wake may reach the window once it is gone: the workers stop calling, the trainer stops.
+  s.derived.setWake({});
+  s.derived.qlora.reset();
+  s.derived.metricsWorker->waitIdle();
+  s.derived.releaseGl();  // textures and the GPU engine go before the context
   glfwDestroyWindow(sh.window);
   glfwTerminate();
   return exitCode;

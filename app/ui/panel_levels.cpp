@@ -72,7 +72,7 @@ void drawLevelsPanel(const AppState& s, UiState& ui, Commands& cmd) {
   const float aspect = float(d.image.height) / float(d.image.width);
   const float tileH = std::min(tileW * aspect, ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 3);
   const float drawW = tileH / aspect;
-  auto tile = [&](const Texture& tex, const std::vector<std::string>& label) {
+  auto tile = [&](const DisplayTexture& tex, const std::vector<std::string>& label) {
     ImGui::BeginGroup();
     ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(tex.id())), ImVec2(drawW, tileH));
     for (const auto& l : label) ImGui::TextUnformatted(l.c_str());

@@ -17,7 +17,7 @@ using namespace qviz::core;
 namespace {
 const int kBlocksizes[] = {32, 64, 128, 256, 512, 1024, 2048, 4096};
 
-void controls(const LoraDoc& l, const AppState& s, QloraSession& q, Commands& cmd) {
+void controls(const LoraDoc& l, const AppState& s, const QloraSession& q, Commands& cmd) {
   const float w = ImGui::GetFontSize() * 8;
   auto pathRow = [&](const char* label, const std::string& path, bool isBase) {
     ImGui::Text("%s %s", label, path.empty() ? (isBase ? "assets/images/rocket.jpg" : "assets/images/astronaut.png") : path.c_str());
@@ -73,16 +73,16 @@ void controls(const LoraDoc& l, const AppState& s, QloraSession& q, Commands& cm
   const bool ready = q.ready();
   ImGui::BeginDisabled(!ready);
   if (q.running()) {
-    if (ImGui::Button("Pause")) q.pause();
+    if (ImGui::Button("Pause")) cmd.lora(Commands::Lora::Pause);
   } else if (ImGui::Button("Start")) {
-    q.start();
+    cmd.lora(Commands::Lora::Start);
   }
   ImGui::SameLine();
   ImGui::BeginDisabled(q.running());
-  if (ImGui::Button("Step")) q.stepOnce();
+  if (ImGui::Button("Step")) cmd.lora(Commands::Lora::Step);
   ImGui::EndDisabled();
   ImGui::SameLine();
-  if (ImGui::Button("Reset")) q.reset();
+  if (ImGui::Button("Reset")) cmd.lora(Commands::Lora::Reset);
   ImGui::EndDisabled();
   ImGui::SameLine();
   if (q.busy()) ImGui::TextDisabled("quantizing the base to NF4 and computing the SVD...");
@@ -94,7 +94,7 @@ void controls(const LoraDoc& l, const AppState& s, QloraSession& q, Commands& cm
 
 void tiles(const QloraTiles& t, float avail) {
   struct Tile {
-    const Texture* tex;
+    const DisplayTexture* tex;
     const char* title;
     double loss;
     const char* note;
@@ -256,7 +256,7 @@ void drawQloraPanel(const AppState& s, UiState& ui, Commands& cmd) {
   } else {
     ImGui::TextDisabled("drop an image here to use it as the base or the new data");
   }
-  QloraSession* q = s.derived.qlora.get();
+  const QloraSession* q = s.derived.qlora.get();
   if (!q) {
     ImGui::TextDisabled("starting...");
     return;

@@ -52,7 +52,7 @@ int resizeCallback(ImGuiInputTextCallbackData* data) {
 }
 
 void userControls(const AppState& s, Commands& cmd) {
-  const ShaderWatch& w = s.derived.shaders;
+  const ShaderWatch& w = s.derived.shaderWatch;
   const bool user = s.doc.quant.rounding == core::Rounding::User;
   if (!user) {
     if (ImGui::Button("Use the user shader for the image")) cmd.edit("user rounding", [](Document& d) {
@@ -99,22 +99,34 @@ void editor(const AppState& s, UiState& ui, Commands& cmd) {
   ShaderEditor& e = ui.editor;
   const std::string path = userShaderPath(s);
   if (path.empty()) return;
-  const gpu::FileStamp disk = gpu::stampFile(path);
+  // No file I/O per frame: the shader watch stamps the file on its polls; the disk is read only
+  // to load it.
+  const ShaderWatch& w = s.derived.shaderWatch;
+  if (w.controlsPath == path && e.watchChanges != w.userFileChanges) {
+    e.watchChanges = w.userFileChanges;
+    e.seenMtime = w.controlsMtime;
+    e.seenSize = w.controlsSize;
+  }
   const bool dirty = e.text != e.savedText;
-  const bool outside = e.path == path && (disk.mtimeNs != e.diskMtime || disk.size != e.diskSize);
+  const bool outside = e.path == path && (e.seenMtime != e.diskMtime || e.seenSize != e.diskSize);
   // Load on first show, when the document names another file, or when an outside editor saved
-  // and the buffer has no unsaved edits (a half-written, empty file is left for the next frame).
-  if (e.path != path || (outside && !dirty && disk.size != 0)) {
+  // and the buffer has no unsaved edits (a half-written, empty file is left for the next poll).
+  if (e.path != path || (outside && !dirty && e.seenSize != 0)) {
+    const gpu::FileStamp disk = gpu::stampFile(path);
     if (auto text = readText(path)) {
       e.path = path;
       e.text = e.savedText = *text;
-      e.diskMtime = disk.mtimeNs;
-      e.diskSize = disk.size;
+      e.diskMtime = e.seenMtime = disk.mtimeNs;
+      e.diskSize = e.seenSize = disk.size;
       e.changedOnDisk = false;
     } else if (e.path != path) {
       e.path = path;
       e.text = e.savedText = {};
-      e.diskMtime = e.diskSize = -1;
+      e.diskMtime = e.diskSize = e.seenMtime = e.seenSize = -1;
+    } else {
+      // Gone or unreadable: the buffer stays; the next change the watch sees is looked at again.
+      e.diskMtime = e.seenMtime;
+      e.diskSize = e.seenSize;
     }
   } else if (outside && dirty) {
     e.changedOnDisk = true;
@@ -146,7 +158,7 @@ void editor(const AppState& s, UiState& ui, Commands& cmd) {
 
 void programs(const AppState& s, UiState& ui) {
   const gpu::ShaderLibrary& lib = s.derived.gpu->shaders();
-  const ShaderWatch& w = s.derived.shaders;
+  const ShaderWatch& w = s.derived.shaderWatch;
   int ok = 0, stale = 0, never = 0;
   for (const auto& name : lib.names()) {
     const gpu::ShaderEntry* e = lib.entry(name);
@@ -188,7 +200,13 @@ void programs(const AppState& s, UiState& ui) {
     ImGui::EndTable();
   }
   // The diagnostics of every program whose last build said something, full width, each with the
-  // line it points at; the raw driver log one click away.
+  // line it points at (read once per change the shader watch reports); the raw driver log one
+  // click away.
+  const auto key = std::make_tuple(w.reloads, w.failures, w.userFileChanges);
+  if (ui.editor.sourceLinesKey != key) {
+    ui.editor.sourceLines.clear();
+    ui.editor.sourceLinesKey = key;
+  }
   for (const auto& name : lib.names()) {
     const gpu::ShaderEntry* e = lib.entry(name);
     if (!e || e->rawLog.empty()) continue;
@@ -207,7 +225,9 @@ void programs(const AppState& s, UiState& ui) {
       ImGui::PushTextWrapPos(0.0f);
       ImGui::TextColored(d.severity == "error" ? kRed : kYellow, "%s", gpu::formatDiagnostic(d).c_str());
       ImGui::PopTextWrapPos();
-      const std::string line = sourceLine(d.file, d.line);
+      auto [cached, fresh] = ui.editor.sourceLines.try_emplace({d.file, d.line});
+      if (fresh) cached->second = sourceLine(d.file, d.line);
+      const std::string& line = cached->second;
       if (!line.empty()) {
         if (ImFont* f = monoFont()) ImGui::PushFont(f);
         ImGui::TextColored(kDim, "%5d | %s", d.line, line.c_str());

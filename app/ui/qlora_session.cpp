@@ -233,7 +233,7 @@ void QloraSession::runSteps(int n) {
 }
 
 namespace {
-void uploadPlanes(Texture& tex, const LoraPlanes& p, bool isSigned, float range) {
+void uploadPlanes(DisplayTexture& tex, const LoraPlanes& p, bool isSigned, float range) {
   if (p.rows <= 0) return;
   tex.upload(isSigned ? signedPlanesToImage(p, range) : planesToImage(p));
 }

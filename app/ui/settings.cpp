@@ -3,12 +3,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 
+#include "memory/memory.hpp"
 #include "ui/panel_info.hpp"
 #include "util/fs.hpp"
 
@@ -26,6 +30,85 @@ std::string configDir() {
   fs::create_directories(dir, ec);
   return dir;
 }
+
+namespace {
+const char* const kWeightSources[] = {"normal", "heavy-tailed", "uniform", "file"};
+constexpr std::size_t kMaxLineValues = 256;
+constexpr std::size_t kMaxUserUniforms = 64;
+
+// Integers compared as 64-bit, so that 2^32 + 4 is not read as 4.
+bool intIn(const Json& v, std::int64_t lo, std::int64_t hi) {
+  return v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(hi)) &&
+         v.get<std::int64_t>() >= lo && v.get<std::int64_t>() <= hi;
+}
+// The blocksizes the panels offer: powers of two from 32 to 4096.
+bool blocksizeIn(const Json& v) {
+  if (!intIn(v, 32, 4096)) return false;
+  const std::int64_t b = v.get<std::int64_t>();
+  return (b & (b - 1)) == 0;
+}
+// A GLSL identifier of at most 64 characters (a user uniform's name).
+bool uniformName(const std::string& n) {
+  if (n.empty() || n.size() > 64 || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// Reads the fields of one section object ("weights", "lora", ...): each present field is taken when
+// valid, otherwise noted as "section.key"; missing fields keep what the document has.
+struct Section {
+  const Json* obj = nullptr;
+  std::string name;
+  const std::function<void(const std::string&)>& note;
+  const Json* at(const char* key) const {
+    if (!obj || !obj->contains(key)) return nullptr;
+    return &(*obj)[key];
+  }
+  void bad(const char* key) const { note(name + "." + key); }
+  template <class T>
+  void integer(const char* key, std::int64_t lo, std::int64_t hi, T& out) const {
+    if (const Json* v = at(key)) {
+      if (intIn(*v, lo, hi)) out = T(v->get<std::int64_t>());
+      else bad(key);
+    }
+  }
+  void blocksize(const char* key, int& out) const {
+    if (const Json* v = at(key)) {
+      if (blocksizeIn(*v)) out = int(v->get<std::int64_t>());
+      else bad(key);
+    }
+  }
+  void boolean(const char* key, bool& out) const {
+    if (const Json* v = at(key)) {
+      if (v->is_boolean()) out = v->get<bool>();
+      else bad(key);
+    }
+  }
+  void string(const char* key, std::string& out) const {
+    if (const Json* v = at(key)) {
+      if (v->is_string()) out = v->get<std::string>();
+      else bad(key);
+    }
+  }
+  // A positive finite float (a double that rounds to 0 or past FLT_MAX is refused), read exactly
+  // as it was written.
+  void positiveFloat(const char* key, float& out) const {
+    if (const Json* v = at(key)) {
+      const double x = v->is_number() ? v->get<double>() : -1.0;
+      if (std::isfinite(x) && x > 0 && x <= double(std::numeric_limits<float>::max()) && float(x) > 0) out = float(x);
+      else bad(key);
+    }
+  }
+  // An enum by its name: `parse(text, out)` says whether the name is known.
+  template <class T, class Parse>
+  void named(const char* key, T& out, Parse parse) const {
+    if (const Json* v = at(key)) {
+      T value = out;
+      if (v->is_string() && parse(v->get<std::string>(), value)) out = value;
+      else bad(key);
+    }
+  }
+};
+}  // namespace
 
 std::string settingsToJson(const AppState& s) { return settingsToJson(s.doc, s.ui); }
 
@@ -45,13 +128,47 @@ std::string settingsToJson(const Document& d, const UiState& ui) {
   j["view"] = int(d.view);
   j["error_gain"] = d.errorGain;
   j["error_signed"] = d.errorSigned;
+  j["number_line"] = {{"grid", core::levelGridName(d.lineGrid)}, {"bits", d.lineBits}, {"values", d.lineValues}};
+  const WeightsDoc& w = d.weights;
+  j["weights"] = {{"source", kWeightSources[int(w.source)]},
+                  {"size", w.size},
+                  {"seed", w.seed},
+                  {"path", w.path},
+                  {"tensor", w.tensorName},
+                  {"format", core::tensorFormatName(w.format)},
+                  {"blocksize", w.blocksize},
+                  {"double_quant", w.doubleQuant},
+                  {"block", w.block}};
+  const LoraDoc& l = d.lora;
+  j["lora"] = {{"base", l.basePath},      {"target", l.targetPath},   {"rank", l.rank},
+               {"alpha", l.alpha},        {"rs_lora", l.rsLora},      {"optimizer", l.sgd ? "sgd" : "adam"},
+               {"lr", l.lr},              {"blocksize", l.blocksize}, {"double_quant", l.doubleQuant},
+               {"seed", l.seed}};
+  const MemoryDoc& m = d.memory;
+  j["memory"] = {{"preset", m.preset},
+                 {"rank", m.rank},
+                 {"targets", core::loraTargetsName(m.targets)},
+                 {"optimizer", core::optimizerName(m.optimizer)},
+                 {"paged", m.paged},
+                 {"weight_precision", core::precisionName(m.weightPrecision)},
+                 {"adapter_precision", core::precisionName(m.adapterPrecision)},
+                 {"mixed_precision", m.mixedPrecision},
+                 {"upcast", core::upcastName(m.upcast)},
+                 {"activations", core::activationModelName(m.activations)},
+                 {"batch", m.batch},
+                 {"seq_len", m.seqLen},
+                 {"checkpointing", m.checkpointing},
+                 {"blocksize", m.blocksize},
+                 {"double_quant", m.doubleQuant}};
+  j["user_shader"] = {{"file", d.userShaderFile}, {"uniforms", d.userUniforms}};
   Json panels = Json::object();
   for (const auto& p : panelInfos()) panels[p.name] = ui.open.*(p.open);
   j["panels"] = panels;
   j["presenter"] = ui.presenter;
   j["font_scale"] = ui.fontScale;
   j["recent"] = ui.recentFiles;
-  return j.dump(2) + "\n";
+  // A path that is not UTF-8 (from the command line or a drop) is written with U+FFFD, not thrown on.
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 std::string settingsFromJson(const std::string& text, AppState& s) { return settingsFromJson(text, s.doc, s.ui); }
@@ -64,11 +181,6 @@ std::string settingsFromJson(const std::string& text, Document& d, UiState& ui) 
     return "ignored the settings file: not QuantizationViz settings";
   std::string ignored;
   auto note = [&](const char* key) { ignored += ignored.empty() ? key : std::string(", ") + key; };
-  // Integers compared as 64-bit, so that 2^32 + 4 is not read as 4.
-  auto intIn = [](const Json& v, std::int64_t lo, std::int64_t hi) {
-    return v.is_number_integer() && !(v.is_number_unsigned() && v.get<std::uint64_t>() > std::uint64_t(hi)) &&
-           v.get<std::int64_t>() >= lo && v.get<std::int64_t>() <= hi;
-  };
   auto getInt = [&](const char* key, int lo, int hi, int& out) {
     if (!j.contains(key)) return;
     if (intIn(j[key], lo, hi)) out = int(j[key].get<std::int64_t>());
@@ -118,6 +230,110 @@ std::string settingsFromJson(const std::string& text, Document& d, UiState& ui) 
     else note("error_gain");
   }
   if (j.contains("error_signed") && j["error_signed"].is_boolean()) d.errorSigned = j["error_signed"];
+  const std::function<void(const std::string&)> noteKey = [&](const std::string& key) { note(key.c_str()); };
+  // Each section: an object, or noted whole; inside it, each field on its own.
+  auto section = [&](const char* name) {
+    Section sec{nullptr, name, noteKey};
+    if (j.contains(name)) {
+      if (j[name].is_object()) sec.obj = &j[name];
+      else note(name);
+    }
+    return sec;
+  };
+  if (const Section n = section("number_line"); n.obj) {
+    n.named("grid", d.lineGrid, [](const std::string& t, core::LevelGrid& g) { return core::parseLevelGrid(t, g); });
+    n.integer("bits", 1, 8, d.lineBits);
+    if (const Json* v = n.at("values")) {
+      const bool ok = v->is_array() && v->size() <= kMaxLineValues && std::all_of(v->begin(), v->end(), [](const Json& x) {
+                        return x.is_number() && std::isfinite(x.get<double>()) && x.get<double>() >= -1 && x.get<double>() <= 1;
+                      });
+      if (ok) d.lineValues = v->get<std::vector<double>>();
+      else n.bad("values");
+    }
+  }
+  if (const Section w = section("weights"); w.obj) {
+    WeightsDoc& wd = d.weights;
+    w.named("source", wd.source, [](const std::string& t, WeightSource& out) {
+      for (int i = 0; i < 4; ++i)
+        if (t == kWeightSources[i]) {
+          out = WeightSource(i);
+          return true;
+        }
+      return false;
+    });
+    w.integer("size", 64, 1 << 24, wd.size);
+    w.integer("seed", 0, 0xFFFFFFFF, wd.seed);
+    w.string("path", wd.path);
+    w.string("tensor", wd.tensorName);
+    w.named("format", wd.format, [](const std::string& t, core::TensorFormat& f) { return core::parseTensorFormat(t, f); });
+    w.blocksize("blocksize", wd.blocksize);
+    w.boolean("double_quant", wd.doubleQuant);
+    w.integer("block", 0, 1 << 24, wd.block);
+  }
+  if (const Section l = section("lora"); l.obj) {
+    LoraDoc& ld = d.lora;
+    l.string("base", ld.basePath);
+    l.string("target", ld.targetPath);
+    l.integer("rank", 1, 64, ld.rank);
+    l.positiveFloat("alpha", ld.alpha);
+    l.boolean("rs_lora", ld.rsLora);
+    l.named("optimizer", ld.sgd, [](const std::string& t, bool& sgd) {
+      if (t != "adam" && t != "sgd") return false;
+      sgd = t == "sgd";
+      return true;
+    });
+    l.positiveFloat("lr", ld.lr);
+    l.blocksize("blocksize", ld.blocksize);
+    l.boolean("double_quant", ld.doubleQuant);
+    l.integer("seed", 0, 0xFFFFFFFF, ld.seed);
+  }
+  if (const Section m = section("memory"); m.obj) {
+    MemoryDoc& md = d.memory;
+    m.named("preset", md.preset, [](const std::string& t, std::string& out) {
+      const auto& names = core::modelPresetNames();
+      if (std::find(names.begin(), names.end(), t) == names.end()) return false;
+      out = t;
+      return true;
+    });
+    m.integer("rank", 1, 1 << 20, md.rank);
+    m.named("targets", md.targets, [](const std::string& t, unsigned& out) {
+      auto r = core::parseLoraTargets(t);
+      if (!r || *r == 0) return false;
+      out = *r;
+      return true;
+    });
+    m.named("optimizer", md.optimizer, [](const std::string& t, core::OptimizerKind& o) { return core::parseOptimizer(t, o); });
+    m.boolean("paged", md.paged);
+    m.named("weight_precision", md.weightPrecision, [](const std::string& t, core::Precision& p) { return core::parsePrecision(t, p); });
+    m.named("adapter_precision", md.adapterPrecision, [](const std::string& t, core::Precision& p) { return core::parsePrecision(t, p); });
+    m.boolean("mixed_precision", md.mixedPrecision);
+    m.named("upcast", md.upcast, [](const std::string& t, core::Upcast& u) { return core::parseUpcast(t, u); });
+    m.named("activations", md.activations,
+            [](const std::string& t, core::ActivationModel& a) { return core::parseActivationModel(t, a); });
+    m.integer("batch", 1, 4096, md.batch);
+    m.integer("seq_len", 1, 1 << 20, md.seqLen);
+    m.boolean("checkpointing", md.checkpointing);
+    m.blocksize("blocksize", md.blocksize);
+    m.boolean("double_quant", md.doubleQuant);
+  }
+  if (const Section u = section("user_shader"); u.obj) {
+    if (const Json* f = u.at("file")) {
+      if (f->is_string() && !f->get<std::string>().empty()) d.userShaderFile = f->get<std::string>();
+      else u.bad("file");
+    }
+    if (const Json* v = u.at("uniforms")) {
+      bool ok = v->is_object() && v->size() <= kMaxUserUniforms;
+      if (ok)
+        for (auto it = v->begin(); it != v->end(); ++it)
+          ok = ok && uniformName(it.key()) && it.value().is_number() && std::isfinite(it.value().get<double>());
+      if (ok) {
+        d.userUniforms.clear();
+        for (auto it = v->begin(); it != v->end(); ++it) d.userUniforms[it.key()] = it.value().get<double>();
+      } else {
+        u.bad("uniforms");
+      }
+    }
+  }
   if (j.contains("panels") && j["panels"].is_object())
     for (const auto& p : panelInfos())
       if (j["panels"].contains(p.name) && j["panels"][p.name].is_boolean()) ui.open.*(p.open) = j["panels"][p.name];

@@ -16,12 +16,13 @@ std::string userShaderPath(const AppState& s) {
 namespace {
 // `force`: a program was rebuilt, so a file the user file includes may have new annotations.
 void refreshControls(AppState& s, bool force) {
-  ShaderWatch& w = s.derived.shaders;
+  ShaderWatch& w = s.derived.shaderWatch;
   const std::string path = userShaderPath(s);
   if (path.empty()) return;
   const gpu::FileStamp st = gpu::stampFile(path);
   if (!force && path == w.controlsPath && st.mtimeNs == w.controlsMtime && st.size == w.controlsSize) return;
   if (st.mtimeNs >= 0 && st.size == 0) return;  // an editor mid-save: look again next poll
+  if (path != w.controlsPath || st.mtimeNs != w.controlsMtime || st.size != w.controlsSize) ++w.userFileChanges;
   w.controlsPath = path;
   w.controlsMtime = st.mtimeNs;
   w.controlsSize = st.size;
@@ -38,7 +39,7 @@ void refreshControls(AppState& s, bool force) {
 
 bool pollShaders(AppState& s) {
   if (!s.derived.gpu) return false;
-  ShaderWatch& w = s.derived.shaders;
+  ShaderWatch& w = s.derived.shaderWatch;
   const auto now = std::chrono::steady_clock::now();
   if (!s.ui.synchronous && now - w.lastPoll < std::chrono::milliseconds(100)) return false;
   w.lastPoll = now;
@@ -79,8 +80,8 @@ bool saveUserShader(AppState& s, const std::string& path, const std::string& tex
   if (ed.path == path) {
     ed.savedText = text;
     const gpu::FileStamp now = gpu::stampFile(path);
-    ed.diskMtime = now.mtimeNs;
-    ed.diskSize = now.size;
+    ed.diskMtime = ed.seenMtime = now.mtimeNs;
+    ed.diskSize = ed.seenSize = now.size;
     ed.changedOnDisk = false;
   }
   postNotice(s.ui, "saved " + path, false);

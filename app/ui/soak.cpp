@@ -148,7 +148,7 @@ int runSoak(const SoakOptions& o) {
   std::vector<Sample> samples;
   auto sample = [&] {
     ui.finish();
-    s.derived.worker->waitIdle();
+    s.derived.metricsWorker->waitIdle();
     (void)core::releaseFreeMemory();
     const core::ProcessMemory m = core::processMemory();
     samples.push_back({elapsed(), m.rssMiB, m.heapInUseMiB});
@@ -306,7 +306,7 @@ int runSoak(const SoakOptions& o) {
   (void)core::writeFileAtomic(quantGlsl.string(), quantText);
   if (s.derived.qlora) s.derived.qlora->pause();
   frame(3);
-  s.derived.worker->waitIdle();
+  s.derived.metricsWorker->waitIdle();
   const Sample last = sample();
   const double rssEnd = last.rss, heapEnd = last.heap;
   if (!warm) rssWarm = rssEnd, heapWarm = heapEnd;
@@ -360,13 +360,9 @@ int runSoak(const SoakOptions& o) {
     for (const Sample& m : samples) j["samples"].push_back({{"t", m.t}, {"rss_mib", m.rss}, {"heap_mib", m.heap}});
     if (auto st = core::writeFileAtomic(o.json, j.dump(2) + "\n"); !st) std::fprintf(stderr, "qviz: %s\n", st.error().c_str());
   }
-  s.derived.worker->waitIdle();
+  s.derived.metricsWorker->waitIdle();
   s.derived.qlora.reset();
-  s.derived.view = {};
-  s.derived.gpu.reset();
-  s.derived.qloraTiles = {};
-  s.derived.levels.clear();
-  s.derived.compare = {};
+  s.derived.releaseGl();
   made->reset();
   fs::remove_all(dir, ec);
   return glErrors == 0 && memoryOk ? 0 : 1;

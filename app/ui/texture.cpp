@@ -8,13 +8,13 @@
 
 namespace qviz::ui {
 
-Texture::~Texture() { reset(); }
-Texture::Texture(Texture&& o) noexcept
+DisplayTexture::~DisplayTexture() { reset(); }
+DisplayTexture::DisplayTexture(DisplayTexture&& o) noexcept
     : m_id(std::exchange(o.m_id, 0)),
       m_width(std::exchange(o.m_width, 0)),
       m_height(std::exchange(o.m_height, 0)),
       m_format(std::exchange(o.m_format, 0u)) {}
-Texture& Texture::operator=(Texture&& o) noexcept {
+DisplayTexture& DisplayTexture::operator=(DisplayTexture&& o) noexcept {
   if (this != &o) {
     reset();
     m_id = std::exchange(o.m_id, 0);
@@ -25,7 +25,7 @@ Texture& Texture::operator=(Texture&& o) noexcept {
   return *this;
 }
 
-void Texture::reset() {
+void DisplayTexture::reset() {
   if (m_id) glDeleteTextures(1, &m_id);
   m_id = 0;
   m_width = m_height = 0;
@@ -62,7 +62,7 @@ std::vector<std::uint8_t> toDisplayRgba8(const core::Image& img) {
   return rgba;
 }
 
-void Texture::uploadRgba8(const std::uint8_t* rgba, int width, int height) {
+void DisplayTexture::uploadRgba8(const std::uint8_t* rgba, int width, int height) {
   if (!m_id) glGenTextures(1, &m_id);
   glBindTexture(GL_TEXTURE_2D, m_id);
   glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
@@ -82,7 +82,7 @@ void Texture::uploadRgba8(const std::uint8_t* rgba, int width, int height) {
   }
 }
 
-void Texture::upload(const core::Image& img) {
+void DisplayTexture::upload(const core::Image& img) {
   // Nothing to show (e.g. a comparison that failed): drop the texture rather than hand GL a shape
   // it rejects.
   if (img.empty() || img.channels < 1 || img.channels > 4 || img.byteSize() == 0) {

@@ -1,5 +1,6 @@
-// Move-only GL texture used by the UI, plus upload of any core::Image as an RGBA8 display texture
-// (16-bit samples shown by their high byte, gray replicated, nearest filtering for crisp zoom).
+// DisplayTexture: the UI's move-only RGBA8 GL texture that any core::Image is uploaded into for
+// display (16-bit samples shown by their high byte, gray replicated, nearest filtering for crisp
+// zoom). Not gpu::Texture, the GPU layer's plain RAII texture handle.
 #pragma once
 #include <cstdint>
 
@@ -14,14 +15,14 @@ struct TexRef {
   bool valid() const { return id != 0; }
 };
 
-class Texture {
+class DisplayTexture {
 public:
-  Texture() = default;
-  ~Texture();
-  Texture(Texture&& o) noexcept;
-  Texture& operator=(Texture&& o) noexcept;
-  Texture(const Texture&) = delete;
-  Texture& operator=(const Texture&) = delete;
+  DisplayTexture() = default;
+  ~DisplayTexture();
+  DisplayTexture(DisplayTexture&& o) noexcept;
+  DisplayTexture& operator=(DisplayTexture&& o) noexcept;
+  DisplayTexture(const DisplayTexture&) = delete;
+  DisplayTexture& operator=(const DisplayTexture&) = delete;
 
   // Uploads the image (any layout) as RGBA8, reallocating only when the size changes.
   void upload(const core::Image& img);

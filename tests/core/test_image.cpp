@@ -11,6 +11,7 @@
 #include "image/image_io.hpp"
 #include "test_support.hpp"
 #include "util/fs.hpp"
+#include "../test_files.hpp"
 
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
@@ -63,12 +64,7 @@ Bytes readAll(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
   return Bytes(std::istreambuf_iterator<char>(in), {});
 }
-std::string tempDir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("qviz_test_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
+std::string tempDir(const std::string& name) { return qviz::test::scratchDir("qviz_test", name); }
 }  // namespace
 
 TEST_CASE("PNG round trip keeps every layout and 16-bit samples") {

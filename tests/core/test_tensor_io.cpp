@@ -11,6 +11,7 @@
 #include "tensor/npy.hpp"
 #include "tensor/safetensors.hpp"
 #include "test_support.hpp"
+#include "../test_files.hpp"
 
 using namespace qviz::core;
 
@@ -49,9 +50,8 @@ std::string floatsBytes(std::initializer_list<float> v) {
 }
 
 std::string workDir() {
-  const auto p = std::filesystem::temp_directory_path() / ("qviz_tensor_io_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(p);
-  return p.string();
+  static const std::string dir = qviz::test::scratchDir("qviz_tensor_io", "files");
+  return dir;
 }
 }  // namespace
 

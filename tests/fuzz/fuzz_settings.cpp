@@ -1,14 +1,17 @@
 // libFuzzer harness for the settings file (ui::settingsFromJson on a Document and a UiState, the
 // parser behind settings.json). Whatever the text, every field the file can set stays inside its
-// documented range, fields the file does not carry keep their defaults, the message is empty or
+// documented range (the whole Document: the image settings, the number line, the weights, QLoRA
+// and memory panels, the user shader and its uniforms), the message is empty or
 // says what was ignored, and what settingsToJson writes back (which must not throw, e.g. on a
 // string that is not UTF-8) reads back to the same state with no message.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "fuzz_check.hpp"
+#include "memory/memory.hpp"
 #include "ui/panel_info.hpp"
 #include "ui/settings.hpp"
 
@@ -42,10 +45,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(ui.recentFiles.size() <= 10);
   FUZZ_CHECK(d.quant.dither == core::Dither::None || d.quant.rounding == core::Rounding::Nearest);
   FUZZ_CHECK(core::roundingName(d.quant.rounding) != nullptr && core::ditherName(d.quant.dither) != nullptr);
-  // What the file cannot set keeps its default.
-  FUZZ_CHECK(d.lineGrid == defaults.lineGrid && d.lineBits == defaults.lineBits && d.lineValues == defaults.lineValues);
-  FUZZ_CHECK(d.memory == defaults.memory && d.weights == defaults.weights && d.lora == defaults.lora);
-  FUZZ_CHECK(d.userShaderFile == defaults.userShaderFile && d.userUniforms == defaults.userUniforms);
+  // The number line, the weights, QLoRA and memory panels, the user shader.
+  FUZZ_CHECK(d.lineBits >= 1 && d.lineBits <= 8 && core::levelGridName(d.lineGrid) != nullptr);
+  FUZZ_CHECK(d.lineValues.size() <= 256);
+  for (double v : d.lineValues) FUZZ_CHECK(std::isfinite(v) && v >= -1 && v <= 1);
+  auto blocksize = [](int b) { return b >= 32 && b <= 4096 && (b & (b - 1)) == 0; };
+  FUZZ_CHECK(int(d.weights.source) <= 3 && d.weights.size >= 64 && d.weights.size <= (1 << 24));
+  FUZZ_CHECK(blocksize(d.weights.blocksize) && d.weights.block >= 0 && d.weights.block <= (1 << 24));
+  FUZZ_CHECK(core::tensorFormatName(d.weights.format) != nullptr);
+  FUZZ_CHECK(d.lora.rank >= 1 && d.lora.rank <= 64 && blocksize(d.lora.blocksize));
+  FUZZ_CHECK(std::isfinite(d.lora.alpha) && d.lora.alpha > 0 && std::isfinite(d.lora.lr) && d.lora.lr > 0);
+  FUZZ_CHECK(d.memory.rank >= 1 && d.memory.rank <= (1u << 20) && d.memory.targets != 0);
+  FUZZ_CHECK(d.memory.batch >= 1 && d.memory.batch <= 4096 && d.memory.seqLen >= 1 && d.memory.seqLen <= (1u << 20));
+  FUZZ_CHECK(blocksize(d.memory.blocksize));
+  FUZZ_CHECK(std::find(core::modelPresetNames().begin(), core::modelPresetNames().end(), d.memory.preset) !=
+             core::modelPresetNames().end());
+  FUZZ_CHECK(!d.userShaderFile.empty() && d.userUniforms.size() <= std::max<std::size_t>(64, defaults.userUniforms.size()));
+  for (const auto& [name, v] : d.userUniforms) FUZZ_CHECK(!name.empty() && std::isfinite(v));
   // A text that is not settings changes nothing.
   if (msg.rfind("ignored the settings file", 0) == 0) {
     FUZZ_CHECK(d == defaults);

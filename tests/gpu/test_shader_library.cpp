@@ -20,11 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 struct TempShaderDir {
-  fs::path dir = fs::temp_directory_path() / ("qviz_test_shaders_" + std::to_string(::getpid()));
-  TempShaderDir() {
-    fs::remove_all(dir);
-    fs::create_directories(dir / "lib");
-  }
+  fs::path dir = qviz::test::scratchDir("qviz_test_shaders", "tree");
+  TempShaderDir() { fs::create_directories(dir / "lib"); }
   ~TempShaderDir() { fs::remove_all(dir); }
   void write(const std::string& rel, const std::string& text) { qviz::test::writeBumped(dir / rel, text); }
 };

@@ -26,11 +26,8 @@ namespace {
 
 // A copy of the project's shader tree in a temporary folder, with user files written into it.
 struct ShaderTree {
-  fs::path dir = fs::temp_directory_path() / ("qviz_test_user_" + std::to_string(::getpid()));
-  ShaderTree() {
-    fs::remove_all(dir);
-    fs::copy(std::string(QVIZ_SOURCE_DIR) + "/shaders", dir, fs::copy_options::recursive);
-  }
+  fs::path dir = qviz::test::scratchDir("qviz_test_user", "shaders");
+  ShaderTree() { fs::copy(std::string(QVIZ_SOURCE_DIR) + "/shaders", dir, fs::copy_options::recursive); }
   ~ShaderTree() { fs::remove_all(dir); }
   void write(const std::string& rel, const std::string& text) { qviz::test::writeBumped(dir / rel, text); }
 };

@@ -6,11 +6,14 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 
 #include "image/image_io.hpp"
 #include "ui/commands.hpp"
@@ -20,6 +23,7 @@
 #include "ui/qlora_session.hpp"
 #include "ui/settings.hpp"
 #include "ui/weights_model.hpp"
+#include "../test_files.hpp"
 
 using namespace qviz;
 using namespace qviz::ui;
@@ -27,9 +31,8 @@ namespace fs = std::filesystem;
 
 namespace {
 std::string tempDir() {
-  const fs::path p = fs::temp_directory_path() / ("qviz_ui_" + std::to_string(::getpid()));
-  fs::create_directories(p);
-  return p.string();
+  static const std::string dir = qviz::test::scratchDir("qviz_ui", "files");
+  return dir;
 }
 
 // A solid-colour RGB image saved as PNG.
@@ -139,6 +142,96 @@ TEST_CASE("settings round trip, and corrupt or foreign settings are ignored with
   CHECK(msg == "ignored invalid settings: bits, rounding, seed, font_scale");
   CHECK(c.doc.quant.bits == Document{}.quant.bits);
   CHECK(c.doc.quant.gray);
+}
+
+TEST_CASE("settings save the whole Document: number line, weights, QLoRA, memory, user shader and uniforms") {
+  AppState a;
+  a.doc.lineGrid = core::LevelGrid::WithZero;
+  a.doc.lineBits = 3;
+  a.doc.lineValues = {-0.125, 0.3, 0.999, 1.0 / 3.0};
+  a.doc.weights.source = WeightSource::File;
+  a.doc.weights.size = 4096;
+  a.doc.weights.seed = 4000000000u;
+  a.doc.weights.path = "/data/model.safetensors";
+  a.doc.weights.tensorName = "layers.0.q_proj.weight";
+  a.doc.weights.format = core::TensorFormat::FP8E4M3;
+  a.doc.weights.blocksize = 256;
+  a.doc.weights.doubleQuant = true;
+  a.doc.weights.block = 17;
+  a.doc.lora.basePath = "/img/base.png";
+  a.doc.lora.targetPath = "/img/target.png";
+  a.doc.lora.rank = 16;
+  a.doc.lora.alpha = 12.5f;
+  a.doc.lora.rsLora = true;
+  a.doc.lora.sgd = true;
+  a.doc.lora.lr = 0.0123f;
+  a.doc.lora.blocksize = 128;
+  a.doc.lora.doubleQuant = true;
+  a.doc.lora.seed = 77;
+  a.doc.memory.preset = "llama-33b";
+  a.doc.memory.rank = 128;
+  a.doc.memory.targets = core::kTargetQ | core::kTargetV;
+  a.doc.memory.optimizer = core::OptimizerKind::Adam8bit;
+  a.doc.memory.paged = false;
+  a.doc.memory.weightPrecision = core::Precision::FP16;
+  a.doc.memory.adapterPrecision = core::Precision::FP32;
+  a.doc.memory.mixedPrecision = false;
+  a.doc.memory.upcast = core::Upcast::All;
+  a.doc.memory.activations = core::ActivationModel::Gpt;
+  a.doc.memory.batch = 4;
+  a.doc.memory.seqLen = 2048;
+  a.doc.memory.checkpointing = false;
+  a.doc.memory.blocksize = 32;
+  a.doc.memory.doubleQuant = false;
+  a.doc.userShaderFile = "/home/me/q.glsl";
+  a.doc.userUniforms = {{"u_level", 0.1}, {"u_steps", 7}, {"u_gamma", -2.5e-7}};
+  const std::string text = settingsToJson(a);
+  for (const char* part : {"\"number_line\"", "\"grid\": \"with-zero\"", "\"weights\"", "\"format\": \"fp8-e4m3\"",
+                           "\"lora\"", "\"optimizer\": \"sgd\"", "\"memory\"", "\"preset\": \"llama-33b\"",
+                           "\"targets\": \"q,v\"", "\"user_shader\"", "\"u_gamma\""})
+    CHECK(text.find(part) != std::string::npos);
+  AppState b;
+  CHECK(settingsFromJson(text, b).empty());
+  CHECK(b.doc == a.doc);
+  CHECK(b.doc.lineValues == std::vector<double>{-0.125, 0.3, 0.999, 1.0 / 3.0});
+  CHECK(b.doc.weights.seed == 4000000000u);
+  CHECK(b.doc.lora.alpha == 12.5f);
+  CHECK(b.doc.lora.lr == 0.0123f);
+  CHECK(b.doc.memory.targets == (core::kTargetQ | core::kTargetV));
+  CHECK(b.doc.userUniforms.at("u_gamma") == -2.5e-7);
+  CHECK(settingsToJson(b) == text);
+
+  // Invalid fields are skipped one by one and named; the rest of each section is read.
+  AppState c;
+  const std::string msg = settingsFromJson(R"({"format":"qviz-settings",
+    "number_line": {"grid": "no-zero", "bits": 9, "values": [0.5, "x"]},
+    "weights": {"format": "int4", "blocksize": 48, "size": 4096, "source": "gaussian"},
+    "lora": {"rank": 65, "alpha": -1, "lr": 0.5, "optimizer": "sgd"},
+    "memory": "big",
+    "user_shader": {"file": "", "uniforms": {"u_a": 1, "2bad": 3}}})", c);
+  CHECK(msg == "ignored invalid settings: number_line.bits, number_line.values, weights.source, weights.blocksize, "
+               "lora.rank, lora.alpha, memory, user_shader.file, user_shader.uniforms");
+  const Document defaults;
+  CHECK(c.doc.lineBits == defaults.lineBits);
+  CHECK(c.doc.lineValues == defaults.lineValues);
+  CHECK(c.doc.weights.format == core::TensorFormat::Int4);
+  CHECK(c.doc.weights.size == 4096);
+  CHECK(c.doc.weights.blocksize == defaults.weights.blocksize);
+  CHECK(c.doc.weights.source == defaults.weights.source);
+  CHECK(c.doc.lora.rank == defaults.lora.rank);
+  CHECK(c.doc.lora.alpha == defaults.lora.alpha);
+  CHECK(c.doc.lora.lr == 0.5f);
+  CHECK(c.doc.lora.sgd);
+  CHECK(c.doc.memory == defaults.memory);
+  CHECK(c.doc.userShaderFile == defaults.userShaderFile);
+  CHECK(c.doc.userUniforms.empty());
+  // An older settings file without the sections keeps every default.
+  AppState old;
+  CHECK(settingsFromJson(R"({"format":"qviz-settings","version":1,"bits":3})", old).empty());
+  CHECK(old.doc.memory == defaults.memory);
+  CHECK(old.doc.weights == defaults.weights);
+  CHECK(old.doc.lora == defaults.lora);
+  CHECK(old.doc.lineValues == defaults.lineValues);
 }
 
 TEST_CASE("offscreen: the image panel shows the exact quantized pixels") {
@@ -254,7 +347,7 @@ TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor an
   CHECK(q.loss() >= q.floor());
   CHECK(core::loraGapPercent(q.loss(), q.floor()) < 5.0);
   const QloraTiles& t = s.derived.qloraTiles;
-  for (const Texture* tex : {&t.base, &t.frozen, &t.quantError, &t.delta, &t.adapted, &t.target, &t.svd, &t.merged}) {
+  for (const DisplayTexture* tex : {&t.base, &t.frozen, &t.quantError, &t.delta, &t.adapted, &t.target, &t.svd, &t.merged}) {
     CHECK(tex->valid());
     CHECK(tex->width() == 451);
   }
@@ -269,6 +362,39 @@ TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor an
   cmd.edit("rank", [](Document& d) { d.lora.rank = 4; });
   (void)ui.run(s, cmd, 1).value();
   CHECK(q.rank() == 4);
+  CHECK(q.steps() == 0);
+}
+
+TEST_CASE("offscreen: the QLoRA buttons go through Commands, applied to the session at the next frame") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  Commands cmd;
+  // No session yet: the commands do nothing.
+  cmd.lora(Commands::Lora::Start);
+  REQUIRE(cmd.pending().size() == 1);
+  CHECK(cmd.pending()[0].label == "lora start");
+  CHECK(applyCommands(s, cmd) == 1);
+  CHECK(!s.derived.qlora);
+  s.ui.open = PanelOpen{};
+  s.ui.open.image = s.ui.open.metrics = s.ui.open.histogram = false;
+  s.ui.open.qlora = true;
+  s.doc.lora.basePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.lora.targetPath = std::string(QVIZ_TEST_DATA) + "/astronaut.png";
+  s.ui.loraSteps = 3;
+  (void)ui.run(s, cmd, 1).value();
+  QloraSession& q = *s.derived.qlora;
+  REQUIRE(q.ready());
+  CHECK(q.steps() == 3);
+  cmd.lora(Commands::Lora::Start);
+  CHECK(!q.running());  // queued, not applied
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(q.running());
+  cmd.lora(Commands::Lora::Pause);
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(!q.running());
+  cmd.lora(Commands::Lora::Reset);
+  (void)ui.run(s, cmd, 1).value();
   CHECK(q.steps() == 0);
 }
 
@@ -305,6 +431,95 @@ TEST_CASE("offscreen: GPU vs CPU finds no mismatch, on both GPU paths") {
   CHECK(s.derived.view.metrics.mse == m.mse);
   CHECK(s.derived.view.metrics.levelsUsed == m.levelsUsed);
   CHECK(std::abs(*s.derived.view.metrics.ssim - *m.ssim) <= 1e-5);
+}
+
+// The window's loop sleeps until an event; a background result must post one (the wake) or
+// "running on a worker..." stays on screen until the user moves the mouse. Here: no frames and no
+// input after the work is handed over, only a wait for the wake, then the one frame it causes.
+TEST_CASE("offscreen: background results wake an idle window (GPU vs CPU compare, QLoRA session)") {
+  HeadlessUi& ui = headless();
+  std::mutex mutex;
+  std::condition_variable woken;
+  int wakes = 0;
+  auto waitForWake = [&](int atLeast) {
+    std::unique_lock lock(mutex);
+    return woken.wait_for(lock, std::chrono::seconds(120), [&] { return wakes >= atLeast; });
+  };
+  AppState s;
+  s.ui.synchronous = false;  // as in the window: results arrive on later frames
+  s.derived.setWake([&] {
+    std::lock_guard lock(mutex);
+    ++wakes;
+    woken.notify_all();
+  });
+  s.ui.open = PanelOpen{};
+  s.ui.open.metrics = s.ui.open.histogram = false;
+  s.ui.open.compare = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.path = ComputePath::GpuCompute;
+  s.doc.quant.bits = 3;
+  Commands cmd;
+  (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.view.onGpu);
+  REQUIRE(s.derived.compare.pending);  // the CPU reference runs on the compare worker
+  REQUIRE(waitForWake(1));
+  CHECK(s.derived.compare.pending);    // nothing drawn since: only the wake says it is done
+  (void)ui.run(s, cmd, 1).value();
+  CHECK(!s.derived.compare.pending);
+  REQUIRE(s.derived.compare.result.has_value());
+  CHECK(s.derived.compare.result->error.empty());
+  CHECK(s.derived.compare.result->samples == 451u * 300u * 3u);
+  CHECK(s.derived.compare.result->mismatches == 0);
+
+  // The QLoRA session made later gets the same wake: its built problem shows without input.
+  s.ui.open.compare = false;
+  s.ui.open.qlora = true;
+  s.doc.lora.basePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.lora.targetPath = std::string(QVIZ_TEST_DATA) + "/astronaut.png";
+  const int before = [&] {
+    std::lock_guard lock(mutex);
+    return wakes;
+  }();
+  (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.qlora);
+  REQUIRE(waitForWake(before + 1));
+  (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.qlora->ready());
+  CHECK(s.derived.qloraTiles.base.valid());
+  CHECK(s.derived.qloraTiles.base.width() == 451);
+  CHECK(s.derived.qloraTiles.target.valid());
+  s.derived.setWake({});
+  s.derived.qlora.reset();
+}
+
+TEST_CASE("offscreen: Derived::releaseGl deletes every GL object the caches own, the compare texture included") {
+  HeadlessUi& ui = headless();
+  AppState s;
+  s.ui.synchronous = true;
+  s.ui.open = PanelOpen{};
+  s.ui.open.compare = s.ui.open.levels = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  s.doc.path = ComputePath::GpuCompute;
+  Commands cmd;
+  (void)ui.run(s, cmd, 2).value();
+  REQUIRE(s.derived.view.original.valid());
+  REQUIRE(s.derived.compare.diff.valid());
+  REQUIRE(s.derived.levels.size() == 4);
+  REQUIRE(s.derived.gpu);
+  s.derived.releaseGl();
+  CHECK(!s.derived.view.original.valid());
+  CHECK(!s.derived.view.result.valid());
+  CHECK(!s.derived.compare.diff.valid());
+  CHECK(!s.derived.compare.result.has_value());
+  CHECK(s.derived.levels.empty());
+  CHECK(!s.derived.qloraTiles.base.valid());
+  CHECK(!s.derived.gpu);
+  // The caches rebuild on the next frame.
+  (void)ui.run(s, cmd, 2).value();
+  CHECK(s.derived.view.original.valid());
+  CHECK(s.derived.compare.diff.valid());
+  CHECK(s.derived.levels.size() == 4);
+  CHECK(s.derived.levels[0].texture.valid());
 }
 
 TEST_CASE("offscreen: exports at native resolution equal the CPU reference and never replace the input") {

@@ -32,11 +32,7 @@ HeadlessUi& workshopUi() {
 }
 
 struct Workdir {
-  fs::path dir = fs::temp_directory_path() / ("qviz_ui_workshop_" + std::to_string(::getpid()));
-  Workdir() {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
+  fs::path dir = qviz::test::scratchDir("qviz_ui_workshop", "work");
   ~Workdir() { fs::remove_all(dir); }
   std::string path(const std::string& name) const { return (dir / name).string(); }
   void write(const std::string& name, const std::string& text) const { qviz::test::writeBumped(dir / name, text); }
@@ -87,8 +83,8 @@ TEST_CASE("offscreen workshop: the user shader runs as a rounding mode, reloads,
   CHECK(v.computedOn.rfind("GPU", 0) == 0);
   CHECK(firstSample(s) == 128);  // roundEven(0.5 * 255)
   // The controls come from the annotation.
-  REQUIRE(s.derived.shaders.controls.controls.size() == 1);
-  CHECK(s.derived.shaders.controls.controls[0].name == "u_level");
+  REQUIRE(s.derived.shaderWatch.controls.controls.size() == 1);
+  CHECK(s.derived.shaderWatch.controls.controls[0].name == "u_level");
 
   // Moving the slider (a command) re-runs the shader with the value.
   cmd.edit("set u_level", [](Document& d) { d.userUniforms["u_level"] = 0.2; });
@@ -154,6 +150,72 @@ TEST_CASE("offscreen workshop: a user file that never compiled shows magenta, th
   REQUIRE(ui.run(s, cmd, 1));
   CHECK(!s.derived.view.fallback);
   CHECK(s.derived.view.generation > 0);
+}
+
+// The shaders panel reads no file per frame: the editor learns of outside saves from the shader
+// watch's poll (every 100 ms), and the diagnostics' source lines are read once per reported change.
+TEST_CASE("offscreen workshop: the editor and the diagnostics follow the shader watch, not a per-frame read") {
+  HeadlessUi& ui = workshopUi();
+  Workdir w;
+  w.write("factor.glsl", "float factor() { return 1.0; }\n");
+  w.write("quantizer.glsl", levelShader("factor()"));
+  AppState s;
+  s.ui.synchronous = false;  // the watch polls every 100 ms, as in the window
+  s.ui.open = PanelOpen{};
+  s.ui.open.shaders = true;
+  s.doc.imagePath = rampImage(w);
+  s.doc.userShaderFile = w.path("quantizer.glsl");
+  s.doc.quant.rounding = core::Rounding::User;
+  Commands cmd;
+  REQUIRE(ui.run(s, cmd, 2));
+  const ShaderEditor& e = s.ui.editor;
+  CHECK(e.path == w.path("quantizer.glsl"));
+  CHECK(e.text == levelShader("factor()"));
+  auto holdPolls = [&] { s.derived.shaderWatch.lastPoll = std::chrono::steady_clock::now() + std::chrono::hours(1); };
+  auto allowPoll = [&] { s.derived.shaderWatch.lastPoll = {}; };
+
+  // An outside save while the watch does not poll: frames do not see it.
+  holdPolls();
+  w.write("quantizer.glsl", levelShader("0.5 * factor()"));
+  REQUIRE(ui.run(s, cmd, 3));
+  CHECK(e.text == levelShader("factor()"));
+  CHECK(!e.changedOnDisk);
+  // The watch's next poll brings it into the clean buffer.
+  allowPoll();
+  REQUIRE(ui.run(s, cmd, 1));
+  CHECK(e.text == levelShader("0.5 * factor()"));
+  CHECK(e.savedText == e.text);
+  CHECK(!e.changedOnDisk);
+
+  // With unsaved edits the buffer stays and the panel says the file changed.
+  s.ui.editor.text += "// mine\n";
+  holdPolls();
+  w.write("quantizer.glsl", levelShader("0.25 * factor()"));
+  REQUIRE(ui.run(s, cmd, 2));
+  CHECK(!e.changedOnDisk);
+  allowPoll();
+  REQUIRE(ui.run(s, cmd, 1));
+  CHECK(e.changedOnDisk);
+  CHECK(e.text == levelShader("0.5 * factor()") + "// mine\n");
+  CHECK(e.savedText == levelShader("0.5 * factor()"));
+
+  // A broken include: its diagnostic shows line 2 of factor.glsl, read once and kept.
+  s.ui.editor.text = e.savedText;
+  w.write("factor.glsl", "float factor() {\n  return 0.25 +;\n}\n");
+  allowPoll();
+  REQUIRE(ui.run(s, cmd, 2));
+  const auto it = e.sourceLines.find({w.path("factor.glsl"), 2});
+  REQUIRE(it != e.sourceLines.end());
+  CHECK(it->second == "  return 0.25 +;");
+  // The file changes under the cached line; without a poll the panel keeps what it read ...
+  holdPolls();
+  w.write("factor.glsl", "float factor() {\n  return 0.5 +;\n}\n");
+  REQUIRE(ui.run(s, cmd, 2));
+  CHECK(e.sourceLines.at({w.path("factor.glsl"), 2}) == "  return 0.25 +;");
+  // ... and the poll that reports the failed rebuild refreshes it.
+  allowPoll();
+  REQUIRE(ui.run(s, cmd, 1));
+  CHECK(e.sourceLines.at({w.path("factor.glsl"), 2}) == "  return 0.5 +;");
 }
 
 TEST_CASE("workshop editor: saves atomically, a failed save keeps the file and says why") {
