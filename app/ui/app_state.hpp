@@ -206,6 +206,7 @@ struct QloraTiles {
   double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
   double merged16Loss = 0;  // the delta merged into the original weights in bf16 (no tile: a table row)
   float deltaRange = 0;
+  float quantErrorRange = 0;  // the quantization error tile's grey scale: black -range, white +range
   std::string mergeError;
 };
 

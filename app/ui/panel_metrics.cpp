@@ -22,11 +22,16 @@ void drawMetricsPanel(const AppState& s, UiState&, Commands&) {
     ImGui::TableSetColumnIndex(1);
     ImGui::TextUnformatted(value.c_str());
     ImGui::TableSetColumnIndex(2);
-    ImGui::TextDisabled("%s", help);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", help);  // wrapped in its column, never clipped
+    ImGui::PopStyleColor();
   };
   if (!v.metricsCurrent()) ImGui::TextDisabled("updating...");
   char buf[96];
   if (ImGui::BeginTable("metrics", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
+    ImGui::TableSetupColumn("metric", ImGuiTableColumnFlags_WidthFixed);
+    ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthFixed);
+    ImGui::TableSetupColumn("meaning", ImGuiTableColumnFlags_WidthStretch);
     std::snprintf(buf, sizeof buf, "%.4f", m.mse);
     row("MSE", buf, "mean squared error over colour samples (exact integer sum)");
     if (m.psnrDb) std::snprintf(buf, sizeof buf, "%.3f dB", *m.psnrDb);

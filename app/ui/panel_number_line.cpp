@@ -3,10 +3,14 @@
 // seed document's ten mappings and its grid lists, quoted verbatim, each with a computed verdict.
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "ui/panels.hpp"
+#include "ui/plot.hpp"
 
 namespace qviz::ui {
 using namespace qviz::core;
@@ -45,29 +49,105 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
   ImGui::TextWrapped("%zu levels%s", levels->size(),
                      d.lineGrid == LevelGrid::NoZero ? ": no level at 0, so small values are pushed away from zero" : "");
 
-  // The line.
+  // The line: the example values in lanes above it (a lane per crowd, so circles never cover each
+  // other), the levels crossing it, their values under it in up to three rows (a label that fits
+  // in no row is left to the hover readout; grids of more than 32 levels are read by hovering), and
+  // a value axis with 1-2-5 ticks. It takes 40% of the panel's height, at least 12 lines.
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float fh = ImGui::GetFontSize();
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   const float width = ImGui::GetContentRegionAvail().x;
-  const float height = fh * 7.0f;
-  const float x0 = p0.x + fh * 1.5f, x1 = p0.x + width - fh * 1.5f, y = p0.y + fh * 2.5f;
+  const float height = std::clamp(ImGui::GetContentRegionAvail().y * 0.4f, fh * 12.0f, fh * 18.0f);
+  const float x0 = p0.x + fh * 2.0f, x1 = p0.x + width - fh * 2.0f;
   auto xOf = [&](double v) { return x0 + float((v + 1.0) * 0.5) * (x1 - x0); };
   auto vOf = [&](float x) { return std::clamp(double((x - x0) / (x1 - x0)) * 2.0 - 1.0, -1.0, 1.0); };
+  const ImU32 kLevel = IM_COL32(255, 200, 60, 255), kAxis = IM_COL32(170, 170, 175, 255);
   dl->AddRectFilled(p0, ImVec2(p0.x + width, p0.y + height), IM_COL32(22, 22, 26, 255), 4.0f);
-  dl->AddLine(ImVec2(x0, y), ImVec2(x1, y), IM_COL32(200, 200, 200, 255), 2.0f);
-  for (double t : {-1.0, -0.5, 0.0, 0.5, 1.0}) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%g", t);
-    dl->AddText(ImVec2(xOf(t) - ImGui::CalcTextSize(buf).x * 0.5f, y + fh * 3.2f), IM_COL32(150, 150, 150, 255), buf);
-    dl->AddLine(ImVec2(xOf(t), y + fh * 2.8f), ImVec2(xOf(t), y + fh * 3.1f), IM_COL32(150, 150, 150, 255));
+
+  // Level labels: three decimals ("%.3f"), rows filled greedily from the left.
+  const bool labelLevels = levels->size() <= 32;
+  std::vector<int> labelRow(levels->size(), -1);
+  int rowsUsed = 0;
+  if (labelLevels) {
+    float rowEnd[3] = {-1e30f, -1e30f, -1e30f};
+    for (std::size_t i = 0; i < levels->size(); ++i) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%.3f", (*levels)[i]);
+      const float w = ImGui::CalcTextSize(buf).x, left = xOf((*levels)[i]) - w * 0.5f;
+      for (int r = 0; r < 3; ++r)
+        if (left > rowEnd[r] + fh * 0.4f) {
+          labelRow[i] = r;
+          rowEnd[r] = left + w;
+          rowsUsed = std::max(rowsUsed, r + 1);
+          break;
+        }
+    }
   }
-  for (double l : *levels) dl->AddLine(ImVec2(xOf(l), y - fh * 0.6f), ImVec2(xOf(l), y + fh * 0.6f), IM_COL32(255, 200, 60, 255), 3.0f);
+  // From the bottom: the axis title, the tick labels, the level label rows, then the line.
+  const float titleY = p0.y + height - fh * 1.3f, tickY = titleY - fh * 1.2f;
+  const float rowsTop = tickY - fh * 0.4f - float(rowsUsed) * fh * 1.15f;
+  const float y = rowsTop - fh * 0.9f;
+  // Lanes above the line for the values, sorted by position.
+  std::vector<std::size_t> order(d.lineValues.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return d.lineValues[a] < d.lineValues[b]; });
+  const int lanes = std::max(1, std::min(4, int((y - p0.y - fh * 1.2f) / (fh * 1.4f))));
+  std::vector<int> lane(d.lineValues.size(), 0);
+  {
+    std::vector<float> laneEnd(std::size_t(lanes), -1e30f);
+    for (std::size_t k : order) {
+      const float x = xOf(d.lineValues[k]);
+      int best = 0;
+      for (int l = 0; l < lanes; ++l)
+        if (x - laneEnd[std::size_t(l)] > fh * 1.2f) {
+          best = l;
+          break;
+        } else if (laneEnd[std::size_t(l)] < laneEnd[std::size_t(best)]) {
+          best = l;
+        }
+      lane[k] = best;
+      laneEnd[std::size_t(best)] = x;
+    }
+  }
+  auto laneY = [&](int l) { return y - fh * 1.6f - float(l) * fh * 1.4f; };
+
+  // Axis: 1-2-5 ticks of [-1, 1] under the level labels.
+  const plot::Ticks ticks = plot::niceTicks(-1, 1, plot::maxTicksFor(x1 - x0, ImGui::CalcTextSize("-0.00").x + fh));
+  for (double t : ticks.values) {
+    const std::string label = plot::formatTick(t, ticks.decimals);
+    dl->AddLine(ImVec2(xOf(t), tickY - fh * 0.3f), ImVec2(xOf(t), tickY), kAxis);
+    dl->AddText(ImVec2(xOf(t) - ImGui::CalcTextSize(label.c_str()).x * 0.5f, tickY), kAxis, label.c_str());
+  }
+  dl->AddLine(ImVec2(x0, tickY - fh * 0.3f), ImVec2(x1, tickY - fh * 0.3f), IM_COL32(90, 90, 100, 255));
+  const char* title = "value (the grid's levels in yellow, the examples in blue: drag them)";
+  dl->AddText(ImVec2(p0.x + (width - ImGui::CalcTextSize(title).x) * 0.5f, titleY), kAxis, title);
+
+  dl->AddLine(ImVec2(x0, y), ImVec2(x1, y), IM_COL32(200, 200, 200, 255), 2.0f);
+  for (std::size_t i = 0; i < levels->size(); ++i) {
+    const float lx = xOf((*levels)[i]);
+    dl->AddLine(ImVec2(lx, y - fh * 0.6f), ImVec2(lx, y + fh * 0.6f), kLevel, 3.0f);
+    if (labelRow[i] < 0) continue;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.3f", (*levels)[i]);
+    const float w = ImGui::CalcTextSize(buf).x, ly = rowsTop + float(labelRow[i]) * fh * 1.15f;
+    if (labelRow[i] > 0) dl->AddLine(ImVec2(lx, y + fh * 0.6f), ImVec2(lx, ly), IM_COL32(255, 200, 60, 90));
+    dl->AddText(ImVec2(lx - w * 0.5f, ly), kLevel, buf);
+  }
+  // Hovering the line reads the nearest level.
+  ImGui::SetCursorScreenPos(ImVec2(x0, y - fh * 0.7f));
+  ImGui::InvisibleButton("levels", ImVec2(std::max(1.0f, x1 - x0), fh * 1.4f + float(rowsUsed) * fh * 1.15f));
+  if (ImGui::IsItemHovered()) {
+    const NearestLevel n = nearestLevel(*levels, vOf(ImGui::GetIO().MousePos.x));
+    std::size_t k = 0;
+    while (k + 1 < levels->size() && (*levels)[k] != n.level) ++k;
+    ImGui::SetTooltip("level %zu of %zu: %+.7f", k + 1, levels->size(), n.level);
+    dl->AddLine(ImVec2(xOf(n.level), y - fh * 0.9f), ImVec2(xOf(n.level), y + fh * 0.9f), IM_COL32(255, 255, 255, 200), 1.5f);
+  }
   // Draggable values: circles above the line, an arrow to their nearest level.
   for (std::size_t i = 0; i < d.lineValues.size(); ++i) {
     const double v = d.lineValues[i];
     const NearestLevel n = nearestLevel(*levels, v);
-    const ImVec2 c(xOf(v), y - fh * 1.6f);
+    const ImVec2 c(xOf(v), laneY(lane[i]));
     ImGui::SetCursorScreenPos(ImVec2(c.x - fh * 0.6f, c.y - fh * 0.6f));
     ImGui::PushID(int(i));
     ImGui::InvisibleButton("value", ImVec2(fh * 1.2f, fh * 1.2f));

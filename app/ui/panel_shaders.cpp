@@ -64,8 +64,10 @@ void userControls(const AppState& s, Commands& cmd) {
   } else {
     ImGui::TextColored(kGreen, "The image panel runs userQuantize from this file.");
   }
+  ImGui::PushTextWrapPos(0.0f);  // file:line: message, whole at any font size
   if (!w.controlsError.empty()) ImGui::TextColored(kRed, "%s", w.controlsError.c_str());
   for (const auto& p : w.controls.problems) ImGui::TextColored(kYellow, "%s", gpu::formatDiagnostic(p).c_str());
+  ImGui::PopTextWrapPos();
   if (w.controls.controls.empty()) {
     ImGui::TextColored(kDim, "No annotated uniforms. Add e.g.  uniform float u_gamma; // @slider 0.2 4.0 1.0");
     return;

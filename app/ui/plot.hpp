@@ -73,6 +73,7 @@ struct AxisSpec {
   const char* unit = "";   // its unit, shown as "label (unit)": "dB", "%", "bits"; empty for none
   int maxTicks = 0;        // 0: as many as fit the length
   bool grid = true;        // faint grid lines at the ticks
+  bool ticks = true;       // false: no ticks or tick labels (the caller labels a categorical axis)
 };
 
 // A plot: reserves `size` (an item: hover works as for a button), leaves a margin for the tick
