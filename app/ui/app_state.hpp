@@ -314,6 +314,7 @@ struct UiState {
   std::uint32_t laidOutPanels = 0xffffffffu;  // the open panels (bit i: panelTable()[i]) last laid out; all ones: never
   float laidOutFont = 0.0f;  // the font size they were laid out with
   bool laidOutPresenter = false;
+  float laidOutStatusH = 0.0f;  // the status bar's height then (a long notice wraps onto more lines)
   int presenterFeatured = -1;             // presenter mode: the panel (panelTable() index) beside the stage
   std::uint32_t presenterCollapsed = 0;   // the panels laid out as collapsed title bars
 };

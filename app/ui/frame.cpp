@@ -157,13 +157,14 @@ void repairPosition(const char* title, const Rect& work) {
 float statusBarHeight(const UiState& ui) {
   const ImGuiStyle& st = ImGui::GetStyle();
   const float oneLine = ImGui::GetFrameHeight() + 4;
-  if (ui.notices.empty()) return oneLine;
+  if (ui.notices.empty()) return std::max(oneLine, st.WindowMinSize.y);
   const Notice& n = ui.notices.back();
   float wrap = ImGui::GetMainViewport()->WorkSize.x - st.WindowPadding.x * 2;
   if (n.error) wrap -= ImGui::CalcTextSize("dismiss").x + st.FramePadding.x * 2 + st.ItemSpacing.x;
   const float textH = ImGui::CalcTextSize(n.text.c_str(), nullptr, false, std::max(1.0f, wrap)).y;
-  if (textH <= ImGui::GetFontSize() * 1.5f) return oneLine;
-  return std::min(textH + st.WindowPadding.y * 2, ImGui::GetMainViewport()->WorkSize.y * 0.5f);
+  // Never under ImGui's smallest window (it would push the bar off the bottom of the screen).
+  if (textH <= ImGui::GetFontSize() * 1.5f) return std::max(oneLine, st.WindowMinSize.y);
+  return std::max(st.WindowMinSize.y, std::min(textH + st.WindowPadding.y * 2, ImGui::GetMainViewport()->WorkSize.y * 0.5f));
 }
 
 void drawStatusBar(UiState& ui) {
@@ -171,6 +172,7 @@ void drawStatusBar(UiState& ui) {
   // Errors stay until dismissed; information fades after 6 seconds.
   while (!ui.notices.empty() && !ui.notices.front().error && ui.now - ui.notices.front().time > 6.0) ui.notices.pop_front();
   const float h = statusBarHeight(ui);
+
   ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x, vp->WorkPos.y + vp->WorkSize.y - h));
   ImGui::SetNextWindowSize(ImVec2(vp->WorkSize.x, h));
   ImGui::Begin("##status", nullptr,
@@ -308,13 +310,14 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
   // are applied whenever a panel opens or closes, the font or presenter mode changes, or on reset.
   const bool atStart = ui.laidOutPanels == 0xffffffffu;
   const bool reflow = ui.resetLayout || (!atStart && (openMask != ui.laidOutPanels || ImGui::GetFontSize() != ui.laidOutFont ||
-                                                      ui.presenter != ui.laidOutPresenter));
+                                                      ui.presenter != ui.laidOutPresenter || statusH != ui.laidOutStatusH));
   // Presenter mode: a panel just opened from the menu is the one to show.
   if (ui.presenter && !atStart)
     if (const std::uint32_t opened = openMask & ~ui.laidOutPanels; opened) ui.presenterFeatured = std::countr_zero(opened);
   ui.laidOutPanels = openMask;
   ui.laidOutFont = ImGui::GetFontSize();  // the font in use: a new scale applies between frames
   ui.laidOutPresenter = ui.presenter;
+  ui.laidOutStatusH = statusH;
   ui.resetLayout = false;
   std::vector<PresenterTile> tiles;
   if (ui.presenter) {

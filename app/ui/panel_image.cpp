@@ -201,8 +201,14 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
       const float across = std::min((avail.x - gap) * 0.5f / tw, (avail.y - label) / th);
       const float stacked = std::min(avail.x / tw, (avail.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f / th - label / th);
       const bool vertical = stacked > across;
-      const ImVec2 cell = vertical ? ImVec2(avail.x, (avail.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f - label)
-                                   : ImVec2((avail.x - gap) * 0.5f, avail.y - label);
+      ImVec2 cell = vertical ? ImVec2(avail.x, (avail.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f - label)
+                             : ImVec2((avail.x - gap) * 0.5f, avail.y - label);
+      // Fitted, the views are as tall as the images (the labels right above them, the room that is
+      // left in one piece under both); zoomed, they take the whole cell.
+      if (ui.zoom <= 0) {
+        const float fit = std::max(across, stacked);
+        cell = ImVec2(std::max(4.0f, std::min(cell.x, std::ceil(tw * fit))), std::max(4.0f, std::min(cell.y, std::ceil(th * fit))));
+      }
       ImGui::BeginGroup();
       ImGui::TextUnformatted(s.doc.quant.gray ? "original (luma)" : "original");
       auto a = imageView("orig", original, cell, view);

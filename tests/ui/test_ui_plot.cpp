@@ -183,6 +183,7 @@ TEST_CASE("offscreen plot: in presenter mode a long error in the status bar wrap
       REQUIRE(pw != nullptr);
       CHECK(pw->Pos.y + pw->Size.y <= w->Pos.y + 0.5f);
     }
+  INFO("status at " << w->Pos.y << " size " << w->Size.y << " font " << fs << " text " << wrapped.y);
   CHECK(w->Pos.y + w->Size.y <= float(ui.height()) + 0.5f);
   s.ui.notices.clear();
   s.ui.presenter = false;
