@@ -52,37 +52,39 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
   // The line: the example values in lanes above it (a lane per crowd, so circles never cover each
   // other), the levels crossing it, their values under it in up to three rows (a label that fits
   // in no row is left to the hover readout; grids of more than 32 levels are read by hovering), and
-  // a value axis with 1-2-5 ticks. It takes 40% of the panel's height, at least 12 lines.
+  // a value axis with 1-2-5 ticks. It takes 30% of the panel's height, 11 to 15 lines.
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float fh = ImGui::GetFontSize();
   const ImVec2 p0 = ImGui::GetCursorScreenPos();
   const float width = ImGui::GetContentRegionAvail().x;
-  const float height = std::clamp(ImGui::GetContentRegionAvail().y * 0.4f, fh * 12.0f, fh * 18.0f);
+  const float height = std::clamp(ImGui::GetContentRegionAvail().y * 0.3f, fh * 11.0f, fh * 15.0f);
   const float x0 = p0.x + fh * 2.0f, x1 = p0.x + width - fh * 2.0f;
   auto xOf = [&](double v) { return x0 + float((v + 1.0) * 0.5) * (x1 - x0); };
   auto vOf = [&](float x) { return std::clamp(double((x - x0) / (x1 - x0)) * 2.0 - 1.0, -1.0, 1.0); };
   const ImU32 kLevel = IM_COL32(255, 200, 60, 255), kAxis = IM_COL32(170, 170, 175, 255);
   dl->AddRectFilled(p0, ImVec2(p0.x + width, p0.y + height), IM_COL32(22, 22, 26, 255), 4.0f);
 
-  // Level labels: three decimals ("%.3f"), rows filled greedily from the left.
+  // Level labels: up to four decimals, trailing zeros dropped (-0.5, 0.0796), in up to three rows.
+  auto levelText = [](double v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%.4f", v);
+    std::string t = buf;
+    while (t.back() == '0') t.pop_back();
+    if (t.back() == '.') t.pop_back();
+    return t == "-0" ? std::string("0") : t;
+  };
   const bool labelLevels = levels->size() <= 32;
-  std::vector<int> labelRow(levels->size(), -1);
-  int rowsUsed = 0;
-  if (labelLevels) {
-    float rowEnd[3] = {-1e30f, -1e30f, -1e30f};
-    for (std::size_t i = 0; i < levels->size(); ++i) {
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "%.3f", (*levels)[i]);
-      const float w = ImGui::CalcTextSize(buf).x, left = xOf((*levels)[i]) - w * 0.5f;
-      for (int r = 0; r < 3; ++r)
-        if (left > rowEnd[r] + fh * 0.4f) {
-          labelRow[i] = r;
-          rowEnd[r] = left + w;
-          rowsUsed = std::max(rowsUsed, r + 1);
-          break;
-        }
-    }
+  std::vector<std::string> levelTexts;
+  std::vector<float> centres, widths;
+  for (double l : *levels) {
+    levelTexts.push_back(levelText(l));
+    centres.push_back(xOf(l));
+    widths.push_back(ImGui::CalcTextSize(levelTexts.back().c_str()).x);
   }
+  const std::vector<int> labelRow =
+      labelLevels ? plot::labelRows(centres, widths, fh * 0.4f, 3) : std::vector<int>(levels->size(), -1);
+  int rowsUsed = 0;
+  for (int r : labelRow) rowsUsed = std::max(rowsUsed, r + 1);
   // From the bottom: the axis title, the tick labels, the level label rows, then the line.
   const float titleY = p0.y + height - fh * 1.3f, tickY = titleY - fh * 1.2f;
   const float rowsTop = tickY - fh * 0.4f - float(rowsUsed) * fh * 1.15f;
@@ -127,11 +129,9 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
     const float lx = xOf((*levels)[i]);
     dl->AddLine(ImVec2(lx, y - fh * 0.6f), ImVec2(lx, y + fh * 0.6f), kLevel, 3.0f);
     if (labelRow[i] < 0) continue;
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%.3f", (*levels)[i]);
-    const float w = ImGui::CalcTextSize(buf).x, ly = rowsTop + float(labelRow[i]) * fh * 1.15f;
+    const float ly = rowsTop + float(labelRow[i]) * fh * 1.15f;
     if (labelRow[i] > 0) dl->AddLine(ImVec2(lx, y + fh * 0.6f), ImVec2(lx, ly), IM_COL32(255, 200, 60, 90));
-    dl->AddText(ImVec2(lx - w * 0.5f, ly), kLevel, buf);
+    dl->AddText(ImVec2(lx - widths[i] * 0.5f, ly), kLevel, levelTexts[i].c_str());
   }
   // Hovering the line reads the nearest level.
   ImGui::SetCursorScreenPos(ImVec2(x0, y - fh * 0.7f));

@@ -114,11 +114,12 @@ void tiles(const QloraTiles& t, ImVec2 avail) {
   // 2, 4 or 8 tiles a row: whichever makes them largest in the space there is (two text lines under each).
   const float spacing = ImGui::GetStyle().ItemSpacing.x, spacingY = ImGui::GetStyle().ItemSpacing.y;
   const float aspect = t.base.valid() ? float(t.base.height()) / float(t.base.width()) : 0.66f;
-  const float textH = ImGui::GetTextLineHeightWithSpacing() * 2 + spacingY;
+  // (Two lines under each tile, and a colour bar under the signed ones.)
+  const float textH = ImGui::GetTextLineHeightWithSpacing() * 2 + ImGui::GetFontSize() * 2.1f + spacingY * 2;
   int cols = 4;
   float tileW = 0;
-  for (int c : {2, 4, 8}) {
-    const int rows = 8 / c;
+  for (int c : {2, 3, 4, 8}) {
+    const int rows = (8 + c - 1) / c;
     const float w = std::min((avail.x - spacing * float(c - 1)) / float(c), ((avail.y - textH * float(rows)) / float(rows)) / aspect);
     if (w > tileW) tileW = w, cols = c;
   }
@@ -203,12 +204,14 @@ void spectrumPlot(const std::array<std::vector<double>, 3>& sv, int rank, ImVec2
 
 void countsTable(const LoraCounts& c, const QloraTiles& t, int rows, int cols, int rank) {
   if (!ImGui::BeginTable("counts", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) return;
+  ImGui::TableSetupColumn("what", ImGuiTableColumnFlags_WidthFixed);
+  ImGui::TableSetupColumn("figure", ImGuiTableColumnFlags_WidthStretch);  // wrapped in the rest, never clipped
   auto row = [](const char* k, const std::string& v) {
     ImGui::TableNextRow();
     ImGui::TableSetColumnIndex(0);
     ImGui::TextUnformatted(k);
     ImGui::TableSetColumnIndex(1);
-    ImGui::TextUnformatted(v.c_str());
+    ImGui::TextWrapped("%s", v.c_str());
   };
   char b[128];
   std::snprintf(b, sizeof b, "%d x %d per channel, 3 channels", rows, cols);

@@ -273,10 +273,16 @@ void drawWeightsPanel(const AppState& s, UiState& ui, Commands& cmd) {
     return;
   }
   if (v.values.empty()) return;
-  ImGui::PushTextWrapPos(0.0f);
-  ImGui::Text("%s   |   %s: %.3f bits/param, SQNR %.2f dB, RMSE %.4g, max error %.4g   (%.1f ms)", v.description.c_str(),
-              tensorFormatName(v.q.format), v.stats.bitsPerParam, v.stats.sqnrDb, v.stats.rmse, v.stats.maxAbsError, v.elapsedMs);
-  ImGui::PopTextWrapPos();
+  {
+    // The summary flows onto more lines in a narrow panel, each figure whole.
+    char b[5][64];
+    std::snprintf(b[0], sizeof b[0], "%s:", tensorFormatName(v.q.format));
+    std::snprintf(b[1], sizeof b[1], "%.3f bits/param,", v.stats.bitsPerParam);
+    std::snprintf(b[2], sizeof b[2], "SQNR %.2f dB,", v.stats.sqnrDb);
+    std::snprintf(b[3], sizeof b[3], "RMSE %.4g, max error %.4g", v.stats.rmse, v.stats.maxAbsError);
+    std::snprintf(b[4], sizeof b[4], "(%.1f ms)", v.elapsedMs);
+    plot::flowText({v.description + "  |", b[0], b[1], b[2], b[3], b[4]}, ImGui::GetStyleColorVec4(ImGuiCol_Text));
+  }
   const std::size_t nb = v.blockRmse.size();
   int block = std::clamp(w.block, 0, int(nb) - 1);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);

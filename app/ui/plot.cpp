@@ -140,12 +140,36 @@ double axisFraction(double v, double lo, double hi, Scale scale) {
 }
 
 Ticks axisTicks(double lo, double hi, Scale scale, int maxTicks) {
-  return scale == Scale::Log10 ? logTicks(lo, hi, maxTicks) : niceTicks(lo, hi, maxTicks);
+  if (scale == Scale::Log10) return logTicks(lo, hi, maxTicks);
+  if (scale == Scale::Sqrt && hi > lo) {
+    // Evenly spread on the axis: lo + t^2 for 1-2-5 ticks t of [0, sqrt(hi - lo)] (0, 10000, 40000).
+    Ticks t = niceTicks(0, std::sqrt(hi - lo), maxTicks);
+    for (double& v : t.values) v = lo + v * v;
+    t.step = 0;
+    t.decimals = std::min(10, t.decimals * 2);
+    return t;
+  }
+  return niceTicks(lo, hi, maxTicks);
 }
 
 int maxTicksFor(float length, float labelSize) {
   if (!(labelSize > 0) || !(length > 0)) return 2;
   return std::clamp(int(length / (labelSize * 2.0f)) + 1, 2, 12);
+}
+
+std::vector<int> labelRows(const std::vector<float>& centres, const std::vector<float>& widths, float gap, int maxRows) {
+  std::vector<int> rows(centres.size(), -1);
+  std::vector<float> rowEnd(std::size_t(std::max(0, maxRows)), -1e30f);
+  for (std::size_t i = 0; i < centres.size() && i < widths.size(); ++i) {
+    const float left = centres[i] - widths[i] * 0.5f;
+    for (std::size_t r = 0; r < rowEnd.size(); ++r)
+      if (left >= rowEnd[r] + gap) {
+        rows[i] = int(r);
+        rowEnd[r] = left + widths[i];
+        break;
+      }
+  }
+  return rows;
 }
 
 float plotHeight(float lines, bool fill, float reserveBelow) {
@@ -158,6 +182,17 @@ float plotHeight(float lines, bool fill, float reserveBelow) {
 }
 
 float wrapPosition() { return ImGui::GetContentRegionMax().x; }
+
+void flowText(const std::vector<std::string>& pieces, ImVec4 colour) {
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  const float space = ImGui::CalcTextSize(" ").x;
+  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(space, ImGui::GetStyle().ItemSpacing.y));
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (i && ImGui::GetItemRectMax().x + space + ImGui::CalcTextSize(pieces[i].c_str()).x <= right) ImGui::SameLine();
+    ImGui::TextColored(colour, "%s", pieces[i].c_str());
+  }
+  ImGui::PopStyleVar();
+}
 
 // ---- Axes ----
 
@@ -360,6 +395,18 @@ void stripH(ImDrawList* dl, ImVec2 a, ImVec2 b, ColourMap map) {
     dl->AddRectFilledMultiColor(ImVec2(x0, a.y), ImVec2(x1, b.y), c0, c1, c1, c0);
   }
 }
+// A colour bar's ticks: 1-2-5 ones, or its two ends when fewer than two of those fall inside.
+Ticks barTicks(Range range, int maxTicks) {
+  Ticks t = niceTicks(range.lo, range.hi, maxTicks);
+  if (t.values.size() >= 2 || !(range.hi > range.lo)) return t;
+  t.values = {range.lo, range.hi};
+  t.step = range.hi - range.lo;
+  // Enough decimals to tell the ends apart (3 significant digits of the larger end).
+  const double mag = std::max(std::fabs(range.lo), std::fabs(range.hi));
+  t.decimals = std::clamp(2 - int(std::floor(std::log10(mag))), 0, 10);
+  return t;
+}
+
 float tickLabelWidth(const Ticks& t) {
   float w = 0;
   for (double v : t.values) w = std::max(w, ImGui::CalcTextSize(formatTick(v, t.decimals).c_str()).x);
@@ -369,7 +416,7 @@ float tickLabelWidth(const Ticks& t) {
 
 float colourBarWidth(Range range, const char* label, const char* unit) {
   const float fs = ImGui::GetFontSize();
-  const Ticks t = niceTicks(range.lo, range.hi, 6);
+  const Ticks t = barTicks(range, 6);
   const float bar = fs * 1.0f + fs * 0.4f + tickLabelWidth(t) + fs * 0.3f;
   return std::max(bar, ImGui::CalcTextSize(axisTitle(label, unit).c_str()).x + fs * 0.3f);
 }
@@ -389,7 +436,7 @@ void drawColourBar(const char* id, float height, Range range, ColourMap map, con
   const ImVec2 a(p0.x, p0.y + fs * 1.4f), b(p0.x + fs, p0.y + height - fs * 0.6f);
   stripV(dl, a, b, map);
   dl->AddRect(a, b, kFrame);
-  const Ticks t = niceTicks(range.lo, range.hi, maxTicksFor(b.y - a.y, fs * 1.1f));
+  const Ticks t = barTicks(range, maxTicksFor(b.y - a.y, fs * 1.1f));
   float lastY = 1e30f;
   for (double v : t.values) {
     const float y = b.y - float(axisFraction(v, range.lo, range.hi, Scale::Linear)) * (b.y - a.y);
@@ -413,12 +460,12 @@ void drawColourBarH(const char* id, float width, Range range, ColourMap map, con
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddText(ImVec2(p0.x, p0.y + fs * 0.1f), kText, title.c_str());
   // Half a label of room at both ends, so the end labels stay inside.
-  const Ticks guess = niceTicks(range.lo, range.hi, 8);
+  const Ticks guess = barTicks(range, 8);
   const float half = tickLabelWidth(guess) * 0.5f;
   const ImVec2 a(p0.x + titleW + half, p0.y + fs * 0.15f), b(p0.x + width - half - 2, p0.y + fs * 0.95f);
   stripH(dl, a, b, map);
   dl->AddRect(a, b, kFrame);
-  const Ticks t = niceTicks(range.lo, range.hi, maxTicksFor(b.x - a.x, tickLabelWidth(guess) * 0.75f + fs * 0.5f));
+  const Ticks t = barTicks(range, maxTicksFor(b.x - a.x, tickLabelWidth(guess) * 0.75f + fs * 0.5f));
   float lastRight = -1e30f;
   for (double v : t.values) {
     const float x = a.x + float(axisFraction(v, range.lo, range.hi, Scale::Linear)) * (b.x - a.x);

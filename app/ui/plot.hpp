@@ -49,11 +49,17 @@ enum class Scale { Linear, Log10, Sqrt };
 // Maps a data value to [0, 1] on the axis (0 = lo). Log10 clamps values <= 0 to lo; Sqrt maps
 // sqrt(v - lo) / sqrt(hi - lo) (a histogram's counts from 0). A degenerate range maps to 0.5.
 double axisFraction(double v, double lo, double hi, Scale scale);
-// The ticks for an axis of that scale (Sqrt uses linear ticks of the values).
+// The ticks for an axis of that scale: Sqrt puts lo + t^2 for 1-2-5 ticks t of sqrt(hi - lo), evenly
+// spread on the axis (0, 10000, 40000 for a count up to 50000); step is 0 there.
 Ticks axisTicks(double lo, double hi, Scale scale, int maxTicks);
 // How many tick labels fit along `length` pixels when each needs `labelSize` pixels (width on a
 // horizontal axis, line height on a vertical one) plus a gap of one label: at least 2, at most 12.
 int maxTicksFor(float length, float labelSize);
+
+// Labels along an axis that must not overlap: label i is centred at centres[i] (ascending) and
+// widths[i] wide. Each goes in the first of maxRows rows where it starts at least `gap` after the
+// previous label of that row ends; -1 when no row has room (the caller shows it on hover).
+std::vector<int> labelRows(const std::vector<float>& centres, const std::vector<float>& widths, float gap, int maxRows);
 
 // ---- Sizes from the font (presenter mode doubles the font, so everything grows with it) ----
 
@@ -65,6 +71,10 @@ float plotHeight(float lines, bool fill = true, float reserveBelow = 0);
 float wrapPosition();
 
 // ---- Drawing (inside an ImGui window) ----
+
+// Text in pieces that are never split (a number stays whole; ImGui's wrapping breaks after a '.'),
+// each on the current line while it fits, else on the next one; `colour` as for TextColored.
+void flowText(const std::vector<std::string>& pieces, ImVec4 colour);
 
 struct AxisSpec {
   double lo = 0, hi = 1;
