@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "quant/levels.hpp"
 #include "ui/commands.hpp"
 #include "ui/frame.hpp"
 #include "ui/headless.hpp"
@@ -86,6 +87,11 @@ TEST_CASE("plot: tick labels, axis titles, scales and the tick count a length al
   CHECK(plot::axisFraction(4, 0, 16, plot::Scale::Sqrt) == 0.5);
   CHECK(plot::axisFraction(7, 2, 2, plot::Scale::Linear) == 0.5);
 
+  // Square-root axes: squares of 1-2-5 values, so they are evenly spread on the axis.
+  CHECK(plot::axisTicks(0, 50000, plot::Scale::Sqrt, 4).values == std::vector<double>{0, 10000, 40000});
+  CHECK(plot::axisTicks(0, 255, plot::Scale::Linear, 6).values == plot::niceTicks(0, 255, 6).values);
+  CHECK(plot::axisTicks(1, 100, plot::Scale::Log10, 6).values == std::vector<double>{1, 10, 100});
+
   CHECK(plot::maxTicksFor(600, 50) == 7);
   CHECK(plot::maxTicksFor(10, 50) == 2);
   CHECK(plot::maxTicksFor(10000, 10) == 12);
@@ -93,6 +99,23 @@ TEST_CASE("plot: tick labels, axis titles, scales and the tick count a length al
   const std::vector<double> v{3, -1, std::nan(""), std::numeric_limits<double>::infinity(), 7};
   CHECK(plot::dataRange(v) == Range{-1, 7});
   CHECK(plot::dataRange(std::vector<double>{}) == Range{0, 0});
+}
+
+TEST_CASE("plot: labels go in the first row with room, none overlaps another of its row", "[plot]") {
+  CHECK(plot::labelRows({0, 10, 20, 100}, {10, 10, 10, 10}, 2, 2) == std::vector<int>{0, 1, 0, 0});
+  CHECK(plot::labelRows({0, 10, 20, 100}, {10, 10, 10, 10}, 2, 1) == std::vector<int>{0, -1, 0, 0});
+  // The 16 NF4 levels on a 500-pixel line with 50-pixel labels ("-0.6962"): all labelled, in 3 rows.
+  const std::vector<double> nf4 = core::levelGrid(core::LevelGrid::NF4, 4).value();
+  REQUIRE(nf4.size() == 16);
+  std::vector<float> centres, widths(16, 50.0f);
+  for (double v : nf4) centres.push_back(float((v + 1) * 0.5 * 500));
+  const std::vector<int> rows = plot::labelRows(centres, widths, 5, 3);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    INFO("level " << i << " = " << nf4[i]);
+    CHECK(rows[i] >= 0);
+    for (std::size_t j = 0; j < i; ++j)
+      if (rows[j] == rows[i]) CHECK(centres[i] - centres[j] >= 50 + 5);
+  }
 }
 
 namespace {
