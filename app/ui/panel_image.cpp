@@ -162,10 +162,17 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
   if (m.psnrDb) std::snprintf(psnr, sizeof psnr, "%.2f dB", *m.psnrDb);
   else std::snprintf(psnr, sizeof psnr, "identical");
   if (v.fallback) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "no result: the user shader does not compile");
-  else
-    ImGui::Text("PSNR %s   SSIM %.4f   levels %u   %.2f:1   on %s in %.1f ms", psnr, m.ssim.value_or(1.0), m.levelsUsed,
-                m.storage.compressionRatio, v.computedOn.c_str(), v.elapsedMs);
-  ImGui::SameLine();
+  else {
+    // The figures flow onto a second line in a narrow panel (presenter mode), each one whole.
+    char b[4][64];
+    std::snprintf(b[0], sizeof b[0], "PSNR %s  ", psnr);
+    std::snprintf(b[1], sizeof b[1], "SSIM %.4f  ", m.ssim.value_or(1.0));
+    std::snprintf(b[2], sizeof b[2], "levels %u   %.2f:1  ", m.levelsUsed, m.storage.compressionRatio);
+    std::snprintf(b[3], sizeof b[3], "on %s in %.1f ms", v.computedOn.c_str(), v.elapsedMs);
+    plot::flowText({b[0], b[1], b[2], b[3]}, ImGui::GetStyleColorVec4(ImGuiCol_Text));
+  }
+  const float buttonsW = ImGui::CalcTextSize("fit 1:1").x + ImGui::GetStyle().FramePadding.x * 4 + ImGui::GetStyle().ItemSpacing.x * 2;
+  if (ImGui::GetItemRectMax().x + buttonsW <= ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine();
   if (ImGui::SmallButton("fit")) ui.zoom = ui.panX = ui.panY = 0;
   ImGui::SameLine();
   if (ImGui::SmallButton("1:1")) {

@@ -127,13 +127,16 @@ void tiles(const QloraTiles& t, ImVec2 avail) {
   for (int i = 0; i < 8; ++i) {
     if (i % cols) ImGui::SameLine();
     ImGui::BeginGroup();
+    const float wrapAt = ImGui::GetCursorPosX() + tileW;
     const Tile& tile = list[i];
     const float h = tile.tex->valid() ? tileW * float(tile.tex->height()) / float(tile.tex->width()) : tileW * 0.66f;
     if (tile.tex->valid())
       ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(tile.tex->id())), ImVec2(tileW, h));
     else
       ImGui::Dummy(ImVec2(tileW, h));
+    ImGui::PushTextWrapPos(wrapAt);  // titles wrap under their tile (the figures stay whole)
     ImGui::TextUnformatted(tile.title);
+    ImGui::PopTextWrapPos();
     // The two signed tiles: grey 127.5 + x 127.5 / range per channel (core signedPlanesToImage).
     if (i == 2 || i == 3) {
       const double r = std::max(1e-6, double(i == 2 ? t.quantErrorRange : t.deltaRange));
@@ -279,11 +282,11 @@ void drawQloraPanel(const AppState& s, UiState& ui, Commands& cmd) {
   ImGui::SameLine();
   ImGui::BeginChild("plots", ImVec2(0, 0));
   // The plots share the column's height with the counts below (which scroll): 40% and 30% of it,
-  // at least 10 and 8 text lines.
+  // at least 10 text lines each.
   const float pw = ImGui::GetContentRegionAvail().x, ph = ImGui::GetContentRegionAvail().y;
   const float fs = ImGui::GetFontSize();
   lossPlot(q->lossHistory(), q->floor(), ImVec2(pw, std::max(fs * 10, ph * 0.4f)));
-  spectrumPlot(q->spectrum(), s.doc.lora.rank, ImVec2(pw, std::max(fs * 8, ph * 0.3f)));
+  spectrumPlot(q->spectrum(), s.doc.lora.rank, ImVec2(pw, std::max(fs * 10, ph * 0.3f)));
   countsTable(q->counts(), s.derived.qloraTiles, q->rows(), q->cols(), s.doc.lora.rank);
   ImGui::EndChild();
 }

@@ -80,17 +80,21 @@ Ticks logTicks(double lo, double hi, int maxTicks) {
     }
     return t;
   }
-  // Less than two powers of ten inside: 1, 2 and 5 times each power.
+  // Less than two powers of ten inside: 1, 2 and 5 times each power, or 1 and 5 when those are
+  // too many.
   const int eLow = int(std::floor(std::log10(lo) + 1e-9));
-  for (int e = eLow; e <= e1; ++e)
-    for (double m : {1.0, 2.0, 5.0}) {
-      const double v = scaled(m, e);
-      if (v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12)) {
-        t.values.push_back(v);
-        t.decimals = std::max(t.decimals, std::max(0, -e));
+  for (const std::vector<double>& mantissas : {std::vector<double>{1, 2, 5}, std::vector<double>{1, 5}}) {
+    t = Ticks{};
+    for (int e = eLow; e <= e1 + 1; ++e)
+      for (double m : mantissas) {
+        const double v = scaled(m, e);
+        if (v >= lo * (1 - 1e-12) && v <= hi * (1 + 1e-12)) {
+          t.values.push_back(v);
+          t.decimals = std::max(t.decimals, std::max(0, -e));
+        }
       }
-    }
-  if (t.values.size() >= 2 && t.values.size() <= std::size_t(maxTicks)) return t;
+    if (t.values.size() >= 2 && t.values.size() <= std::size_t(maxTicks)) return t;
+  }
   return niceTicks(lo, hi, maxTicks);
 }
 
@@ -209,9 +213,12 @@ Axes::Axes(const char* id, ImVec2 size, const AxisSpec& x, const AxisSpec& y) : 
 
   // Vertical layout: a line for the y title on top, the tick labels and the x title below.
   const std::string yTitle = axisTitle(y.label, y.unit), xTitle = axisTitle(x.label, x.unit);
-  const float top = p0.y + (yTitle.empty() ? fs * 0.5f : fs * 1.3f);
-  const float bottom = p0.y + size.y - fs * (xTitle.empty() ? 1.3f : 2.5f);
-  const int yMax = y.maxTicks > 0 ? y.maxTicks : maxTicksFor(bottom - top, fs * 1.1f);
+  // Titles wider than the plot wrap (at twice the font they would be cut); the margins grow with them.
+  const ImVec2 yTitleSize = ImGui::CalcTextSize(yTitle.c_str(), nullptr, false, size.x);
+  const ImVec2 xTitleSize = ImGui::CalcTextSize(xTitle.c_str(), nullptr, false, size.x);
+  const float top = p0.y + (yTitle.empty() ? fs * 0.5f : yTitleSize.y + fs * 0.3f);
+  const float bottom = p0.y + size.y - (xTitle.empty() ? fs * 1.3f : fs * 1.5f + xTitleSize.y);
+  const int yMax = y.maxTicks > 0 ? y.maxTicks : maxTicksFor(bottom - top, fs * 0.8f);
   const Ticks yt = axisTicks(y.lo, y.hi, y.scale, yMax);
   float labelW = 0;
   if (y.ticks)
@@ -256,10 +263,11 @@ Axes::Axes(const char* id, ImVec2 size, const AxisSpec& x, const AxisSpec& y) : 
     m_dl->AddText(ImVec2(lx, m_max.y + fs * 0.3f), kText, s.c_str());
     lastRight = lx + w;
   }
-  if (!yTitle.empty()) m_dl->AddText(ImVec2(p0.x, p0.y), kText, yTitle.c_str());
+  if (!yTitle.empty()) m_dl->AddText(ImGui::GetFont(), fs, ImVec2(p0.x, p0.y), kText, yTitle.c_str(), nullptr, size.x);
   if (!xTitle.empty()) {
-    const float w = ImGui::CalcTextSize(xTitle.c_str()).x;
-    m_dl->AddText(ImVec2(std::max(p0.x, (m_min.x + m_max.x - w) * 0.5f), m_max.y + fs * 1.45f), kText, xTitle.c_str());
+    const float w = xTitleSize.x;
+    m_dl->AddText(ImGui::GetFont(), fs, ImVec2(std::max(p0.x, std::min((m_min.x + m_max.x - w) * 0.5f, p0.x + size.x - w)), m_max.y + fs * 1.45f),
+                  kText, xTitle.c_str(), nullptr, size.x);
   }
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   m_hovered = itemHovered && mouse.x >= m_min.x && mouse.x <= m_max.x && mouse.y >= m_min.y && mouse.y <= m_max.y;
@@ -451,14 +459,17 @@ void drawColourBarH(const char* id, float width, Range range, ColourMap map, con
   drawnBars()[id] = range;
   const float fs = ImGui::GetFontSize();
   const std::string title = axisTitle(label, unit);
-  const float titleW = ImGui::CalcTextSize(title.c_str()).x + fs * 0.6f;
-  width = std::max(width, titleW + fs * 8);
-  const ImVec2 p0 = ImGui::GetCursorScreenPos();
+  // The title left of the strip, or above it when that leaves the strip under 8 text heights.
+  const bool above = width < ImGui::CalcTextSize(title.c_str()).x + fs * 0.6f + fs * 8;
+  const float titleW = above ? 0.0f : ImGui::CalcTextSize(title.c_str()).x + fs * 0.6f;
+  width = std::max(width, fs * 6);
+  ImVec2 p0 = ImGui::GetCursorScreenPos();
   ImGui::PushID(id);
-  ImGui::InvisibleButton("colourbar", ImVec2(width, fs * 2.1f));
+  ImGui::InvisibleButton("colourbar", ImVec2(width, fs * (above ? 3.3f : 2.1f)));
   ImGui::PopID();
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  dl->AddText(ImVec2(p0.x, p0.y + fs * 0.1f), kText, title.c_str());
+  dl->AddText(ImGui::GetFont(), fs, ImVec2(p0.x, p0.y + fs * 0.1f), kText, title.c_str(), nullptr, width);
+  if (above) p0.y += fs * 1.2f;
   // Half a label of room at both ends, so the end labels stay inside.
   const Ticks guess = barTicks(range, 8);
   const float half = tickLabelWidth(guess) * 0.5f;

@@ -65,6 +65,8 @@ TEST_CASE("plot: log ticks are powers of ten, strided, or 1-2-5 inside one decad
   CHECK(t.values == std::vector<double>{0.005, 0.01, 0.02, 0.05});
   CHECK(t.step == 0);
   CHECK(t.decimals == 3);
+  // Too many 1-2-5 values for the room: 1 and 5 times the powers.
+  CHECK(plot::logTicks(0.05, 0.8, 3).values == std::vector<double>{0.05, 0.1, 0.5});
   // Not even two 1-2-5 values: linear 1-2-5 ticks of the range.
   CHECK(plot::logTicks(2, 3, 5).values == std::vector<double>{2, 2.5, 3});
   CHECK(plot::logTicks(0, 10, 5).values.empty());
