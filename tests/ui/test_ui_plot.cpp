@@ -120,6 +120,48 @@ TEST_CASE("plot: labels go in the first row with room, none overlaps another of 
   }
 }
 
+TEST_CASE("plot: axes map the data range onto the plot area, and draw in a bare ImGui frame", "[plot]") {
+  // A context of its own (no renderer needed to build draw lists); the previous one comes back after.
+  ImGuiContext* previous = ImGui::GetCurrentContext();
+  ImGuiContext* ctx = ImGui::CreateContext();
+  ImGui::SetCurrentContext(ctx);
+  ImGuiIO& io = ImGui::GetIO();
+  io.DisplaySize = ImVec2(800, 600);
+  io.IniFilename = nullptr;
+  unsigned char* pixels = nullptr;
+  int w = 0, h = 0;
+  io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
+  ImGui::NewFrame();
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(ImVec2(800, 600));
+  ImGui::Begin("plots");
+  {
+    plot::Axes ax("linear", ImVec2(400, 300), plot::AxisSpec{0, 10, plot::Scale::Linear, "step"},
+                  plot::AxisSpec{1, 1000, plot::Scale::Log10, "loss"});
+    CHECK(ax.min().x < ax.max().x);
+    CHECK(ax.min().y < ax.max().y);
+    CHECK(ax.sx(0) == Approx(ax.min().x).margin(1e-3));
+    CHECK(ax.sx(10) == Approx(ax.max().x).margin(1e-3));
+    CHECK(ax.sy(1) == Approx(ax.max().y).margin(1e-3));
+    CHECK(ax.sy(1000) == Approx(ax.min().y).margin(1e-3));
+    CHECK(ax.sy(10) == Approx(ax.max().y - (ax.max().y - ax.min().y) / 3));
+    CHECK(ax.dataX(ax.sx(2.5)) == Approx(2.5));
+    // The whole item is inside the size it was given, margins and titles included.
+    CHECK(ax.max().x <= ImGui::GetItemRectMax().x);
+    CHECK(ax.max().y <= ImGui::GetItemRectMax().y);
+  }
+  const std::vector<double> ys{1, 4, 9, 16}, xs{0, 1, 2, 3};
+  plot::lineChart("chart", ImVec2(400, 200), {{&ys, &xs, IM_COL32(255, 0, 0, 255), "squares"}},
+                  plot::AxisSpec{0, 3, plot::Scale::Linear, "n"}, plot::AxisSpec{0, 16, plot::Scale::Linear, "n^2"});
+  plot::drawColourBar("bar", 200, Range{-1, 1}, plot::grayMap, "error", "sample values");
+  ImGui::End();
+  ImGui::Render();
+  CHECK(ImGui::GetDrawData()->TotalVtxCount > 0);
+  CHECK(plot::drawnColourBar("bar") == std::optional<Range>(Range{-1, 1}));
+  ImGui::DestroyContext(ctx);
+  ImGui::SetCurrentContext(previous);
+}
+
 namespace {
 HeadlessUi& plotUi() {
   static std::unique_ptr<HeadlessUi> ui = [] {
