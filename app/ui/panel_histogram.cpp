@@ -32,7 +32,9 @@ void drawHistogramPanel(const AppState& s, UiState&, Commands&) {
     if (k.levels <= 256)
       for (std::uint32_t code = 0; code < k.levels; ++code)
         marks.push_back(double(core::dequantizeCode(code, k, s.doc.quant.rounding) >> (wide ? 8 : 0)));
+    ImGui::PushTextWrapPos(0.0f);
     ImGui::Text("%s: %zu levels marked  (grey: before, colour: after)", gray ? "luma" : names[c], marks.size());
+    ImGui::PopTextWrapPos();
     // 8-bit: bin i is the sample value i; 16-bit: bin i holds the values 256 i to 256 i + 255.
     const double n = double(before.size());
     histogramPlot(gray ? "luma" : names[c],

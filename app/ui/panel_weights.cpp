@@ -287,12 +287,16 @@ void drawWeightsPanel(const AppState& s, UiState& ui, Commands& cmd) {
   int block = std::clamp(w.block, 0, int(nb) - 1);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
   if (ImGui::SliderInt("block", &block, 0, int(nb) - 1)) cmd.edit("block", [block](Document& d) { d.weights.block = block; });
-  ImGui::SameLine();
-  ImGui::Text("absmax/scale %.4g%s", double(v.q.absmax[std::size_t(block)]),
-              v.q.doubleQuant ? ", after double quantization " : "");
-  if (v.q.doubleQuant) {
-    ImGui::SameLine();
-    ImGui::Text("%.4g", double(v.q.absmaxDq[std::size_t(block)]));
+  {
+    // Beside the slider while it fits, else under it.
+    char a[48], b[64];
+    std::snprintf(a, sizeof a, "absmax/scale %.4g", double(v.q.absmax[std::size_t(block)]));
+    std::snprintf(b, sizeof b, ", after double quantization %.4g", v.q.doubleQuant ? double(v.q.absmaxDq[std::size_t(block)]) : 0.0);
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + ImGui::CalcTextSize(a).x <= right) ImGui::SameLine();
+    const ImVec4 text = ImGui::GetStyleColorVec4(ImGuiCol_Text);
+    if (v.q.doubleQuant) plot::flowText({a, b}, text);
+    else ImGui::TextUnformatted(a);
   }
   blockHistogram(v, std::size_t(block));
   levelUse(v);

@@ -116,7 +116,7 @@ void histogramPlot(const char* id, const std::vector<PlotSeries>& series, ImVec2
   for (double m : marks) {
     const float x = binX(m + 0.5);
     dl->AddLine(ImVec2(x, ax.min().y), ImVec2(x, ax.max().y), IM_COL32(255, 210, 80, 70));
-    const float t = ImGui::GetFontSize() * 0.35f;
+    const float t = std::min(ImGui::GetFontSize() * 0.3f, std::max(2.0f, (binX(1) - binX(0)) * 2.0f));
     dl->AddTriangleFilled(ImVec2(x - t, ax.max().y), ImVec2(x + t, ax.max().y), ImVec2(x, ax.max().y - t * 1.6f),
                           IM_COL32(255, 210, 80, 255));
   }
