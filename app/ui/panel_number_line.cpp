@@ -122,6 +122,7 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
   }
   dl->AddLine(ImVec2(x0, tickY - fh * 0.3f), ImVec2(x1, tickY - fh * 0.3f), IM_COL32(90, 90, 100, 255));
   const char* title = "value (the grid's levels in yellow, the examples in blue: drag them)";
+  if (ImGui::CalcTextSize(title).x > width) title = "value";  // a narrow panel: the axis is still named
   dl->AddText(ImVec2(p0.x + (width - ImGui::CalcTextSize(title).x) * 0.5f, titleY), kAxis, title);
 
   dl->AddLine(ImVec2(x0, y), ImVec2(x1, y), IM_COL32(200, 200, 200, 255), 2.0f);
