@@ -187,7 +187,7 @@ void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
     ImGui::EndTable();
   }
   ImGui::Separator();
-  ImGui::TextUnformatted("What the seed document says (quoted as written), checked on its grid without zero:");
+  ImGui::TextWrapped("What the seed document says (quoted as written), checked on its grid without zero:");
   const ImVec4 kGood(0.6f, 0.9f, 0.6f, 1), kBad(1, 0.45f, 0.4f, 1), kTie(1, 0.8f, 0.4f, 1);
   auto verdictColour = [&](ClaimVerdict v) { return v == ClaimVerdict::Right ? kGood : v == ClaimVerdict::Tie ? kTie : kBad; };
   // In a narrow panel (presenter mode, a side column) the reasons go under the table, wrapped to
