@@ -207,6 +207,7 @@ struct QloraTiles {
   double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
   double merged16Loss = 0;  // the delta merged into the original weights in bf16 (no tile: a table row)
   float deltaRange = 0;
+  float quantErrorRange = 0;  // the quantization error tile's grey scale: black -range, white +range
   std::string mergeError;
 };
 
@@ -332,6 +333,7 @@ struct UiState {
   std::uint32_t laidOutPanels = 0xffffffffu;  // the open panels (bit i: panelTable()[i]) last laid out; all ones: never
   float laidOutFont = 0.0f;  // the font size they were laid out with
   bool laidOutPresenter = false;
+  float laidOutStatusH = 0.0f;  // the status bar's height then (a long notice wraps onto more lines)
   int presenterFeatured = -1;             // presenter mode: the panel (panelTable() index) beside the stage
   std::uint32_t presenterCollapsed = 0;   // the panels laid out as collapsed title bars
 };

@@ -151,23 +151,42 @@ void repairPosition(const char* title, const Rect& work) {
   if (pos.y < work.y || pos.y > lowest) ImGui::SetNextWindowPos(ImVec2(pos.x, std::clamp(pos.y, work.y, lowest)));
 }
 
+// The status bar's height: one line, or the latest notice wrapped to the window's width (after the
+// dismiss button of an error), so that a long error (a shader's file:line: message at twice the
+// font) is read whole. The work area ends above it.
+float statusBarHeight(const UiState& ui) {
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float oneLine = ImGui::GetFrameHeight() + 4;
+  if (ui.notices.empty()) return std::max(oneLine, st.WindowMinSize.y);
+  const Notice& n = ui.notices.back();
+  float wrap = ImGui::GetMainViewport()->WorkSize.x - st.WindowPadding.x * 2;
+  if (n.error) wrap -= ImGui::CalcTextSize("dismiss").x + st.FramePadding.x * 2 + st.ItemSpacing.x;
+  const float textH = ImGui::CalcTextSize(n.text.c_str(), nullptr, false, std::max(1.0f, wrap)).y;
+  // Never under ImGui's smallest window (it would push the bar off the bottom of the screen).
+  if (textH <= ImGui::GetFontSize() * 1.5f) return std::max(oneLine, st.WindowMinSize.y);
+  return std::max(st.WindowMinSize.y, std::min(textH + st.WindowPadding.y * 2, ImGui::GetMainViewport()->WorkSize.y * 0.5f));
+}
+
 void drawStatusBar(UiState& ui) {
   const ImGuiViewport* vp = ImGui::GetMainViewport();
-  const float h = ImGui::GetFrameHeight() + 4;
+  // Errors stay until dismissed; information fades after 6 seconds.
+  while (!ui.notices.empty() && !ui.notices.front().error && ui.now - ui.notices.front().time > 6.0) ui.notices.pop_front();
+  const float h = statusBarHeight(ui);
+
   ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x, vp->WorkPos.y + vp->WorkSize.y - h));
   ImGui::SetNextWindowSize(ImVec2(vp->WorkSize.x, h));
   ImGui::Begin("##status", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
                    ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav);
-  // Errors stay until dismissed; information fades after 6 seconds.
-  while (!ui.notices.empty() && !ui.notices.front().error && ui.now - ui.notices.front().time > 6.0) ui.notices.pop_front();
   if (!ui.notices.empty()) {
-    const Notice& n = ui.notices.back();
-    ImGui::TextColored(n.error ? ImVec4(1, 0.45f, 0.4f, 1) : ImVec4(0.7f, 0.9f, 0.7f, 1), "%s", n.text.c_str());
+    const Notice n = ui.notices.back();
     if (n.error) {
-      ImGui::SameLine();
       if (ImGui::SmallButton("dismiss")) ui.notices.pop_back();
+      ImGui::SameLine();
     }
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextColored(n.error ? ImVec4(1, 0.45f, 0.4f, 1) : ImVec4(0.7f, 0.9f, 0.7f, 1), "%s", n.text.c_str());
+    ImGui::PopTextWrapPos();
   } else {
     ImGui::TextDisabled("F1: help   Ctrl+O: open   drop an image on the window to open it");
   }
@@ -181,13 +200,16 @@ void drawHelp(UiState& ui) {
     ImGui::TextWrapped("QuantizationViz re-quantizes the image live as you move the controls. Every number shown is "
                        "computed by the CPU reference core or by GPU kernels that match it bit for bit.");
     ImGui::Separator();
+    // The keys as wide as the widest, the actions wrapped in the rest (nothing clipped).
     if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
+      ImGui::TableSetupColumn("keys", ImGuiTableColumnFlags_WidthFixed);
+      ImGui::TableSetupColumn("action", ImGuiTableColumnFlags_WidthStretch);
       for (const auto& k : shortcuts()) {
         ImGui::TableNextRow();
         ImGui::TableSetColumnIndex(0);
         ImGui::TextUnformatted(k.keys);
         ImGui::TableSetColumnIndex(1);
-        ImGui::TextUnformatted(k.action);
+        ImGui::TextWrapped("%s", k.action);
       }
       ImGui::EndTable();
     }
@@ -275,7 +297,7 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
   const float menuBottom = drawMenu(s, ui, cmd, hooks);
   // The work area: below the menu bar, above the status bar.
   const ImGuiViewport* vp = ImGui::GetMainViewport();
-  const float statusH = ImGui::GetFrameHeight() + 4;
+  const float statusH = statusBarHeight(ui);
   const Rect work{vp->Pos.x, menuBottom, vp->Size.x, std::max(1.0f, vp->Pos.y + vp->Size.y - statusH - menuBottom)};
   std::vector<PanelSlot> slots;
   std::uint32_t openMask = 0;
@@ -288,13 +310,14 @@ void drawFrame(AppState& s, Commands& cmd, const FrameHooks& hooks) {
   // are applied whenever a panel opens or closes, the font or presenter mode changes, or on reset.
   const bool atStart = ui.laidOutPanels == 0xffffffffu;
   const bool reflow = ui.resetLayout || (!atStart && (openMask != ui.laidOutPanels || ImGui::GetFontSize() != ui.laidOutFont ||
-                                                      ui.presenter != ui.laidOutPresenter));
+                                                      ui.presenter != ui.laidOutPresenter || statusH != ui.laidOutStatusH));
   // Presenter mode: a panel just opened from the menu is the one to show.
   if (ui.presenter && !atStart)
     if (const std::uint32_t opened = openMask & ~ui.laidOutPanels; opened) ui.presenterFeatured = std::countr_zero(opened);
   ui.laidOutPanels = openMask;
   ui.laidOutFont = ImGui::GetFontSize();  // the font in use: a new scale applies between frames
   ui.laidOutPresenter = ui.presenter;
+  ui.laidOutStatusH = statusH;
   ui.resetLayout = false;
   std::vector<PresenterTile> tiles;
   if (ui.presenter) {

@@ -6,7 +6,9 @@
 #include <cstdio>
 
 #include "ui/gpu_engine.hpp"
+#include "ui/derived.hpp"
 #include "ui/panels.hpp"
+#include "ui/plot.hpp"
 #include "ui/shader_watch.hpp"
 #include "ui/widgets.hpp"
 
@@ -74,6 +76,7 @@ void controls(const AppState& s, Commands& cmd) {
   if (userOnGpu && s.doc.path == ComputePath::Cpu && ImGui::IsItemHovered())
     ImGui::SetTooltip("the user shader has no CPU version: it runs on the GPU whatever the path says");
   ImGui::PopItemWidth();
+  ImGui::PushTextWrapPos(0.0f);  // the notes below wrap to the panel (presenter mode doubles the font)
   if (q.rounding == Rounding::Seed)
     ImGui::TextColored(ImVec4(1, 0.75f, 0.3f, 1),
                        "The original app's formula floor(x/256*(2^b-1))/(2^b-1)*255: it never reaches white, "
@@ -89,12 +92,12 @@ void controls(const AppState& s, Commands& cmd) {
     ImGui::TextColored(ImVec4(0.6f, 0.8f, 1, 1), "userQuantize(x, bits) from %s runs on the GPU; edit it in the "
                                                  "Shaders panel or any editor, the image follows on save.",
                        s.doc.userShaderFile.c_str());
-    ImGui::SameLine();
     if (ImGui::SmallButton("Shaders panel")) cmd.action("open shaders panel", [](AppState& st) { st.ui.open.shaders = true; });
   }
   if (q.dither == Dither::FloydSteinberg)
     ImGui::TextColored(ImVec4(0.6f, 0.8f, 1, 1), "Floyd-Steinberg diffuses each error to later pixels: it is serial, so "
                                                  "it runs on the CPU whatever the path.");
+  ImGui::PopTextWrapPos();
   int view = int(s.doc.view);
   for (int i = 0; i < 4; ++i) {
     if (i) ImGui::SameLine();
@@ -159,10 +162,17 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
   if (m.psnrDb) std::snprintf(psnr, sizeof psnr, "%.2f dB", *m.psnrDb);
   else std::snprintf(psnr, sizeof psnr, "identical");
   if (v.fallback) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "no result: the user shader does not compile");
-  else
-    ImGui::Text("PSNR %s   SSIM %.4f   levels %u   %.2f:1   on %s in %.1f ms", psnr, m.ssim.value_or(1.0), m.levelsUsed,
-                m.storage.compressionRatio, v.computedOn.c_str(), v.elapsedMs);
-  ImGui::SameLine();
+  else {
+    // The figures flow onto a second line in a narrow panel (presenter mode), each one whole.
+    char b[4][64];
+    std::snprintf(b[0], sizeof b[0], "PSNR %s  ", psnr);
+    std::snprintf(b[1], sizeof b[1], "SSIM %.4f  ", m.ssim.value_or(1.0));
+    std::snprintf(b[2], sizeof b[2], "levels %u   %.2f:1  ", m.levelsUsed, m.storage.compressionRatio);
+    std::snprintf(b[3], sizeof b[3], "on %s in %.1f ms", v.computedOn.c_str(), v.elapsedMs);
+    plot::flowText({b[0], b[1], b[2], b[3]}, ImGui::GetStyleColorVec4(ImGuiCol_Text));
+  }
+  const float buttonsW = ImGui::CalcTextSize("fit 1:1").x + ImGui::GetStyle().FramePadding.x * 4 + ImGui::GetStyle().ItemSpacing.x * 2;
+  if (ImGui::GetItemRectMax().x + buttonsW <= ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x) ImGui::SameLine();
   if (ImGui::SmallButton("fit")) ui.zoom = ui.panX = ui.panY = 0;
   ImGui::SameLine();
   if (ImGui::SmallButton("1:1")) {
@@ -172,10 +182,13 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
   // Live coding: a view whose shader failed to rebuild shows the last good program's result.
   if (v.onGpu || v.fallback) {
     const StaleInfo stale = staleShaders(s, imageViewPrograms(s));
+    // Wrapped: the error's file:line must stay readable at twice the font (presenter mode).
+    ImGui::PushTextWrapPos(0.0f);
     if (v.fallback) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "MAGENTA: the user shader has never compiled: %s",
                                        stale.firstError.c_str());
     else if (stale.any())
       ImGui::TextColored(ImVec4(1, 0.8f, 0.35f, 1), "STALE: showing the last good shader; %s", stale.firstError.c_str());
+    ImGui::PopTextWrapPos();
   }
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   ImageViewState view{ui.zoom, ui.panX, ui.panY};
@@ -188,15 +201,29 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
   std::optional<ImVec2> hovered;
   switch (s.doc.view) {
     case ViewMode::SideBySide: {
-      const ImVec2 half((avail.x - ImGui::GetStyle().ItemSpacing.x) * 0.5f, avail.y);
+      // Side by side or one above the other, whichever shows the image larger (a wide image in a
+      // tall panel goes one above the other, instead of floating with empty space above and below).
+      const float label = ImGui::GetTextLineHeightWithSpacing(), gap = ImGui::GetStyle().ItemSpacing.x;
+      const float tw = float(std::max(1, original.width)), th = float(std::max(1, original.height));
+      const float across = std::min((avail.x - gap) * 0.5f / tw, (avail.y - label) / th);
+      const float stacked = std::min(avail.x / tw, (avail.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f / th - label / th);
+      const bool vertical = stacked > across;
+      ImVec2 cell = vertical ? ImVec2(avail.x, (avail.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f - label)
+                             : ImVec2((avail.x - gap) * 0.5f, avail.y - label);
+      // Fitted, the views are as tall as the images (the labels right above them, the room that is
+      // left in one piece under both); zoomed, they take the whole cell.
+      if (ui.zoom <= 0) {
+        const float fit = std::max(across, stacked);
+        cell = ImVec2(std::max(4.0f, std::min(cell.x, std::ceil(tw * fit))), std::max(4.0f, std::min(cell.y, std::ceil(th * fit))));
+      }
       ImGui::BeginGroup();
       ImGui::TextUnformatted(s.doc.quant.gray ? "original (luma)" : "original");
-      auto a = imageView("orig", original, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
+      auto a = imageView("orig", original, cell, view);
       ImGui::EndGroup();
-      ImGui::SameLine();
+      if (!vertical) ImGui::SameLine();
       ImGui::BeginGroup();
       ImGui::Text("quantized: %d bit%s, %s", s.doc.quant.bits, s.doc.quant.bits == 1 ? "" : "s", roundingName(s.doc.quant.rounding));
-      auto b = imageView("quant", result, ImVec2(half.x, half.y - ImGui::GetTextLineHeightWithSpacing()), view);
+      auto b = imageView("quant", result, cell, view);
       ImGui::EndGroup();
       hovered = a.hoveredPixel ? a.hoveredPixel : b.hoveredPixel;
       break;
@@ -205,12 +232,25 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
       ImGui::TextUnformatted("original | quantized   (drag the divider, or shift-drag anywhere)");
       hovered = imageView("split", original, ImGui::GetContentRegionAvail(), view, result, &ui.splitPos).hoveredPixel;
       break;
-    case ViewMode::Error:
-      ImGui::Text("%s error x%.0f (mean over colour channels)", s.doc.errorSigned ? "signed: blue darker, red brighter;"
-                                                                                   : "absolute",
-                  s.doc.errorGain);
+    case ViewMode::Error: {
+      // The map (app/gpu/error_map.hpp), per colour channel with e = quantized - original:
+      // absolute min(255, |e| gain >> shift), signed 128 + (e gain >> shift); shift 8 for 16-bit images.
+      const gpu::ErrorMapSettings es = errorMapSettings(s.doc);
+      const double unit = (v.reference.type == SampleType::U16 ? 256.0 : 1.0) / double(es.gain);
+      ImGui::PushTextWrapPos(0.0f);
+      if (s.doc.errorSigned)
+        ImGui::Text("signed error x%u, each colour channel on its own: mid-grey = no error, darker = quantized below "
+                    "the original, brighter = above", es.gain);
+      else
+        ImGui::Text("absolute error x%u, each colour channel on its own: black = no error, brighter = larger", es.gain);
+      ImGui::PopTextWrapPos();
+      const plot::Range range = s.doc.errorSigned ? plot::Range{-128.0 * unit, 127.0 * unit} : plot::Range{0.0, 255.0 * unit};
+      plot::drawColourBarH("error scale", std::min(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 36), range,
+                           plot::grayMap, s.doc.errorSigned ? "quantized - original" : "|quantized - original|",
+                           "sample values");
       hovered = imageView("error", error, ImGui::GetContentRegionAvail(), view).hoveredPixel;
       break;
+    }
     case ViewMode::Flicker: {
       const bool showOriginal = std::fmod(ui.now, 1.2) < 0.6;
       ImGui::Text("flicker: now showing %s", showOriginal ? "ORIGINAL" : "QUANTIZED");

@@ -66,12 +66,22 @@ void drawLevelsPanel(const AppState& s, UiState& ui, Commands& cmd) {
     ui.exportWhat = "levels";
     ui.exportPath = "qviz-levels.png";
   }
-  const float n = float(d.levels.size() + 1);
-  const float spacing = ImGui::GetStyle().ItemSpacing.x;
-  const float tileW = (ImGui::GetContentRegionAvail().x - spacing * (n - 1)) / n;
+  // The original and the tiles in 1, 2 or 3 rows, whichever shows them largest (two label lines under each).
+  const std::size_t count = d.levels.size() + 1;
+  const float spacing = ImGui::GetStyle().ItemSpacing.x, spacingY = ImGui::GetStyle().ItemSpacing.y;
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float aspect = float(d.image.height) / float(d.image.width);
-  const float tileH = std::min(tileW * aspect, ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 3);
-  const float drawW = tileH / aspect;
+  const float labelH = ImGui::GetTextLineHeightWithSpacing() * 2 + spacingY;
+  std::size_t perRow = count;
+  float drawW = 0;
+  for (std::size_t rows = 1; rows <= 3; ++rows) {
+    const std::size_t cols = (count + rows - 1) / rows;
+    const float w = std::min((avail.x - spacing * float(cols - 1)) / float(cols),
+                             ((avail.y - labelH * float(rows)) / float(rows)) / aspect);
+    if (w > drawW) drawW = w, perRow = cols;
+  }
+  drawW = std::max(drawW, ImGui::GetFontSize() * 3);
+  const float tileH = drawW * aspect;
   auto tile = [&](const DisplayTexture& tex, const std::vector<std::string>& label) {
     ImGui::BeginGroup();
     ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(tex.id())), ImVec2(drawW, tileH));
@@ -79,9 +89,9 @@ void drawLevelsPanel(const AppState& s, UiState& ui, Commands& cmd) {
     ImGui::EndGroup();
   };
   tile(d.view.original, {"original", s.doc.quant.gray ? "(luma)" : ""});
-  for (const LevelTile& t : d.levels) {
-    ImGui::SameLine();
-    tile(t.texture, tileLabel(t));
+  for (std::size_t i = 0; i < d.levels.size(); ++i) {
+    if ((i + 1) % perRow) ImGui::SameLine();
+    tile(d.levels[i].texture, tileLabel(d.levels[i]));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "ui/panels.hpp"
+#include "ui/plot.hpp"
 
 namespace qviz::ui {
 using namespace qviz::core;
@@ -342,6 +343,26 @@ void drawMemoryPanel(const AppState& s, UiState&, Commands& cmd) {
                                 : ImVec2(p.x + labelW + barW + fh * 0.5f, p.y + (barH - fh) * 0.5f);
     dl->AddText(tailAt, IM_COL32(230, 230, 230, 255), tails[i].c_str());
     ImGui::Dummy(ImVec2(labelW + barW, barH + fh * (below ? 1.4f : 0.3f)));
+  }
+  {
+    // The bars' scale: 1-2-5 ticks in GB under them.
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const double maxGb = maxTotal / 1e9;
+    const plot::Ticks t = plot::niceTicks(0, maxGb, plot::maxTicksFor(barW, ImGui::CalcTextSize("000.0").x + fh * 0.5f));
+    const ImU32 col = IM_COL32(175, 175, 180, 255);
+    const float x0 = p.x + labelW;
+    dl->AddLine(ImVec2(x0, p.y), ImVec2(x0 + barW, p.y), col);
+    for (double v : t.values) {
+      const float x = x0 + float(v / maxGb) * barW;
+      const std::string label = plot::formatTick(v, t.decimals);
+      dl->AddLine(ImVec2(x, p.y), ImVec2(x, p.y + fh * 0.3f), col);
+      dl->AddText(ImVec2(std::min(x - ImGui::CalcTextSize(label.c_str()).x * 0.5f, x0 + barW - ImGui::CalcTextSize(label.c_str()).x),
+                         p.y + fh * 0.3f),
+                  col, label.c_str());
+    }
+    const char* title = "GPU memory (GB, 1 GB = 10^9 bytes)";
+    dl->AddText(ImVec2(x0 + (barW - ImGui::CalcTextSize(title).x) * 0.5f, p.y + fh * 1.4f), col, title);
+    ImGui::Dummy(ImVec2(labelW + barW, fh * 2.7f));
   }
   // Legend, wrapping to the panel width.
   for (std::size_t c = 0; c < std::size(kComponents); ++c) {

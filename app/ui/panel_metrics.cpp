@@ -15,18 +15,28 @@ void drawMetricsPanel(const AppState& s, UiState&, Commands&) {
     ImGui::TextDisabled("no image");
     return;
   }
-  auto row = [](const char* name, const std::string& value, const char* help) {
+  // The meanings wrap in their own column; in a narrow panel (presenter mode, a side column) they go
+  // under the value, wrapped to the rest of the width.
+  const bool narrow = ImGui::GetContentRegionAvail().x < ImGui::GetFontSize() * 34;
+  auto row = [narrow](const char* name, const std::string& value, const char* help) {
     ImGui::TableNextRow();
     ImGui::TableSetColumnIndex(0);
     ImGui::TextUnformatted(name);
     ImGui::TableSetColumnIndex(1);
-    ImGui::TextUnformatted(value.c_str());
-    ImGui::TableSetColumnIndex(2);
-    ImGui::TextDisabled("%s", help);
+    if (narrow) ImGui::TextWrapped("%s", value.c_str());
+    else ImGui::TextUnformatted(value.c_str());
+    if (!*help) return;
+    if (!narrow) ImGui::TableSetColumnIndex(2);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", help);  // wrapped in its column, never clipped
+    ImGui::PopStyleColor();
   };
   if (!v.metricsCurrent()) ImGui::TextDisabled("updating...");
   char buf[96];
-  if (ImGui::BeginTable("metrics", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
+  if (ImGui::BeginTable("metrics", narrow ? 2 : 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit)) {
+    ImGui::TableSetupColumn("metric", ImGuiTableColumnFlags_WidthFixed);
+    ImGui::TableSetupColumn("value", narrow ? ImGuiTableColumnFlags_WidthStretch : ImGuiTableColumnFlags_WidthFixed);
+    if (!narrow) ImGui::TableSetupColumn("meaning", ImGuiTableColumnFlags_WidthStretch);
     std::snprintf(buf, sizeof buf, "%.4f", m.mse);
     row("MSE", buf, "mean squared error over colour samples (exact integer sum)");
     if (m.psnrDb) std::snprintf(buf, sizeof buf, "%.3f dB", *m.psnrDb);

@@ -4,10 +4,12 @@
 // what the adapter must learn, the parameter and memory counts, and the two ways to merge.
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "ui/panels.hpp"
+#include "ui/plot.hpp"
 #include "ui/qlora_session.hpp"
 #include "ui/widgets.hpp"
 
@@ -92,7 +94,7 @@ void controls(const LoraDoc& l, const AppState& s, const QloraSession& q, Comman
   if (const std::string e = q.error(); !e.empty()) ImGui::TextColored(ImVec4(1, 0.5f, 0.4f, 1), "%s", e.c_str());
 }
 
-void tiles(const QloraTiles& t, float avail) {
+void tiles(const QloraTiles& t, ImVec2 avail) {
   struct Tile {
     const DisplayTexture* tex;
     const char* title;
@@ -109,18 +111,38 @@ void tiles(const QloraTiles& t, float avail) {
       {&t.svd, "best rank-r (SVD)", t.svdLoss, ""},
       {&t.merged, "merged into NF4, re-quantized", t.mergedLoss, ""},
   };
-  const float spacing = ImGui::GetStyle().ItemSpacing.x;
-  const float tileW = (avail - spacing * 3) / 4;
+  // 2, 4 or 8 tiles a row: whichever makes them largest in the space there is (two text lines under each).
+  const float spacing = ImGui::GetStyle().ItemSpacing.x, spacingY = ImGui::GetStyle().ItemSpacing.y;
+  const float aspect = t.base.valid() ? float(t.base.height()) / float(t.base.width()) : 0.66f;
+  // (Two lines under each tile, and a colour bar under the signed ones.)
+  const float textH = ImGui::GetTextLineHeightWithSpacing() * 2 + ImGui::GetFontSize() * 2.1f + spacingY * 2;
+  int cols = 4;
+  float tileW = 0;
+  for (int c : {2, 3, 4, 8}) {
+    const int rows = (8 + c - 1) / c;
+    const float w = std::min((avail.x - spacing * float(c - 1)) / float(c), ((avail.y - textH * float(rows)) / float(rows)) / aspect);
+    if (w > tileW) tileW = w, cols = c;
+  }
+  tileW = std::max(tileW, ImGui::GetFontSize() * 4);
   for (int i = 0; i < 8; ++i) {
-    if (i % 4) ImGui::SameLine();
+    if (i % cols) ImGui::SameLine();
     ImGui::BeginGroup();
+    const float wrapAt = ImGui::GetCursorPosX() + tileW;
     const Tile& tile = list[i];
     const float h = tile.tex->valid() ? tileW * float(tile.tex->height()) / float(tile.tex->width()) : tileW * 0.66f;
     if (tile.tex->valid())
       ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(tile.tex->id())), ImVec2(tileW, h));
     else
       ImGui::Dummy(ImVec2(tileW, h));
+    ImGui::PushTextWrapPos(wrapAt);  // titles wrap under their tile (the figures stay whole)
     ImGui::TextUnformatted(tile.title);
+    ImGui::PopTextWrapPos();
+    // The two signed tiles: grey 127.5 + x 127.5 / range per channel (core signedPlanesToImage).
+    if (i == 2 || i == 3) {
+      const double r = std::max(1e-6, double(i == 2 ? t.quantErrorRange : t.deltaRange));
+      plot::drawColourBarH(i == 2 ? "quantization error scale" : "delta scale", tileW, plot::Range{-r, r}, plot::grayMap,
+                           i == 2 ? "base - frozen" : "s B A");
+    }
     if (i == 3) ImGui::TextDisabled("range +-%.3f", double(t.deltaRange));
     else if (i == 5) ImGui::TextDisabled("loss 0");
     else if (i == 7 && !t.mergeError.empty()) ImGui::TextDisabled("%s", t.mergeError.c_str());
@@ -133,43 +155,30 @@ void tiles(const QloraTiles& t, float avail) {
   }
 }
 
+// The loss at every step (log axis) against the SVD floor, on the shared plot axes.
 void lossPlot(const std::vector<double>& history, double floor, ImVec2 size) {
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const ImVec2 p = ImGui::GetCursorScreenPos();
-  ImGui::Dummy(size);
-  const float fh = ImGui::GetFontSize();
-  const ImVec2 a(p.x + fh * 3.5f, p.y + 4), b(p.x + size.x - 4, p.y + size.y - fh * 1.4f);
-  dl->AddRectFilled(a, b, IM_COL32(20, 20, 24, 255));
-  if (history.size() < 1 || floor <= 0) return;
-  double lo = floor * 0.8, hi = floor;
-  for (double v : history) hi = std::max(hi, v);
+  double lo = floor > 0 ? floor * 0.8 : 1e-6, hi = floor > 0 ? floor : 1e-5;
+  for (double v : history)
+    if (v > 0) lo = std::min(lo, v * 0.9), hi = std::max(hi, v);
   hi *= 1.2;
-  const double llo = std::log10(lo), lhi = std::log10(hi);
-  auto yOf = [&](double v) { return b.y - float((std::log10(std::max(v, lo)) - llo) / (lhi - llo)) * (b.y - a.y); };
-  const float n = float(std::max<std::size_t>(history.size() - 1, 1));
-  for (std::size_t i = 1; i < history.size(); ++i)
-    dl->AddLine(ImVec2(a.x + float(i - 1) / n * (b.x - a.x), yOf(history[i - 1])), ImVec2(a.x + float(i) / n * (b.x - a.x), yOf(history[i])),
-                IM_COL32(110, 200, 255, 255), 2.0f);
-  dl->AddLine(ImVec2(a.x, yOf(floor)), ImVec2(b.x, yOf(floor)), IM_COL32(255, 200, 60, 255), 1.5f);
-  dl->AddText(ImVec2(b.x - ImGui::CalcTextSize("SVD floor").x - 4, yOf(floor) - fh - 2), IM_COL32(255, 200, 60, 255), "SVD floor");
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", hi);
-  dl->AddText(ImVec2(p.x, a.y), IM_COL32(170, 170, 170, 255), buf);
-  std::snprintf(buf, sizeof buf, "%.3g", lo);
-  dl->AddText(ImVec2(p.x, b.y - fh), IM_COL32(170, 170, 170, 255), buf);
-  std::snprintf(buf, sizeof buf, "loss (log scale) over %zu steps", history.size() - 1);
-  dl->AddText(ImVec2(a.x, b.y + 2), IM_COL32(170, 170, 170, 255), buf);
-  dl->AddRect(a, b, IM_COL32(120, 120, 130, 255));
+  const double steps = double(std::max<std::size_t>(history.size(), 2) - 1);
+  plot::Axes ax("loss", size, plot::AxisSpec{0, steps, plot::Scale::Linear, "step"},
+                plot::AxisSpec{lo, hi, plot::Scale::Log10, "loss, log scale", "MSE to the target"});
+  if (history.empty() || floor <= 0) {
+    ax.drawList()->AddText(ImVec2(ax.min().x + 8, ax.min().y + 8), IM_COL32(160, 160, 160, 255), "no training yet");
+    return;
+  }
+  ax.hLine(floor, IM_COL32(255, 200, 60, 255), "SVD floor");
+  ax.line({}, history, IM_COL32(110, 200, 255, 255), 2.0f);
+  if (ax.hovered()) {
+    const std::size_t i = std::min(history.size() - 1, std::size_t(std::max(0.0, std::round(ax.dataX(ax.mouseX())))));
+    ax.vLine(double(i), IM_COL32(255, 255, 255, 110));
+    ImGui::SetTooltip("step %zu: loss %.6f (floor %.6f, %.2f%% above it)", i, history[i], floor, loraGapPercent(history[i], floor));
+  }
 }
 
+// The singular values of what the adapter must learn, per channel (log axis), the kept rank shaded.
 void spectrumPlot(const std::array<std::vector<double>, 3>& sv, int rank, ImVec2 size) {
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const ImVec2 p = ImGui::GetCursorScreenPos();
-  ImGui::Dummy(size);
-  const float fh = ImGui::GetFontSize();
-  const ImVec2 a(p.x + 4, p.y + 4), b(p.x + size.x - 4, p.y + size.y - fh * 1.4f);
-  dl->AddRectFilled(a, b, IM_COL32(20, 20, 24, 255));
-  if (sv[0].empty()) return;
   const std::size_t shown = std::min<std::size_t>(sv[0].size(), 128);
   double hi = 0, lo = 1e300;
   for (const auto& c : sv)
@@ -177,32 +186,35 @@ void spectrumPlot(const std::array<std::vector<double>, 3>& sv, int rank, ImVec2
       hi = std::max(hi, c[i]);
       if (c[i] > 0) lo = std::min(lo, c[i]);
     }
-  const double llo = std::log10(lo), lhi = std::log10(hi * 1.1);
+  if (!(hi > 0) || lo > hi) lo = 1, hi = 10;
+  char xl[96];
+  std::snprintf(xl, sizeof xl, "index of the singular value (first %zu); rank %d kept", shown, rank);
+  plot::Axes ax("spectrum", size, plot::AxisSpec{1, double(std::max<std::size_t>(shown, 2)), plot::Scale::Linear, xl},
+                plot::AxisSpec{lo * 0.9, hi * 1.1, plot::Scale::Log10, "singular value of target - frozen NF4 base, log scale"});
+  if (sv[0].empty()) return;
+  const float xr = ax.sx(double(rank) + 0.5);
+  ax.drawList()->AddRectFilled(ax.min(), ImVec2(xr, ax.max().y), IM_COL32(255, 200, 60, 30));
+  ax.vLine(double(rank) + 0.5, IM_COL32(255, 200, 60, 255), 1.5f);
   const ImU32 colors[3] = {IM_COL32(235, 80, 80, 255), IM_COL32(90, 210, 110, 255), IM_COL32(90, 140, 245, 255)};
-  const float dx = (b.x - a.x) / float(shown);
-  for (int c = 0; c < 3; ++c)
-    for (std::size_t i = 1; i < std::min(shown, sv[std::size_t(c)].size()); ++i) {
-      auto y = [&](double v) { return b.y - float((std::log10(std::max(v, lo)) - llo) / (lhi - llo)) * (b.y - a.y); };
-      dl->AddLine(ImVec2(a.x + float(i - 1) * dx, y(sv[std::size_t(c)][i - 1])), ImVec2(a.x + float(i) * dx, y(sv[std::size_t(c)][i])),
-                  colors[c], 1.5f);
-    }
-  const float xr = a.x + float(rank) * dx;
-  dl->AddRectFilled(ImVec2(a.x, a.y), ImVec2(xr, b.y), IM_COL32(255, 200, 60, 30));
-  dl->AddLine(ImVec2(xr, a.y), ImVec2(xr, b.y), IM_COL32(255, 200, 60, 255), 1.5f);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "singular values of target - frozen NF4 base (log), first %zu; rank %d kept", shown, rank);
-  dl->AddText(ImVec2(a.x, b.y + 2), IM_COL32(170, 170, 170, 255), buf);
-  dl->AddRect(a, b, IM_COL32(120, 120, 130, 255));
+  std::vector<double> xs(shown);
+  for (std::size_t i = 0; i < shown; ++i) xs[i] = double(i + 1);
+  for (int c = 0; c < 3; ++c) {
+    std::vector<double> ys(sv[std::size_t(c)].begin(), sv[std::size_t(c)].begin() + long(std::min(shown, sv[std::size_t(c)].size())));
+    ax.line(xs, ys, colors[c], 1.5f);
+  }
+  ax.legend({{"red", colors[0]}, {"green", colors[1]}, {"blue", colors[2]}});
 }
 
 void countsTable(const LoraCounts& c, const QloraTiles& t, int rows, int cols, int rank) {
   if (!ImGui::BeginTable("counts", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) return;
+  ImGui::TableSetupColumn("what", ImGuiTableColumnFlags_WidthFixed);
+  ImGui::TableSetupColumn("figure", ImGuiTableColumnFlags_WidthStretch);  // wrapped in the rest, never clipped
   auto row = [](const char* k, const std::string& v) {
     ImGui::TableNextRow();
     ImGui::TableSetColumnIndex(0);
     ImGui::TextUnformatted(k);
     ImGui::TableSetColumnIndex(1);
-    ImGui::TextUnformatted(v.c_str());
+    ImGui::TextWrapped("%s", v.c_str());
   };
   char b[128];
   std::snprintf(b, sizeof b, "%d x %d per channel, 3 channels", rows, cols);
@@ -265,13 +277,16 @@ void drawQloraPanel(const AppState& s, UiState& ui, Commands& cmd) {
   const float avail = ImGui::GetContentRegionAvail().x;
   const float left = avail * 0.64f;
   ImGui::BeginChild("tiles", ImVec2(left, 0));
-  tiles(s.derived.qloraTiles, ImGui::GetContentRegionAvail().x);
+  tiles(s.derived.qloraTiles, ImGui::GetContentRegionAvail());
   ImGui::EndChild();
   ImGui::SameLine();
   ImGui::BeginChild("plots", ImVec2(0, 0));
-  const float pw = ImGui::GetContentRegionAvail().x;
-  lossPlot(q->lossHistory(), q->floor(), ImVec2(pw, ImGui::GetFontSize() * 9));
-  spectrumPlot(q->spectrum(), s.doc.lora.rank, ImVec2(pw, ImGui::GetFontSize() * 8));
+  // The plots share the column's height with the counts below (which scroll): 40% and 30% of it,
+  // at least 10 text lines each.
+  const float pw = ImGui::GetContentRegionAvail().x, ph = ImGui::GetContentRegionAvail().y;
+  const float fs = ImGui::GetFontSize();
+  lossPlot(q->lossHistory(), q->floor(), ImVec2(pw, std::max(fs * 10, ph * 0.4f)));
+  spectrumPlot(q->spectrum(), s.doc.lora.rank, ImVec2(pw, std::max(fs * 10, ph * 0.3f)));
   countsTable(q->counts(), s.derived.qloraTiles, q->rows(), q->cols(), s.doc.lora.rank);
   ImGui::EndChild();
 }

@@ -61,11 +61,12 @@ void userControls(const AppState& s, Commands& cmd) {
       });
     ImGui::SameLine();
     ImGui::TextColored(kDim, "(rounding: user shader)");
-  } else {
-    ImGui::TextColored(kGreen, "The image panel runs userQuantize from this file.");
   }
+  ImGui::PushTextWrapPos(0.0f);  // file:line: message, whole at any font size
+  if (user) ImGui::TextColored(kGreen, "The image panel runs userQuantize from this file.");
   if (!w.controlsError.empty()) ImGui::TextColored(kRed, "%s", w.controlsError.c_str());
   for (const auto& p : w.controls.problems) ImGui::TextColored(kYellow, "%s", gpu::formatDiagnostic(p).c_str());
+  ImGui::PopTextWrapPos();
   if (w.controls.controls.empty()) {
     ImGui::TextColored(kDim, "No annotated uniforms. Add e.g.  uniform float u_gamma; // @slider 0.2 4.0 1.0");
     return;
@@ -142,7 +143,9 @@ void editor(const AppState& s, UiState& ui, Commands& cmd) {
     e.path.clear();  // reloads next frame
   }
   ImGui::SameLine();
+  ImGui::PushTextWrapPos(0.0f);
   ImGui::TextColored(kDim, "Ctrl+Enter saves; the image re-runs on save");
+  ImGui::PopTextWrapPos();
   if (save) {
     // Written to a temporary file and renamed: a failed write (full disk, read-only folder) leaves
     // the previous file as it was and keeps the buffer.

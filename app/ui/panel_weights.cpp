@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "ui/panels.hpp"
+#include "ui/plot.hpp"
 #include "ui/weights_model.hpp"
 #include "ui/widgets.hpp"
 
@@ -105,12 +106,13 @@ void blockHistogram(const WeightsView& v, std::size_t block) {
   }
   std::vector<double> marks;
   for (float l : levels) marks.push_back((double(l) - double(base)) / double(span) * bins - 0.5);
-  char xl[96], loText[32], hiText[32];
-  std::snprintf(xl, sizeof xl, "values of block %zu (grey) and after quantization (blue); %zu levels", block, levels.size());
-  std::snprintf(loText, sizeof loText, "%.3g", double(base));
-  std::snprintf(hiText, sizeof hiText, "%.3g", double(base + span));
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextDisabled("block %zu: its values (grey) and the same values after quantization (blue); the %zu levels of the "
+                      "block in yellow", block, levels.size());
+  ImGui::PopTextWrapPos();
   histogramPlot("block", {{&counts, IM_COL32(150, 150, 150, 170), true}, {&used, IM_COL32(110, 200, 255, 255), false}},
-                ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 9), marks, xl, loText, hiText);
+                ImVec2(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 10), marks, "weight value", double(base),
+                double(base + span));
 }
 
 // Share of the tensor's values on each code, bars in the order of the level values (4-bit and 2-bit
@@ -145,32 +147,46 @@ void levelUse(const WeightsView& v) {
     if (u.counts[c] > u.counts[hi]) hi = c;
   }
   const float fh = ImGui::GetFontSize();
-  const ImVec2 size(ImGui::GetContentRegionAvail().x, fh * 7);
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const ImVec2 p = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton("leveluse", size);
-  const ImVec2 a(p.x, p.y + 2), b(p.x + size.x, p.y + size.y - fh * 1.2f);
-  dl->AddRectFilled(a, b, IM_COL32(20, 20, 24, 255));
-  const float bw = (b.x - a.x) / float(codes);
-  auto yOf = [&](double f) { return b.y - float(f / (maxF * 1.1)) * (b.y - a.y); };
+  // y: the share in %, from 0 to a 1-2-5 value above the largest; x: one bar per code, in the order
+  // of the level values, labelled with them (every second label when they would touch).
+  const double topPct = [&] {
+    const plot::Ticks t = plot::niceTicks(0, 100.0 * maxF * 1.05, 5);
+    return t.step > 0 ? std::ceil(100.0 * maxF * 1.05 / t.step - 1e-9) * t.step : 100.0 * maxF * 1.05;
+  }();
+  plot::AxisSpec xs{-0.5, double(codes) - 0.5, plot::Scale::Linear, tab ? "level value (codes in the order of their values)" : "code"};
+  xs.ticks = false;
+  plot::Axes ax("leveluse", ImVec2(ImGui::GetContentRegionAvail().x, fh * 9), xs,
+                plot::AxisSpec{0, topPct, plot::Scale::Linear, "share of the values", "%"});
+  ImDrawList* dl = ax.drawList();
+  const float bw = ax.sx(1) - ax.sx(0);
   for (std::size_t i = 0; i < codes; ++i) {
     const std::size_t c = order[i];
-    const float x0 = a.x + float(i) * bw + 1, x1 = x0 + bw - 2;
-    dl->AddRectFilled(ImVec2(x0, yOf(u.fraction(c))), ImVec2(x1, b.y), IM_COL32(110, 200, 255, 255));
-    char label[32];
-    if (tab) std::snprintf(label, sizeof label, "%.2f", double((*tab)[c]));
-    else std::snprintf(label, sizeof label, "%zu", c);
-    const float lw = ImGui::CalcTextSize(label).x;
-    if (lw < bw) dl->AddText(ImVec2(x0 + (bw - 2 - lw) / 2, b.y + 2), IM_COL32(170, 170, 170, 255), label);
+    const float xc = ax.sx(double(i));
+    dl->AddRectFilled(ImVec2(xc - bw * 0.5f + 1, ax.sy(100.0 * u.fraction(c))), ImVec2(xc + bw * 0.5f - 1, ax.max().y),
+                      IM_COL32(110, 200, 255, 255));
   }
-  const float yEven = yOf(1.0 / double(codes));
-  dl->AddLine(ImVec2(a.x, yEven), ImVec2(b.x, yEven), IM_COL32(255, 200, 60, 255), 1.5f);
-  dl->AddRect(a, b, IM_COL32(120, 120, 130, 255));
-  char top[32];
-  std::snprintf(top, sizeof top, "%.1f%%", 100.0 * maxF * 1.1);
-  dl->AddText(ImVec2(a.x + 3, a.y + 1), IM_COL32(170, 170, 170, 255), top);
-  if (ImGui::IsItemHovered()) {
-    const std::size_t i = std::min(codes - 1, std::size_t(std::max(0.0f, ImGui::GetIO().MousePos.x - a.x) / bw));
+  ax.hLine(100.0 / double(codes), IM_COL32(255, 200, 60, 255), "equal share");
+  ax.end();
+  {
+    // The level labels under the bars (drawn after end(): outside the plot's clip rectangle).
+    float widest = 0;
+    std::vector<std::string> labels(codes);
+    for (std::size_t i = 0; i < codes; ++i) {
+      const std::size_t c = order[i];
+      char label[32];
+      if (tab) std::snprintf(label, sizeof label, "%.2f", double((*tab)[c]));
+      else std::snprintf(label, sizeof label, "%zu", c);
+      labels[i] = label;
+      widest = std::max(widest, ImGui::CalcTextSize(label).x);
+    }
+    const std::size_t every = widest + fh * 0.3f < bw ? 1 : widest + fh * 0.3f < 2 * bw ? 2 : 4;
+    for (std::size_t i = 0; i < codes; i += every) {
+      const float w = ImGui::CalcTextSize(labels[i].c_str()).x;
+      dl->AddText(ImVec2(ax.sx(double(i)) - w * 0.5f, ax.max().y + fh * 0.2f), IM_COL32(175, 175, 180, 255), labels[i].c_str());
+    }
+  }
+  if (ax.hovered()) {
+    const std::size_t i = std::min(codes - 1, std::size_t(std::max(0.0f, ax.mouseX() - ax.min().x) / bw));
     const std::size_t c = order[i];
     ImGui::SetTooltip("code %zu%s: %llu of %llu values (%.2f%%)", c, tab ? (" = " + std::to_string((*tab)[c])).c_str() : "",
                       static_cast<unsigned long long>(u.counts[c]), static_cast<unsigned long long>(u.total), 100.0 * u.fraction(c));
@@ -198,8 +214,9 @@ std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
   const std::size_t rows = (cells + cols - 1) / cols;
   const float w = ImGui::GetContentRegionAvail().x;
   const float cell = std::max(2.0f, std::min(w / float(cols), ImGui::GetFontSize() * 1.2f));
-  double maxR = 1e-30;
-  for (double r : v.blockRmse) maxR = std::max(maxR, r);
+  // The colours span the blocks' RMSE from the smallest to the largest, as the colour bar says.
+  const plot::Range range = plot::dataRange(v.blockRmse);
+  const double maxR = range.hi, spanR = range.hi > range.lo ? range.hi - range.lo : 1.0;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImVec2 p = ImGui::GetCursorScreenPos();
   ImGui::InvisibleButton("heat", ImVec2(cell * float(cols), cell * float(rows)));
@@ -207,7 +224,7 @@ std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
     double r = 0;
     for (std::size_t b = c * group; b < std::min(nb, (c + 1) * group); ++b) r = std::max(r, v.blockRmse[b]);
     const ImVec2 a(p.x + float(c % cols) * cell, p.y + float(c / cols) * cell);
-    dl->AddRectFilled(a, ImVec2(a.x + cell - (cell > 4 ? 1 : 0), a.y + cell - (cell > 4 ? 1 : 0)), heatColor(float(r / maxR)));
+    dl->AddRectFilled(a, ImVec2(a.x + cell - (cell > 4 ? 1 : 0), a.y + cell - (cell > 4 ? 1 : 0)), heatColor(float((r - range.lo) / spanR)));
     if (selected / group == c) dl->AddRect(a, ImVec2(a.x + cell, a.y + cell), IM_COL32(255, 255, 255, 255), 0, 0, 2.0f);
   }
   if (ImGui::IsItemHovered()) {
@@ -218,8 +235,11 @@ std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
       if (ImGui::IsMouseClicked(ImGuiMouseButton_Left)) selected = c * group;
     }
   }
+  plot::drawColourBarH("block RMSE", std::min(w, ImGui::GetFontSize() * 30), range, heatColor, "block RMSE");
+  ImGui::PushTextWrapPos(0.0f);
   ImGui::TextDisabled("per-block RMSE, %zu blocks%s; darker = smaller error; click a block to inspect it", nb,
                       group > 1 ? " (each cell: the worst of a group)" : "");
+  ImGui::PopTextWrapPos();
   return selected;
 }
 
@@ -257,18 +277,30 @@ void drawWeightsPanel(const AppState& s, UiState& ui, Commands& cmd) {
     return;
   }
   if (v.values.empty()) return;
-  ImGui::Text("%s   |   %s: %.3f bits/param, SQNR %.2f dB, RMSE %.4g, max error %.4g   (%.1f ms)", v.description.c_str(),
-              tensorFormatName(v.q.format), v.stats.bitsPerParam, v.stats.sqnrDb, v.stats.rmse, v.stats.maxAbsError, v.elapsedMs);
+  {
+    // The summary flows onto more lines in a narrow panel, each figure whole.
+    char b[5][64];
+    std::snprintf(b[0], sizeof b[0], "%s:", tensorFormatName(v.q.format));
+    std::snprintf(b[1], sizeof b[1], "%.3f bits/param,", v.stats.bitsPerParam);
+    std::snprintf(b[2], sizeof b[2], "SQNR %.2f dB,", v.stats.sqnrDb);
+    std::snprintf(b[3], sizeof b[3], "RMSE %.4g, max error %.4g", v.stats.rmse, v.stats.maxAbsError);
+    std::snprintf(b[4], sizeof b[4], "(%.1f ms)", v.elapsedMs);
+    plot::flowText({v.description + "  |", b[0], b[1], b[2], b[3], b[4]}, ImGui::GetStyleColorVec4(ImGuiCol_Text));
+  }
   const std::size_t nb = v.blockRmse.size();
   int block = std::clamp(w.block, 0, int(nb) - 1);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
   if (ImGui::SliderInt("block", &block, 0, int(nb) - 1)) cmd.edit("block", [block](Document& d) { d.weights.block = block; });
-  ImGui::SameLine();
-  ImGui::Text("absmax/scale %.4g%s", double(v.q.absmax[std::size_t(block)]),
-              v.q.doubleQuant ? ", after double quantization " : "");
-  if (v.q.doubleQuant) {
-    ImGui::SameLine();
-    ImGui::Text("%.4g", double(v.q.absmaxDq[std::size_t(block)]));
+  {
+    // Beside the slider while it fits, else under it.
+    char a[48], b[64];
+    std::snprintf(a, sizeof a, "absmax/scale %.4g", double(v.q.absmax[std::size_t(block)]));
+    std::snprintf(b, sizeof b, ", after double quantization %.4g", v.q.doubleQuant ? double(v.q.absmaxDq[std::size_t(block)]) : 0.0);
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + ImGui::CalcTextSize(a).x <= right) ImGui::SameLine();
+    const ImVec4 text = ImGui::GetStyleColorVec4(ImGuiCol_Text);
+    if (v.q.doubleQuant) plot::flowText({a, b}, text);
+    else ImGui::TextUnformatted(a);
   }
   blockHistogram(v, std::size_t(block));
   levelUse(v);

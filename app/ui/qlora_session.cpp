@@ -264,6 +264,7 @@ bool QloraSession::poll(QloraTiles& tiles) {
   tiles.mergedLoss = snap->mergedRequantized.loss;
   tiles.merged16Loss = snap->merged16Bit.loss;
   tiles.deltaRange = snap->deltaRange;
+  if (snap->quantError.planes.rows > 0) tiles.quantErrorRange = qRange;
   tiles.mergeError = snap->mergeError;
   return true;
 }

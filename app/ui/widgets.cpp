@@ -1,6 +1,8 @@
 // Image view (zoom around the cursor, pan, split divider) and ImDrawList plots.
 #include "ui/widgets.hpp"
 
+#include "ui/plot.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -86,75 +88,70 @@ ImageViewResult imageView(const char* id, TexRef tex, ImVec2 size, ImageViewStat
 }
 
 void histogramPlot(const char* id, const std::vector<PlotSeries>& series, ImVec2 size, const std::vector<double>& marks,
-                   const char* xLabel, const char* xLo, const char* xHi) {
-  ImGui::PushID(id);
-  const ImVec2 p0 = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton("plot", size);
-  const bool hovered = ImGui::IsItemHovered();
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const float fontH = ImGui::GetFontSize();
-  const ImVec2 a(p0.x + fontH * 3.0f, p0.y + 4), b(p0.x + size.x - 4, p0.y + size.y - fontH * 1.6f);
-  dl->AddRectFilled(a, b, IM_COL32(20, 20, 24, 255));
+                   const char* xLabel, double xLo, double xHi, const char* xUnit) {
   std::size_t n = 0;
   double vmax = 0;
   for (const auto& s : series) {
     n = std::max(n, s.values->size());
     for (double v : *s.values) vmax = std::max(vmax, v);
   }
-  if (n == 0 || vmax <= 0) {
-    dl->AddText(ImVec2(a.x + 8, a.y + 8), IM_COL32(160, 160, 160, 255), "no data");
-    ImGui::PopID();
+  const bool empty = n == 0 || vmax <= 0 || !(xHi > xLo);
+  plot::AxisSpec xs{xLo, empty ? xLo + 1 : xHi, plot::Scale::Linear, xLabel, xUnit};
+  // The y axis ends at a 1-2-5 value at or above the largest count, so its top tick is labelled.
+  double yTop = std::max(1.0, vmax);
+  if (!empty) {
+    const plot::Ticks t = plot::niceTicks(0, vmax, 5);
+    if (t.step > 0) yTop = std::ceil(vmax / t.step - 1e-9) * t.step;
+  }
+  plot::AxisSpec ys{0, yTop, plot::Scale::Sqrt, "count, square-root scale"};
+  xs.grid = false;
+  plot::Axes ax(id, size, xs, ys);
+  ImDrawList* dl = ax.drawList();
+  if (empty) {
+    dl->AddText(ImVec2(ax.min().x + 8, ax.min().y + 8), IM_COL32(160, 160, 160, 255), "no data");
     return;
   }
-  // Square-root scale: a few huge bins (a flat background) must not flatten everything else.
-  auto yOf = [&](double v) { return b.y - float(std::sqrt(v / vmax)) * (b.y - a.y); };
-  const float bw = (b.x - a.x) / float(n);
+  const double w = (xHi - xLo) / double(n);
+  auto binX = [&](double bin) { return ax.sx(xLo + bin * w); };
   for (double m : marks) {
-    const float x = a.x + (float(m) + 0.5f) * bw;
-    dl->AddLine(ImVec2(x, a.y), ImVec2(x, b.y), IM_COL32(255, 210, 80, 70));
-    dl->AddTriangleFilled(ImVec2(x - 3, b.y + 6), ImVec2(x + 3, b.y + 6), ImVec2(x, b.y), IM_COL32(255, 210, 80, 255));
+    const float x = binX(m + 0.5);
+    dl->AddLine(ImVec2(x, ax.min().y), ImVec2(x, ax.max().y), IM_COL32(255, 210, 80, 70));
+    const float t = std::min(ImGui::GetFontSize() * 0.3f, std::max(2.0f, (binX(1) - binX(0)) * 2.0f));
+    dl->AddTriangleFilled(ImVec2(x - t, ax.max().y), ImVec2(x + t, ax.max().y), ImVec2(x, ax.max().y - t * 1.6f),
+                          IM_COL32(255, 210, 80, 255));
   }
+  const float bw = binX(1) - binX(0);
   for (const auto& s : series) {
     for (std::size_t i = 0; i < s.values->size(); ++i) {
       const double v = (*s.values)[i];
       if (v <= 0) continue;
-      const float x0 = a.x + float(i) * bw, x1 = std::max(x0 + 1.0f, x0 + bw);
+      const float x0 = binX(double(i)), x1 = std::max(x0 + 1.0f, binX(double(i + 1)));
       if (s.filled) {
-        dl->AddRectFilled(ImVec2(x0, yOf(v)), ImVec2(x1, b.y), s.color);
+        dl->AddRectFilled(ImVec2(x0, ax.sy(v)), ImVec2(x1, ax.max().y), s.color);
       } else {
         // Spikes: after quantization only a few bins are non-zero; keep each visible.
         const float xc = (x0 + x1) * 0.5f;
-        dl->AddLine(ImVec2(xc, yOf(v)), ImVec2(xc, b.y), s.color, std::max(2.0f, bw));
+        dl->AddLine(ImVec2(xc, ax.sy(v)), ImVec2(xc, ax.max().y), s.color, std::max(2.0f, bw));
       }
     }
   }
-  dl->AddRect(a, b, IM_COL32(120, 120, 130, 255));
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.0f", vmax);
-  dl->AddText(ImVec2(p0.x, a.y), IM_COL32(170, 170, 170, 255), buf);
-  dl->AddText(ImVec2(p0.x, b.y - fontH), IM_COL32(170, 170, 170, 255), "0");
-  dl->AddText(ImVec2(a.x, b.y + 6), IM_COL32(170, 170, 170, 255), xLo ? xLo : "0");
-  std::snprintf(buf, sizeof buf, "%s", xHi ? xHi : std::to_string(n - 1).c_str());
-  dl->AddText(ImVec2(b.x - ImGui::CalcTextSize(buf).x, b.y + 6), IM_COL32(170, 170, 170, 255), buf);
-  dl->AddText(ImVec2((a.x + b.x) * 0.5f - ImGui::CalcTextSize(xLabel).x * 0.5f, b.y + 6), IM_COL32(170, 170, 170, 255),
-              xLabel);
-  if (hovered) {
-    const float mx = ImGui::GetIO().MousePos.x;
-    const std::size_t i = std::size_t(std::clamp((mx - a.x) / bw, 0.0f, float(n - 1)));
-    dl->AddLine(ImVec2(a.x + (float(i) + 0.5f) * bw, a.y), ImVec2(a.x + (float(i) + 0.5f) * bw, b.y),
-                IM_COL32(255, 255, 255, 120));
+  if (ax.hovered()) {
+    const std::size_t i = std::size_t(std::clamp((ax.mouseX() - ax.min().x) / std::max(1e-6f, bw), 0.0f, float(n - 1)));
+    const float xc = binX(double(i) + 0.5);
+    dl->AddLine(ImVec2(xc, ax.min().y), ImVec2(xc, ax.max().y), IM_COL32(255, 255, 255, 120));
     ImGui::BeginTooltip();
-    if (xLo) ImGui::Text("bin %zu", i);
-    else ImGui::Text("value %zu", i);
+    const double b0 = xLo + double(i) * w, b1 = b0 + w;
+    if (w == 1 && b0 + 0.5 == std::floor(b0 + 0.5)) ImGui::Text("%s %.0f", xLabel, b0 + 0.5);
+    else ImGui::Text("%s %.4g to %.4g%s%s", xLabel, b0, b1, *xUnit ? " " : "", xUnit);
     for (const auto& s : series)
       if (i < s.values->size()) {
-        ImGui::ColorButton("##c", ImGui::ColorConvertU32ToFloat4(s.color), ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
+        ImGui::ColorButton("##c", ImGui::ColorConvertU32ToFloat4(s.color), ImGuiColorEditFlags_NoTooltip,
+                           ImVec2(ImGui::GetFontSize() * 0.7f, ImGui::GetFontSize() * 0.7f));
         ImGui::SameLine();
         ImGui::Text("%.0f", (*s.values)[i]);
       }
     ImGui::EndTooltip();
   }
-  ImGui::PopID();
 }
 
 std::string formatBytes(double bytes) {

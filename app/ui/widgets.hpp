@@ -34,11 +34,13 @@ struct PlotSeries {
   bool filled = false;
 };
 
-// A bar/line plot of one or more series sharing an x range [0, n), with axes and hover readout.
-// `marks` are x positions drawn as ticks (e.g. quantization levels).
-// xLo / xHi label the ends of the x axis (default: the first and last bin index).
+// A histogram of one or more series of n bins on plot::Axes: bin i covers
+// [xLo + i w, xLo + (i + 1) w) with w = (xHi - xLo) / n, so the x axis is in the data's own units
+// (xLabel, xUnit); the y axis counts on a square-root scale from 0 (a few huge bins must not flatten
+// the rest), with 1-2-5 ticks. `marks` are bin positions (fractional allowed) drawn as yellow ticks,
+// e.g. the quantization levels. The plot takes `size`; hover reads every series at a bin.
 void histogramPlot(const char* id, const std::vector<PlotSeries>& series, ImVec2 size, const std::vector<double>& marks,
-                   const char* xLabel, const char* xLo = nullptr, const char* xHi = nullptr);
+                   const char* xLabel, double xLo, double xHi, const char* xUnit = "");
 
 std::string formatBytes(double bytes);
 ImU32 heatColor(float t);  // 0..1 -> perceptual heat colour
