@@ -201,6 +201,7 @@ struct LevelTile {
 
 class QloraSession;
 class GpuEngine;
+struct ErrorCurveJob;  // ui/error_curve_job.hpp
 struct QloraTiles {
   Texture base, frozen, quantError, delta, adapted, target, svd, merged;
   double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
@@ -259,6 +260,7 @@ struct Derived {
   std::shared_ptr<MetricsMailbox> metricsMailbox = std::make_shared<MetricsMailbox>();
   std::unique_ptr<LatestJobWorker> worker = std::make_unique<LatestJobWorker>();
   std::vector<LevelTile> levels;
+  std::unique_ptr<ErrorCurveJob> errorCurve;  // the Error-against-bits panel's worker and results (made in AppState())
 };
 
 struct Notice {
@@ -269,7 +271,7 @@ struct Notice {
 
 struct PanelOpen {
   bool image = true, levels = false, metrics = true, histogram = true, numberLine = false, compare = false,
-       weights = false, memory = false, qlora = false, concepts = false, shaders = false;
+       weights = false, memory = false, qlora = false, concepts = false, shaders = false, errorCurve = false;
 };
 
 // The shaders panel's editor of the user file: its own buffer, saved atomically on request.

@@ -26,7 +26,9 @@
 #include "gpu/shader_library.hpp"
 #include "ui/commands.hpp"
 #include "ui/derived.hpp"
+#include "ui/error_curve_job.hpp"
 #include "ui/frame.hpp"
+#include "ui/frame_pacing.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/headless.hpp"
 #include "ui/panels.hpp"
@@ -313,14 +315,16 @@ int runExplorer(const ExplorerOptions& o) {
 
   const bool scripted = !o.screenshot.empty() || o.benchUi;
   s.ui.synchronous = !o.screenshot.empty();  // a figure shows final numbers
-  s.derived.worker->setWake([&sh] {
+  const auto wake = [&sh] {
     sh.workDone = true;
     glfwPostEmptyEvent();
-  });
+  };
+  s.derived.worker->setWake(wake);
+  setErrorCurveWake(s, wake);
   const int totalFrames = o.frames > 0 ? o.frames : (scripted ? (o.benchUi ? 300 : 5) : 0);
   std::vector<double> frameMs;
   double firstFrameMs = 0;
-  int frame = 0, extraFrames = 3;
+  int frame = 0, extraFrames = 3, measuringFrames = 0;
   int framesSinceTrim = 0;
   double lastFrameTime = 0;
   int exitCode = 0;
@@ -386,6 +390,9 @@ int runExplorer(const ExplorerOptions& o) {
     s.ui.now = glfwGetTime();
     drawFrame(s, cmd, hooks);
     ImGui::Render();
+    // A combo list, menu or tooltip opened this frame is hidden while ImGui measures it: show it on
+    // the next frame, also when no input follows (a tap on a combo; ui/frame_pacing.hpp).
+    if (needsAnotherFrame(measuringFrames)) extraFrames = std::max(extraFrames, 1);
     int fbw = 0, fbh = 0;
     glfwGetFramebufferSize(sh.window, &fbw, &fbh);
     glViewport(0, 0, fbw, fbh);
@@ -445,6 +452,7 @@ int runExplorer(const ExplorerOptions& o) {
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
   s.derived.worker->setWake({});
+  setErrorCurveWake(s, {});
   s.derived.worker->waitIdle();
   s.derived.view = {};  // textures go before the context
   s.derived.gpu.reset();
