@@ -126,12 +126,16 @@ std::optional<Hit> curvePlot(const char* id, ImVec2 size, const ErrorCurves& c, 
     if (which == 0) return p.hasMse ? p.psnrDb : std::nullopt;
     return p.hasSsim ? p.ssim : std::nullopt;
   };
-  // The y range from the values computed so far.
+  // The y range from the values computed so far. PSNR: from the depths below the image's own (its
+  // last depth is the identity or close to it, 100+ dB, which would flatten every other point); a
+  // point above the scale sits on the top edge, a filled triangle, an identical one a hollow one.
   double lo = 1e300, hi = -1e300;
-  bool identical = false;
+  bool identical = false, above = false;
   for (const auto& curve : c.points)
-    for (const CurvePoint& p : curve) {
+    for (std::size_t i = 0; i < curve.size(); ++i) {
+      const CurvePoint& p = curve[i];
       if (which == 0 && p.hasMse && !p.psnrDb) identical = true;
+      if (which == 0 && c.maxBits > 1 && int(i) + 1 == c.maxBits) continue;
       if (auto v = value(p)) {
         lo = std::min(lo, *v);
         hi = std::max(hi, *v);
@@ -139,7 +143,7 @@ std::optional<Hit> curvePlot(const char* id, ImVec2 size, const ErrorCurves& c, 
     }
   double ylo, yhi, step;
   const float plotH = size.y - ImGui::GetTextLineHeight() * 3.6f;
-  const int maxTicks = std::clamp(int(plotH / (ImGui::GetTextLineHeight() * 2.2f)) + 1, 3, 11);
+  const int maxTicks = std::clamp(int(plotH / (ImGui::GetTextLineHeight() * 1.6f)) + 1, 3, 11);
   if (which == 0) {
     if (lo > hi) {  // nothing computed yet
       lo = 0;
@@ -148,7 +152,7 @@ std::optional<Hit> curvePlot(const char* id, ImVec2 size, const ErrorCurves& c, 
     step = niceStep(hi - std::min(0.0, lo), maxTicks);
     ylo = std::min(0.0, std::floor(lo / step) * step);
     yhi = std::ceil(hi / step) * step;
-    if (identical || yhi - hi < step * 0.15) yhi += step;  // room on top for the "identical" marks
+    if (yhi - hi < step * 0.15) yhi += step;  // room on top for the marks on the edge
   } else {
     ylo = lo <= hi ? std::min(0.0, std::floor(lo * 10) / 10) : 0.0;
     yhi = 1.0;
@@ -172,8 +176,11 @@ std::optional<Hit> curvePlot(const char* id, ImVec2 size, const ErrorCurves& c, 
     for (int b = 1; b <= c.maxBits; ++b) {
       const CurvePoint& pt = c.points[m][std::size_t(b - 1)];
       std::optional<ImVec2> at;
-      if (auto v = value(pt)) at = ImVec2(p.sx(b), p.sy(*v));
+      const std::optional<double> v = value(pt);
+      const bool offScale = v && *v > yhi;
+      if (v) at = ImVec2(p.sx(b), p.sy(std::min(*v, yhi)));
       else if (which == 0 && pt.hasMse) at = ImVec2(p.sx(b), p.sy(yhi));  // identical: on the top edge
+      above = above || offScale;
       if (!at) {
         prev.reset();
         continue;
@@ -182,9 +189,11 @@ std::optional<Hit> curvePlot(const char* id, ImVec2 size, const ErrorCurves& c, 
         if (dashed(modes[m])) dashedLine(dl, *prev, *at, col, t, fs * 0.45f);
         else dl->AddLine(*prev, *at, col, t);
       }
+      const ImVec2 t0(at->x, at->y - r * 1.6f), t1(at->x - r * 1.4f, at->y + r), t2(at->x + r * 1.4f, at->y + r);
       if (which == 0 && !pt.psnrDb) {
-        // No error: a hollow triangle pointing up (PSNR is infinite).
-        dl->AddTriangle(ImVec2(at->x, at->y - r * 1.6f), ImVec2(at->x - r * 1.4f, at->y + r), ImVec2(at->x + r * 1.4f, at->y + r), col, thick);
+        dl->AddTriangle(t0, t1, t2, col, thick);  // no error: PSNR is infinite
+      } else if (offScale) {
+        dl->AddTriangleFilled(t0, t1, t2, col);  // above the scale (hover for the value)
       } else {
         dl->AddCircleFilled(*at, hl ? r * 1.4f : r, col);
       }
@@ -200,10 +209,13 @@ std::optional<Hit> curvePlot(const char* id, ImVec2 size, const ErrorCurves& c, 
     }
   }
   dl->PopClipRect();
-  if (identical) {
-    const char* note = "triangles on the top edge: identical (no error, PSNR infinite)";
+  if (identical || above) {
+    const char* note = identical && above ? "on the top edge: hollow = identical, filled = higher (hover)"
+                       : identical        ? "hollow triangles on the top edge: identical, no error"
+                                          : "filled triangles on the top edge: higher (hover)";
     const ImVec2 ts = ImGui::CalcTextSize(note);
-    if (ts.x < p.max.x - p.min.x) dl->AddText(ImVec2(p.max.x - ts.x, p0.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), note);
+    if (ts.x < p.max.x - p.min.x - fs)
+      dl->AddText(ImVec2(p.min.x + fs * 0.4f, p.min.y + fs * 0.3f), ImGui::GetColorU32(ImGuiCol_TextDisabled), note);
   }
   if (which == 1 && !c.points.empty() && c.points[0][0].hasSsim && !c.points[0][0].ssim) {
     const char* note = "SSIM needs at least 11x11 pixels";
@@ -278,9 +290,7 @@ void drawErrorCurvePanel(const AppState& s, UiState&, Commands& cmd) {
       ImGui::TextDisabled("(paused)");
     }
   } else {
-    ImGui::TextDisabled("CPU reference core, full image (%s): %zu points in %.1f s. Hover a point for its values, "
-                        "click it to use that setting.",
-                        size, total / 2, j.elapsedMs / 1000.0);
+    ImGui::TextDisabled("CPU reference core, full image (%s): %zu points in %.1f s", size, total / 2, j.elapsedMs / 1000.0);
   }
   ImGui::PopTextWrapPos();
   // Legend: a swatch per curve (dashed: dithered); hovering an entry highlights its curve.
