@@ -177,7 +177,7 @@ std::optional<Hit> curvePlot(const char* id, ImVec2 size, const ErrorCurves& c, 
       const CurvePoint& pt = c.points[m][std::size_t(b - 1)];
       std::optional<ImVec2> at;
       const std::optional<double> v = value(pt);
-      const bool offScale = v && *v > yhi;
+      const bool offScale = which == 0 && v && *v > yhi;  // (SSIM: at most 1, up to float rounding)
       if (v) at = ImVec2(p.sx(b), p.sy(std::min(*v, yhi)));
       else if (which == 0 && pt.hasMse) at = ImVec2(p.sx(b), p.sy(yhi));  // identical: on the top edge
       above = above || offScale;
