@@ -143,7 +143,7 @@ std::optional<Hit> curvePlot(const char* id, ImVec2 size, const ErrorCurves& c, 
     }
   double ylo, yhi, step;
   const float plotH = size.y - ImGui::GetTextLineHeight() * 3.6f;
-  const int maxTicks = std::clamp(int(plotH / (ImGui::GetTextLineHeight() * 1.6f)) + 1, 3, 11);
+  const int maxTicks = std::clamp(int(plotH / (ImGui::GetTextLineHeight() * 1.25f)) + 1, 3, 11);
   if (which == 0) {
     if (lo > hi) {  // nothing computed yet
       lo = 0;
