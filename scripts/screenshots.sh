@@ -10,6 +10,7 @@ mkdir -p "$out"
 shot() { local name=$1; shift; "$qviz" --no-settings --size 1600x1000 "$@" --screenshot "$out/$name.png"; echo "wrote docs/images/$name.png"; }
 shot panel_image --panel image --bits 3
 shot panel_levels --panel levels
+shot panel_error_curve --panel error-curve --bits 3
 shot panel_histogram --panel histogram --bits 3
 shot panel_number_line --panel number-line
 shot panel_weights --panel weights

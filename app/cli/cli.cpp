@@ -8,6 +8,7 @@ namespace qviz::cli {
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> table = {
       {"render", "quantize an image (uniform, dithering) and write PNG + metrics", runRender},
+      {"error-curve", "PSNR and SSIM against bits (1-8, 1-16) for every rounding mode and dither: JSON or CSV", runErrorCurve},
       {"bench", "run the benchmarks and print/write timings", runBench},
       {"selftest", "check every GPU kernel against the CPU reference (both GPU paths)", runSelftest},
       {"lora", "train a LoRA delta on a frozen NF4 image base against the best rank-r delta", runLora},

@@ -30,5 +30,6 @@ int runQuantizeTensor(int argc, char** argv);
 int runMemory(int argc, char** argv);
 int runWorkshop(int argc, char** argv);
 int runNumberLine(int argc, char** argv);
+int runErrorCurve(int argc, char** argv);
 
 }  // namespace qviz::cli

@@ -1,13 +1,14 @@
 // AppState's constructor and destructor; Derived::releaseGl and setWake.
 #include "ui/app_state.hpp"
 
+#include "ui/error_curve_job.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/qlora_session.hpp"
 
 namespace qviz::ui {
 
-// Out of line: QloraSession is only forward-declared in the header.
-AppState::AppState() = default;
+// Out of line: QloraSession and ErrorCurveJob are only forward-declared in the header.
+AppState::AppState() { derived.errorCurve = std::make_unique<ErrorCurveJob>(); }
 AppState::~AppState() = default;
 
 void Derived::releaseGl() {
@@ -25,6 +26,7 @@ void Derived::setWake(std::function<void()> fn) {
   metricsWorker->setWake(wake);
   compareWorker->setWake(wake);
   if (qlora) qlora->setWake(wake);
+  if (errorCurve) setErrorCurveWake(*errorCurve, wake);
 }
 
 }  // namespace qviz::ui

@@ -202,6 +202,7 @@ struct LevelTile {
 
 class QloraSession;
 class GpuEngine;
+struct ErrorCurveJob;  // ui/error_curve_job.hpp
 struct QloraTiles {
   DisplayTexture base, frozen, quantError, delta, adapted, target, svd, merged;
   double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
@@ -262,12 +263,13 @@ struct Derived {
   std::shared_ptr<MetricsMailbox> metricsMailbox = std::make_shared<MetricsMailbox>();
   std::unique_ptr<LatestJobWorker> metricsWorker = std::make_unique<LatestJobWorker>();
   std::vector<LevelTile> levels;
+  std::unique_ptr<ErrorCurveJob> errorCurve;  // the Error-against-bits panel's worker and results (made in AppState())
   // Deletes every GL object these caches own (the view, compare, level and QLoRA textures, the GPU
   // engine) while the context that made them is still current: call it before the context goes.
   // The caches are then empty and rebuilt on the next update.
   void releaseGl();
-  // `wake` is called from a background thread whenever a result is waiting (the metrics and compare
-  // workers, the QLoRA session, also one made later): the shell redraws then (glfwPostEmptyEvent).
+  // `wake` is called from a background thread whenever a result is waiting (the metrics, compare
+  // and error-curve workers, the QLoRA session, also one made later): the shell redraws then (glfwPostEmptyEvent).
   // An empty function stops the calls: once setWake({}) returns, the workers make no new ones.
   void setWake(std::function<void()> wake);
   std::function<void()> wake;  // what setWake set, for the QLoRA session made later
@@ -281,7 +283,7 @@ struct Notice {
 
 struct PanelOpen {
   bool image = true, levels = false, metrics = true, histogram = true, numberLine = false, compare = false,
-       weights = false, memory = false, qlora = false, concepts = false, shaders = false;
+       weights = false, memory = false, qlora = false, concepts = false, shaders = false, errorCurve = false;
 };
 
 // The shaders panel's editor of the user file: its own buffer, saved atomically on request.

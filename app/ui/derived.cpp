@@ -11,6 +11,7 @@
 #include "image/compare.hpp"
 #include "image/image_io.hpp"
 #include "ui/commands.hpp"
+#include "ui/error_curve_job.hpp"
 #include "ui/explorer.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/qlora_session.hpp"
@@ -383,6 +384,7 @@ void updateDerived(AppState& s) {
   errorView(s);
   compareView(s);
   levelTiles(s);
+  updateErrorCurve(s);  // ui/error_curve_job.cpp: only while its panel is open
   if (s.ui.open.weights) updateWeightsView(s.doc.weights, s.derived.weights);
   if (s.ui.open.qlora) {
     Derived& d = s.derived;

@@ -27,6 +27,7 @@
 #include "ui/commands.hpp"
 #include "ui/derived.hpp"
 #include "ui/frame.hpp"
+#include "ui/frame_pacing.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/headless.hpp"
 #include "ui/panels.hpp"
@@ -310,7 +311,7 @@ int runExplorer(const ExplorerOptions& o) {
 
   const bool scripted = !o.screenshot.empty() || o.benchUi;
   s.ui.synchronous = !o.screenshot.empty();  // a figure shows final numbers
-  // Every background result (metrics, GPU vs CPU compare, QLoRA snapshots) wakes the loop.
+  // Every background result (metrics, GPU vs CPU compare, error curve, QLoRA snapshots) wakes the loop.
   s.derived.setWake([&sh] {
     sh.workDone = true;
     glfwPostEmptyEvent();
@@ -318,7 +319,7 @@ int runExplorer(const ExplorerOptions& o) {
   const int totalFrames = o.frames > 0 ? o.frames : (scripted ? (o.benchUi ? 300 : 5) : 0);
   std::vector<double> frameMs;
   double firstFrameMs = 0;
-  int frame = 0, extraFrames = 3;
+  int frame = 0, extraFrames = 3, measuringFrames = 0;
   int framesSinceTrim = 0;
   double lastFrameTime = 0;
   int exitCode = 0;
@@ -385,6 +386,9 @@ int runExplorer(const ExplorerOptions& o) {
     s.ui.now = glfwGetTime();
     drawFrame(s, cmd, hooks);
     ImGui::Render();
+    // A combo list, menu or tooltip opened this frame is hidden while ImGui measures it: show it on
+    // the next frame, also when no input follows (a tap on a combo; ui/frame_pacing.hpp).
+    if (needsAnotherFrame(measuringFrames)) extraFrames = std::max(extraFrames, 1);
     int fbw = 0, fbh = 0;
     glfwGetFramebufferSize(sh.window, &fbw, &fbh);
     glViewport(0, 0, fbw, fbh);

@@ -22,6 +22,7 @@ const std::vector<Shortcut>& shortcuts() {
       {"R", "next rounding mode"},
       {"V", "next view (side by side, split, error, flicker)"},
       {"F", "fit the image to the view"},
+      {"E", "Error against bits panel (PSNR and SSIM of every mode at every depth) on/off"},
       {"F1", "this help"},
       {"Ctrl+Q", "quit"},
   };
@@ -74,6 +75,7 @@ void handleShortcuts(const AppState& s, UiState& ui, Commands& cmd) {
     });
   if (pressed(GLFW_KEY_V)) cmd.edit("next view", [](Document& d) { d.view = ViewMode((int(d.view) + 1) % 4); });
   if (pressed(GLFW_KEY_F)) ui.zoom = ui.panX = ui.panY = 0;
+  if (pressed(GLFW_KEY_E)) ui.open.errorCurve = !ui.open.errorCurve;
 }
 
 }  // namespace qviz::ui

@@ -2,8 +2,11 @@
 // views (side by side, split, error heatmap, flicker), zoom/pan and a pixel inspector.
 #include <imgui.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "ui/gpu_engine.hpp"
 #include "ui/derived.hpp"
@@ -115,6 +118,19 @@ void controls(const AppState& s, Commands& cmd) {
   }
 }
 
+// Where the inspector's tooltip goes: beside the cursor and inside the image panel (`panelMin` to
+// `panelMax`, below its title bar), so it never covers another panel's title bar or plot. Right of
+// and below the cursor when that fits, else left of or above it.
+ImVec2 inspectorPosition(ImVec2 mouse, ImVec2 size, ImVec2 panelMin, ImVec2 panelMax) {
+  const float gap = ImGui::GetFontSize() * 1.2f;
+  ImVec2 p(mouse.x + gap, mouse.y + gap);
+  if (p.x + size.x > panelMax.x) p.x = mouse.x - gap - size.x;
+  if (p.y + size.y > panelMax.y) p.y = mouse.y - gap - size.y;
+  p.x = std::max(panelMin.x, std::min(p.x, panelMax.x - size.x));
+  p.y = std::max(panelMin.y, std::min(p.y, panelMax.y - size.y));
+  return p;
+}
+
 void inspector(const AppState& s, ImVec2 px) {
   const QuantizedView& v = s.derived.view;
   if (v.reference.empty()) return;
@@ -123,8 +139,10 @@ void inspector(const AppState& s, ImVec2 px) {
   if (fs && !v.reference.sameShape(v.quantized)) return;
   const int x = int(px.x), y = int(px.y);
   if (x >= v.reference.width || y >= v.reference.height) return;
-  ImGui::BeginTooltip();
-  ImGui::Text("pixel (%d, %d)", x, y);
+  std::vector<std::string> lines;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "pixel (%d, %d)", x, y);
+  lines.push_back(buf);
   const char* names = v.reference.colorChannels() == 1 ? "Y" : "RGB";
   if (s.doc.quant.rounding == Rounding::User) {
     // No CPU formula for the user shader: read the few quantized bytes back from the GPU.
@@ -132,24 +150,35 @@ void inspector(const AppState& s, ImVec2 px) {
     for (int c = 0; c < v.reference.colorChannels(); ++c) {
       const std::uint32_t o = v.reference.at(x, y, c);
       if (gpuPx && std::size_t(c) < gpuPx->size())
-        ImGui::Text("%c  original %5u   user shader %5u   error %+d", names[c], o, (*gpuPx)[std::size_t(c)],
-                    int((*gpuPx)[std::size_t(c)]) - int(o));
-      else ImGui::Text("%c  original %5u   (no user shader result)", names[c], o);
+        std::snprintf(buf, sizeof buf, "%c  original %5u   user shader %5u   error %+d", names[c], o, (*gpuPx)[std::size_t(c)],
+                      int((*gpuPx)[std::size_t(c)]) - int(o));
+      else std::snprintf(buf, sizeof buf, "%c  original %5u   (no user shader result)", names[c], o);
+      lines.push_back(buf);
     }
-    ImGui::EndTooltip();
-    return;
+  } else {
+    for (int c = 0; c < v.reference.colorChannels(); ++c) {
+      const std::uint32_t o = v.reference.at(x, y, c);
+      const auto k = uniformConstants(s.doc.quant.bitsFor(c), v.reference.vmax());
+      // The same per-sample formula the CPU core and the shaders use (no read-back needed).
+      const std::uint32_t code = fs ? quantizeCode(v.quantized.at(x, y, c), k, Rounding::Nearest, Dither::None, 0, 0, 0, 0)
+                                    : quantizeCode(o, k, s.doc.quant.rounding, s.doc.quant.dither, std::uint32_t(x),
+                                                   std::uint32_t(y), std::uint32_t(c), s.doc.quant.seed);
+      const std::uint32_t qv = fs ? v.quantized.at(x, y, c) : dequantizeCode(code, k, s.doc.quant.rounding);
+      std::snprintf(buf, sizeof buf, "%c  original %5u   code %5u / %u   quantized %5u   error %+d", names[c], o, code,
+                    k.levels - 1, qv, int(qv) - int(o));
+      lines.push_back(buf);
+    }
   }
-  for (int c = 0; c < v.reference.colorChannels(); ++c) {
-    const std::uint32_t o = v.reference.at(x, y, c);
-    const auto k = uniformConstants(s.doc.quant.bitsFor(c), v.reference.vmax());
-    // The same per-sample formula the CPU core and the shaders use (no read-back needed).
-    const std::uint32_t code = fs ? quantizeCode(v.quantized.at(x, y, c), k, Rounding::Nearest, Dither::None, 0, 0, 0, 0)
-                                  : quantizeCode(o, k, s.doc.quant.rounding, s.doc.quant.dither, std::uint32_t(x),
-                                                 std::uint32_t(y), std::uint32_t(c), s.doc.quant.seed);
-    const std::uint32_t qv = fs ? v.quantized.at(x, y, c) : dequantizeCode(code, k, s.doc.quant.rounding);
-    ImGui::Text("%c  original %5u   code %5u / %u   quantized %5u   error %+d", names[c], o, code, k.levels - 1, qv,
-                int(qv) - int(o));
-  }
+  // The tooltip's size from its text, to place it before it is drawn.
+  const ImGuiStyle& st = ImGui::GetStyle();
+  ImVec2 size(0, st.WindowPadding.y * 2 + float(lines.size()) * ImGui::GetTextLineHeightWithSpacing() - st.ItemSpacing.y);
+  for (const auto& l : lines) size.x = std::max(size.x, ImGui::CalcTextSize(l.c_str()).x);
+  size.x += st.WindowPadding.x * 2;
+  const ImVec2 wp = ImGui::GetWindowPos(), ws = ImGui::GetWindowSize();
+  const ImVec2 panelMin(wp.x, wp.y + ImGui::GetFrameHeight()), panelMax(wp.x + ws.x, wp.y + ws.y);
+  ImGui::SetNextWindowPos(inspectorPosition(ImGui::GetIO().MousePos, size, panelMin, panelMax));
+  ImGui::BeginTooltip();
+  for (const auto& l : lines) ImGui::TextUnformatted(l.c_str());
   ImGui::EndTooltip();
 }
 }  // namespace

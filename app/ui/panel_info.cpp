@@ -7,6 +7,7 @@ const std::vector<PanelInfo>& panelInfos() {
   static const std::vector<PanelInfo> table = {
       {"image", "Image quantization", &PanelOpen::image, PanelSlot::Main},
       {"levels", "Levels grid", &PanelOpen::levels, PanelSlot::Wide},
+      {"error-curve", "Error against bits", &PanelOpen::errorCurve, PanelSlot::Wide},
       {"metrics", "Metrics", &PanelOpen::metrics, PanelSlot::Side},
       {"histogram", "Histograms", &PanelOpen::histogram, PanelSlot::Side},
       {"number-line", "Number line", &PanelOpen::numberLine, PanelSlot::Side},

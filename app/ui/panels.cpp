@@ -16,7 +16,7 @@ PanelFn drawFunction(bool PanelOpen::*open) {
       {&PanelOpen::numberLine, drawNumberLinePanel}, {&PanelOpen::compare, drawComparePanel},
       {&PanelOpen::weights, drawWeightsPanel},     {&PanelOpen::memory, drawMemoryPanel},
       {&PanelOpen::qlora, drawQloraPanel},         {&PanelOpen::concepts, drawConceptsPanel},
-      {&PanelOpen::shaders, drawShadersPanel},
+      {&PanelOpen::shaders, drawShadersPanel},     {&PanelOpen::errorCurve, drawErrorCurvePanel},
   };
   for (const auto& [flag, fn] : fns)
     if (flag == open) return fn;

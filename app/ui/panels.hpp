@@ -31,5 +31,6 @@ void drawMemoryPanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawQloraPanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawConceptsPanel(const AppState& s, UiState& ui, Commands& cmd);
 void drawShadersPanel(const AppState& s, UiState& ui, Commands& cmd);
+void drawErrorCurvePanel(const AppState& s, UiState& ui, Commands& cmd);
 
 }  // namespace qviz::ui
