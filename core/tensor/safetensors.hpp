@@ -29,7 +29,7 @@ struct SafetensorsEntry {
 struct SafetensorsIndex {
   std::uint64_t headerBytes = 0;  // N, the JSON header length
   std::uint64_t dataBytes = 0;    // file size - 8 - N
-  std::vector<SafetensorsEntry> tensors;  // in header order
+  std::vector<SafetensorsEntry> tensors;  // in name order (byte-wise)
   const SafetensorsEntry* find(const std::string& name) const;
 };
 
