@@ -741,6 +741,33 @@ Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSetti
   return quantizeOther(x, n, s, bs, q);
 }
 
+Status quantizeBlockwiseRange(const float* x, std::size_t count, std::size_t first, const BlockwiseSettings& s,
+                              QuantizedTensor& q) {
+  BlockwiseSettings single = s;
+  single.doubleQuant = false;
+  if (auto st = quantizeBlockwiseInto(x, count, single, q); st || first == 0) return st;
+  // The same refusal, named in the whole tensor: the first non-finite value, else (ggml) the first
+  // block whose fp16 scale overflows.
+  if (const std::size_t i = firstNonFinite(x, count); i < count) {
+    return fail("value " + std::to_string(first + i) + " (flat index) is " + (std::isnan(x[i]) ? "NaN" : "Inf") +
+                "; only finite values can be quantized");
+  }
+  const std::size_t bs = effectiveBlocksize(s);
+  for (std::size_t b = 0; b * bs < count; ++b) {
+    const float* xb = x + b * bs;
+    const std::size_t m = std::min(bs, count - b * bs);
+    float scale = 0.0f;
+    std::vector<std::uint8_t> codes(m);
+    Status st;
+    if (s.format == TensorFormat::Q8_0) st = quantizeQ8_0(xb, m, first / bs + b, scale, codes.data());
+    else if (s.format == TensorFormat::Q4_0) st = quantizeQ4_0(xb, m, first / bs + b, scale, codes.data());
+    if (!st) return st;
+  }
+  return quantizeBlockwiseInto(x, count, single, q);  // (not reached: the failure was one of those)
+}
+
+void doubleQuantizeAbsmax(QuantizedTensor& q) { doubleQuantize(q); }
+
 Result<QuantizedTensor> quantizeBlockwise(const float* x, std::size_t n, const BlockwiseSettings& s) {
   QuantizedTensor q;
   if (auto st = quantizeBlockwiseInto(x, n, s, q); !st) return fail(st.error());

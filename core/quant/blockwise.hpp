@@ -98,6 +98,15 @@ CodeUse codeUse(const QuantizedTensor& q);
 
 // Same as quantizeBlockwise into an existing QuantizedTensor, reusing its buffers.
 Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSettings& s, QuantizedTensor& q);
+// Streaming (quantize-tensor): the values [first, first + count) of a longer tensor, `first` a
+// multiple of the block size, quantized as quantizeBlockwiseInto quantizes them (q.n = count; the
+// codes, packed bytes and constants are those of the same blocks of the whole tensor), without
+// double quantization; messages name the flat index and block of the whole tensor.
+Status quantizeBlockwiseRange(const float* x, std::size_t count, std::size_t first, const BlockwiseSettings& s,
+                              QuantizedTensor& q);
+// Double quantization of q.absmax (every block of the tensor): offset, qabsmax, absmax2, absmaxDq,
+// as quantizeBlockwise computes them.
+void doubleQuantizeAbsmax(QuantizedTensor& q);
 // Number of blocks (constants) for n values.
 std::size_t blockCount(const BlockwiseSettings& s, std::size_t n);
 // The 256 values of the OCP FP8 codes (index = bit pattern; E4M3 0x7f/0xff and E5M2 inf/NaN

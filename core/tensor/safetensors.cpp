@@ -15,6 +15,7 @@
 #include <set>
 #include <nlohmann/json.hpp>
 
+#include "tensor/source.hpp"
 #include "util/fs.hpp"
 
 namespace qviz::core {
@@ -378,6 +379,24 @@ Result<Tensor> loadSafetensor(const std::string& path, const std::string& tensor
   if (!readAt(fd.get(), t->bytes.data(), t->bytes.size(), 8 + index->headerBytes + e->begin))
     return fail(path + ": cannot read tensor '" + tensorName + "' (file changed while reading?)");
   return t;
+}
+
+Result<TensorSource> TensorSource::openSafetensor(const std::string& path, const std::string& tensorName,
+                                                  const SafetensorsLimits& limits) {
+  const int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (raw < 0) return fail("cannot open " + path + ": " + std::strerror(errno));
+  Fd fd(raw);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return fail("cannot read " + path + ": not a regular file");
+  auto index = readIndex(fd.get(), std::uint64_t(st.st_size), path, limits);
+  if (!index) return fail(index.error());
+  const SafetensorsEntry* e = nullptr;
+  auto t = checkedEntry(*index, tensorName, path, limits, e);
+  if (!t) return fail(t.error());
+  const int kept = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0);
+  if (kept < 0) return fail("cannot read " + path + ": " + std::strerror(errno));
+  return TensorSource(kept, t->dtype, t->shape, 8 + index->headerBytes + e->begin,
+                      path + ": cannot read tensor '" + tensorName + "' (file changed while reading?)");
 }
 
 Result<Tensor> parseSafetensor(const std::uint8_t* data, std::size_t size, const std::string& tensorName,
