@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/bench.hpp"
 #include "cli/cli.hpp"
 #include "cli/cli11_util.hpp"
 #include "gpu/session.hpp"
@@ -122,6 +123,7 @@ int runQuantizeTensor(int argc, char** argv) {
   app.add_flag("--check", check, "also run the CPU and fail (exit 1) on any difference from the GPU");
   app.add_flag("--force", force, "overwrite existing output files");
   if (auto rc = parseArgs(app, argc, argv)) return *rc;
+  reportPeakRssAtExit();  // (only for `qviz bench`'s child: QVIZ_PEAK_RSS_FILE)
 
   BlockwiseSettings s;
   if (!parseTensorFormat(formatText, s.format))
