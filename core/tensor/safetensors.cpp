@@ -36,13 +36,12 @@ std::size_t safetensorsItemSize(const std::string& d) {
 // from its events: no DOM is ever made (a 100 MB header of '[' once took 7.4 GB as a DOM, and a
 // 100 MB header of small entries or of one long array several GB). Nesting deeper than 4 levels is
 // refused at the first bracket too many, and every key of the header is charged to a table budget
-// of kHeaderTableBudget bytes (a top-level key: kRowCost for its table row, and its name; an inner key: kKeyCost
+// of kSafetensorsTableBudget bytes (by default) (a top-level key: kRowCost for its table row, and its name; an inner key: kKeyCost
 // and its length; each kept shape entry 8), so what the reader keeps while parsing stays within
 // about twice the budget (the rows, then the index built from them) whatever the header holds;
 // values it does not keep (metadata strings, unknown fields, shape entries past the 65th) cost
 // nothing but the parser's own buffer for one string.
 constexpr std::size_t kMaxHeaderDepth = 4;
-constexpr std::uint64_t kHeaderTableBudget = 64ull << 20;
 constexpr std::uint64_t kKeyCost = 64;  // an inner key: a node of its object's key set
 constexpr std::size_t kMaxDims = 64;
 constexpr std::size_t kMaxKeptDtype = 64;  // a longer dtype is unknown anyway; messages show its start
@@ -176,9 +175,10 @@ private:
   }
   bool spend(std::uint64_t bytes) {
     m_spent += bytes;
-    if (m_spent <= kHeaderTableBudget) return true;
-    problem = "the header's keys need more than its table budget of " + std::to_string(kHeaderTableBudget >> 20) +
-              " MiB (" + std::to_string(m_keys) + " keys so far; a safetensors header is a flat map of tensors)";
+    if (m_spent <= m_budget) return true;
+    problem = "the header's keys need more than its table budget of " +
+              (m_budget % (1u << 20) == 0 ? std::to_string(m_budget >> 20) + " MiB" : std::to_string(m_budget) + " bytes") +
+              " (" + std::to_string(m_keys) + " keys so far; a safetensors header is a flat map of tensors)";
     return false;
   }
   // A container where an element of a tensor's shape or data_offsets array should be.
@@ -221,6 +221,10 @@ private:
   std::vector<std::set<std::string>> m_keys_open;   // one per open object below the top level
   Field m_field = Field::None;                      // the tensor field being read (depth 2 key)
   std::uint64_t m_spent = 0, m_keys = 0;
+  std::uint64_t m_budget;
+
+public:
+  explicit TableBuilder(std::uint64_t budget) : m_budget(budget) {}
 };
 
 // Closes the descriptor on every path.
@@ -253,7 +257,7 @@ Result<SafetensorsIndex> readIndex(int fd, std::uint64_t fileSize, const std::st
                 std::to_string(fileSize) + " bytes)");
   std::string text(std::size_t(n), '\0');
   if (!readAt(fd, text.data(), text.size(), 8)) return fail(name + ": cannot read the header");
-  auto index = parseSafetensorsHeader(text.data(), text.size(), fileSize - 8 - n, name);
+  auto index = parseSafetensorsHeader(text.data(), text.size(), fileSize - 8 - n, name, limits.maxTableBytes);
   if (!index) return index;
   index->headerBytes = n;
   return index;
@@ -268,11 +272,11 @@ const SafetensorsEntry* SafetensorsIndex::find(const std::string& tensorName) co
 }
 
 Result<SafetensorsIndex> parseSafetensorsHeader(const char* json, std::size_t size, std::uint64_t dataBytes,
-                                                const std::string& name) {
+                                                const std::string& name, std::uint64_t tableBudget) {
   if (size == 0 || json[0] != '{') return fail(name + ": the header is not a JSON object");
   // nlohmann's lexer ends the input at a NUL byte: what follows one would never be looked at.
   if (std::memchr(json, '\0', size) != nullptr) return fail(name + ": the header is not valid JSON (a NUL byte)");
-  TableBuilder table;
+  TableBuilder table(tableBudget);
   Json::sax_parse(json, json + size, &table);
   if (!table.problem.empty()) return fail(name + ": " + table.problem);
   if (table.syntaxError) return fail(name + ": the header is not valid JSON");
@@ -407,7 +411,8 @@ Result<Tensor> parseSafetensor(const std::uint8_t* data, std::size_t size, const
   for (int i = 7; i >= 0; --i) n = n << 8 | data[i];
   if (n > limits.maxHeaderBytes) return fail(name + ": header length " + std::to_string(n) + " exceeds the limit");
   if (n > size - 8) return fail(name + ": header length " + std::to_string(n) + " is beyond the end of the file");
-  auto index = parseSafetensorsHeader(reinterpret_cast<const char*>(data + 8), std::size_t(n), size - 8 - n, name);
+  auto index = parseSafetensorsHeader(reinterpret_cast<const char*>(data + 8), std::size_t(n), size - 8 - n, name,
+                                      limits.maxTableBytes);
   if (!index) return fail(index.error());
   index->headerBytes = n;
   const SafetensorsEntry* e = nullptr;

@@ -12,8 +12,13 @@
 
 namespace qviz::core {
 
+// What the header's table may be charged while it is parsed (see safetensors.cpp): every key of
+// the header, 256 bytes plus its length at the top level, 64 plus its length below.
+constexpr std::uint64_t kSafetensorsTableBudget = 64ull << 20;
+
 struct SafetensorsLimits {
   std::uint64_t maxHeaderBytes = 100ull << 20;  // the format's own limit (100 MB)
+  std::uint64_t maxTableBytes = kSafetensorsTableBudget;
   std::uint64_t maxTensorBytes = kTensorBudgetBytes;  // one loaded tensor (the memory budget)
 };
 
@@ -35,7 +40,8 @@ struct SafetensorsIndex {
 
 // Validates a header (the JSON text) against the size of the data section that follows it.
 Result<SafetensorsIndex> parseSafetensorsHeader(const char* json, std::size_t size, std::uint64_t dataBytes,
-                                                const std::string& name = "safetensors header");
+                                                const std::string& name = "safetensors header",
+                                                std::uint64_t tableBudget = kSafetensorsTableBudget);
 // Reads only the header of a file.
 Result<SafetensorsIndex> listSafetensors(const std::string& path, const SafetensorsLimits& limits = {});
 // Loads one tensor (F32, F16 or BF16) in its own dtype; toFloat32 widens it.
