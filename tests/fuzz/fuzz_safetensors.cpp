@@ -87,7 +87,7 @@ void loadAll(const std::uint8_t* file, std::size_t size, const SafetensorsIndex&
     std::vector<float> got(src->count());
     FUZZ_CHECK(src->count() == want.size());
     FUZZ_CHECK(src->readFloats(0, got.size(), got.data()).ok());
-    FUZZ_CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+    if (!got.empty()) FUZZ_CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
     FUZZ_CHECK(!src->readFloats(got.size(), 1, got.data()).ok());
   }
   ::close(fd);
