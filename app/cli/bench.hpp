@@ -40,5 +40,8 @@ void benchImageGpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchLoraCpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchTensorCpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchTensorGpu(BenchContext& ctx, std::vector<BenchResult>& out);
+void benchQuantizeRss(BenchContext& ctx, std::vector<BenchResult>& out);
+// For benchQuantizeRss's child: with QVIZ_PEAK_RSS_FILE set, writes the process's VmHWM there at exit.
+void reportPeakRssAtExit();
 
 }  // namespace qviz::cli

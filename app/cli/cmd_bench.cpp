@@ -53,7 +53,7 @@ std::string cpuModel() {
 }
 
 const std::vector<BenchSuite>& suites() {
-  static const std::vector<BenchSuite> list = {benchImageCpu, benchLoraCpu, benchTensorCpu, benchImageGpu, benchTensorGpu};
+  static const std::vector<BenchSuite> list = {benchImageCpu, benchLoraCpu, benchTensorCpu, benchQuantizeRss, benchImageGpu, benchTensorGpu};
   return list;
 }
 }  // namespace
@@ -91,6 +91,8 @@ int runBench(int argc, char** argv) {
     for (auto it = r.extra.begin(); it != r.extra.end(); ++it) j[it.key()] = it.value();
     doc["results"].push_back(std::move(j));
   }
+  for (const auto& r : results)
+    if (r.extra.contains("note")) std::printf("%s: %s\n", r.name.c_str(), r.extra["note"].get<std::string>().c_str());
   std::printf("renderer: %s\ncpu: %s (%u threads)\n", doc["renderer"].get<std::string>().c_str(),
               doc["cpu"].get<std::string>().c_str(), core::workerCount());
   if (!jsonPath.empty())

@@ -13,6 +13,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/bench.hpp"
 #include "cli/cli.hpp"
 #include "cli/cli11_util.hpp"
 #include "gpu/session.hpp"
@@ -20,6 +21,7 @@
 #include "quant/blockwise.hpp"
 #include "tensor/npy.hpp"
 #include "tensor/safetensors.hpp"
+#include "tensor/source.hpp"
 #include "util/fs.hpp"
 
 namespace qviz::cli {
@@ -32,13 +34,13 @@ bool endsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Loads the input as float32; `what` describes it for messages and the summary.
-Result<Tensor> loadInput(const std::string& path, const std::string& tensorName, std::string& chosenName) {
+// Opens the input for reading piece by piece; `chosenName` is the safetensors tensor.
+Result<TensorSource> openInput(const std::string& path, const std::string& tensorName, std::string& chosenName) {
   if (endsWith(path, ".safetensors")) {
-    auto index = listSafetensors(path);
-    if (!index) return fail(index.error());
     chosenName = tensorName;
     if (chosenName.empty()) {
+      auto index = listSafetensors(path);
+      if (!index) return fail(index.error());
       if (index->tensors.size() != 1) {
         std::string names;
         for (std::size_t i = 0; i < index->tensors.size() && i < 8; ++i) names += (i ? ", " : "") + index->tensors[i].name;
@@ -47,49 +49,58 @@ Result<Tensor> loadInput(const std::string& path, const std::string& tensorName,
       }
       chosenName = index->tensors.front().name;
     }
-    return loadSafetensor(path, chosenName);
+    return TensorSource::openSafetensor(path, chosenName);
   }
   if (!tensorName.empty()) return fail("--tensor applies to .safetensors inputs only");
-  return readNpy(path);
+  return TensorSource::openNpy(path);
 }
 
 Json jsonNumber(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
-// Differences between the CPU and GPU results: every code, packed byte, per-block constant (bit
-// patterns) and dequantized value; `first` names the first.
-std::size_t countMismatches(const QuantizedTensor& cpu, const std::vector<float>& cpuDeq, const QuantizedTensor& gpu,
-                            const std::vector<float>& gpuDeq, std::string& first) {
+// Differences between the CPU and GPU results of one block range: every code, packed byte,
+// per-block constant (bit patterns) and dequantized value, indexed in the whole tensor; `first`
+// names the first.
+struct Mismatches {
   std::size_t diffs = 0;
-  auto bytes = [&](const char* what, const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
+  std::string first;
+
+  void bytes(const char* what, const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b, std::size_t base) {
     for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
       if (i >= a.size() || i >= b.size() || a[i] != b[i]) {
         if (diffs++ == 0)
-          first = std::string(what) + "[" + std::to_string(i) + "]: cpu " + (i < a.size() ? std::to_string(a[i]) : "-") +
-                  ", gpu " + (i < b.size() ? std::to_string(b[i]) : "-");
+          first = std::string(what) + "[" + std::to_string(base + i) + "]: cpu " +
+                  (i < a.size() ? std::to_string(a[i]) : "-") + ", gpu " + (i < b.size() ? std::to_string(b[i]) : "-");
       }
-  };
-  auto floats = [&](const char* what, const std::vector<float>& a, const std::vector<float>& b) {
-    for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i)
-      if (i >= a.size() || i >= b.size() || std::memcmp(&a[i], &b[i], sizeof(float)) != 0) {
+  }
+  void floats(const char* what, const float* a, std::size_t na, const float* b, std::size_t nb, std::size_t base) {
+    for (std::size_t i = 0; i < std::max(na, nb); ++i)
+      if (i >= na || i >= nb || std::memcmp(&a[i], &b[i], sizeof(float)) != 0) {
         if (diffs++ == 0) {
           char buf[160];
-          std::snprintf(buf, sizeof buf, "%s[%zu]: cpu %.9g, gpu %.9g", what, i, i < a.size() ? double(a[i]) : 0.0,
-                        i < b.size() ? double(b[i]) : 0.0);
+          std::snprintf(buf, sizeof buf, "%s[%zu]: cpu %.9g, gpu %.9g", what, base + i, i < na ? double(a[i]) : 0.0,
+                        i < nb ? double(b[i]) : 0.0);
           first = buf;
         }
       }
-  };
-  bytes("codes", cpu.codes, gpu.codes);
-  bytes("packed", cpu.packed, gpu.packed);
-  floats("absmax", cpu.absmax, gpu.absmax);
-  floats("zero_point", cpu.zeroPoint, gpu.zeroPoint);
-  bytes("qabsmax", cpu.qabsmax, gpu.qabsmax);
-  floats("absmax2", cpu.absmax2, gpu.absmax2);
-  floats("absmax_dq", cpu.absmaxDq, gpu.absmaxDq);
-  floats("offset", {cpu.offset}, {gpu.offset});
-  floats("dequant", cpuDeq, gpuDeq);
-  return diffs;
-}
+  }
+  void floats(const char* what, const std::vector<float>& a, const std::vector<float>& b, std::size_t base) {
+    floats(what, a.data(), a.size(), b.data(), b.size(), base);
+  }
+  // Values [i0, ...) of blocks [b0, ...).
+  void quantized(const QuantizedTensor& cpu, const QuantizedTensor& gpu, std::size_t i0, std::size_t b0) {
+    bytes("codes", cpu.codes, gpu.codes, i0);
+    bytes("packed", cpu.packed, gpu.packed, i0 / 2);
+    floats("absmax", cpu.absmax, gpu.absmax, b0);
+    floats("zero_point", cpu.zeroPoint, gpu.zeroPoint, b0);
+    bytes("qabsmax", cpu.qabsmax, gpu.qabsmax, b0);
+    floats("absmax2", cpu.absmax2, gpu.absmax2, b0 / 256);
+    floats("absmax_dq", cpu.absmaxDq, gpu.absmaxDq, b0);
+    floats("offset", &cpu.offset, 1, &gpu.offset, 1, 0);
+  }
+};
+
+// Values quantized per step: a multiple of every block size (32..4096), 16 MiB of float32.
+constexpr std::size_t kChunkValues = std::size_t(1) << 22;
 }  // namespace
 
 int runQuantizeTensor(int argc, char** argv) {
@@ -122,6 +133,7 @@ int runQuantizeTensor(int argc, char** argv) {
   app.add_flag("--check", check, "also run the CPU and fail (exit 1) on any difference from the GPU");
   app.add_flag("--force", force, "overwrite existing output files");
   if (auto rc = parseArgs(app, argc, argv)) return *rc;
+  reportPeakRssAtExit();  // (only for `qviz bench`'s child: QVIZ_PEAK_RSS_FILE)
 
   BlockwiseSettings s;
   const FormatDesc* desc = findFormat(formatText);
@@ -158,11 +170,10 @@ int runQuantizeTensor(int argc, char** argv) {
   }
 
   std::string chosen;
-  auto tensor = loadInput(input, tensorName, chosen);
-  if (!tensor) return badInput(kSub, tensor.error());
-  const std::vector<float> x = toFloat32(*tensor);
-  const std::size_t n = x.size();
-  std::vector<std::uint8_t>().swap(tensor->bytes);  // only the float32 copy is used from here
+  auto source = openInput(input, tensorName, chosen);
+  if (!source) return badInput(kSub, source.error());
+  const std::size_t n = source->count();
+  const std::vector<std::size_t> shape = source->shape();
 
   // The GPU: a headless context, or the CPU when auto cannot make one.
   std::unique_ptr<gpu::GpuSession> session;
@@ -189,103 +200,179 @@ int runQuantizeTensor(int argc, char** argv) {
   }
   const std::string renderer = session ? session->context().caps().renderer : std::string();
   const std::string what = input + (chosen.empty() ? "" : " tensor '" + chosen + "'") + ": ";
-
-  const auto t0 = std::chrono::steady_clock::now();
-  QuantizedTensor q;
-  // The CPU dequantizes block range by block range while writing dequant.npy (below), so the
-  // dequantized tensor is never whole in memory; the GPU returns it whole.
-  std::vector<float> deq(session ? n : 0);
   std::unique_ptr<gpu::BlockwiseQuantizerGpu> kernel;
-  if (session) {
-    kernel = std::make_unique<gpu::BlockwiseQuantizerGpu>(session->env());
-    auto r = kernel->quantize(x.data(), n, s);
-    if (!r) return badInput(kSub, what + r.error());
-    q = std::move(*r);
-    if (auto st = kernel->dequantize(q, deq.data()); !st) return badInput(kSub, what + st.error());
-  } else {
-    auto quantized = quantizeBlockwise(x.data(), n, s);
-    if (!quantized) return badInput(kSub, what + quantized.error());
-    q = std::move(*quantized);
-  }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::size_t mismatches = 0;
-  std::string firstMismatch;
-  if (check) {
-    auto cpu = quantizeBlockwise(x.data(), n, s);
-    if (!cpu) return badInput(kSub, what + cpu.error());
-    std::vector<float> cpuDeq(n);
-    dequantizeBlockwise(*cpu, cpuDeq.data());
-    mismatches = countMismatches(*cpu, cpuDeq, q, deq, firstMismatch);
-  }
+  if (session) kernel = std::make_unique<gpu::BlockwiseQuantizerGpu>(session->env());
+
+  // Streamed: the input is read, quantized, dequantized and written block range by block range
+  // (kChunkValues values at a time), so neither the tensor nor its codes are ever whole in memory;
+  // only the per-block constants are. Every block is quantized on its own, so the codes and
+  // constants are those of the whole tensor. Double quantization needs every block's absmax first
+  // (its offset is their mean): the CPU quantizes twice (codes and absmax, then the dequantized
+  // values from the absmax of double quantization); the GPU, whose kernels double-quantize on the
+  // device, takes such a tensor whole.
+  const bool gpuWhole = kernel && s.doubleQuant;
+  const bool twoPass = s.doubleQuant && !gpuWhole;
+  const std::size_t chunk = gpuWhole ? std::max<std::size_t>(n, 1) : kChunkValues;
+  BlockwiseSettings sc = s;
+  sc.doubleQuant = gpuWhole && s.doubleQuant;
+  const std::size_t bs = std::size_t(s.blocksize), nb = blockCount(s, n);
+  QuantizedTensor q;  // the per-block constants of the whole tensor
+  q.format = s.format;
+  q.blocksize = s.blocksize;
+  q.doubleQuant = s.doubleQuant;
+  q.n = n;
+  q.absmax.assign(nb, 0.0f);
+  if (asym) q.zeroPoint.assign(nb, 0.0f);
 
   // Every file to a temporary (in a folder built under a temporary name when it is new), renamed
   // only when all are complete: a failure leaves the previous outputs exactly as they were.
   auto folder = OutputFolder::prepare(outDir);
   if (!folder) return badInput(kSub, folder.error());
   OutputSet outputs;
+  auto openNpyStream = [&](const std::string& name, DType dtype, const std::vector<std::size_t>& sh) -> Result<OutputFile*> {
+    auto file = outputs.open(folder->stagingPath(name), folder->shownPath(name));
+    if (!file) return file;
+    auto header = npyHeader(dtype, sh);
+    if (!header) return fail("cannot write " + folder->shownPath(name) + ": " + header.error());
+    if (auto st = (*file)->write(header->data(), header->size()); !st) return fail(st.error());
+    return file;
+  };
+  auto codesFile = openNpyStream("codes.npy", DType::U8, shape);
+  if (!codesFile) return badInput(kSub, codesFile.error());
+  Result<OutputFile*> packedFile = nullptr;
+  if (fourBit) {
+    packedFile = openNpyStream("packed.npy", DType::U8, {(n + 1) / 2});
+    if (!packedFile) return badInput(kSub, packedFile.error());
+  }
+  auto dequantFile = openNpyStream("dequant.npy", DType::F32, shape);
+  if (!dequantFile) return badInput(kSub, dequantFile.error());
+
+  const std::size_t bufValues = std::min(chunk, n);
+  std::vector<float> x(bufValues), deq(bufValues), cpuDeq(check ? bufValues : 0);
+  QuantizedTensor part, cpuPart;
+  Mismatches mismatches;
+  double sumErr = 0.0, sumSig = 0.0, maxErr = 0.0, ms = 0.0;
+  auto elapsed = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  // Quantizes values [i0, i0 + m) into `out`; messages name indices and blocks of the whole tensor.
+  auto quantizeChunk = [&](std::size_t i0, std::size_t m, QuantizedTensor& out) -> Status {
+    if (!kernel) return quantizeBlockwiseRange(x.data(), m, i0, sc, out);
+    if (gpuWhole) {
+      auto r = kernel->quantize(x.data(), m, sc);
+      if (!r) return fail(r.error());
+      out = std::move(*r);
+      return {};
+    }
+    for (std::size_t i = 0; i < m; ++i)
+      if (!std::isfinite(x[i]))
+        return fail("value " + std::to_string(i0 + i) + " (flat index) is " + (std::isnan(x[i]) ? "NaN" : "Inf") +
+                    "; only finite values can be quantized");
+    auto r = kernel->quantize(x.data(), m, sc);
+    if (!r) {
+      // A refused block (an fp16 scale that overflows) is named in the whole tensor, as the CPU names it.
+      if (auto st = quantizeBlockwiseRange(x.data(), m, i0, sc, cpuPart); !st) return st;
+      return fail(r.error());
+    }
+    out = std::move(*r);
+    return {};
+  };
+  // Dequantizes `p` (values [i0, i0 + m)), adds to the error sums in formatStats' order and writes.
+  auto dequantChunk = [&](std::size_t i0, std::size_t m, const QuantizedTensor& p) -> Status {
+    if (kernel) {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (auto st = kernel->dequantize(p, deq.data()); !st) return st;
+      ms += elapsed(t0);
+    } else {
+      dequantizeBlockwise(p, deq.data());
+    }
+    if (check) {
+      dequantizeBlockwise(cpuPart, cpuDeq.data());
+      mismatches.floats("dequant", cpuDeq.data(), m, deq.data(), m, i0);
+    }
+    for (std::size_t i = 0; i < m; ++i) {
+      const double e = double(deq[i]) - double(x[i]);
+      sumErr += e * e;
+      sumSig += double(x[i]) * double(x[i]);
+      maxErr = std::max(maxErr, std::fabs(e));
+    }
+    return (*dequantFile)->write(deq.data(), m * sizeof(float));
+  };
+
+  for (std::size_t i0 = 0; i0 < n; i0 += chunk) {
+    const std::size_t m = std::min(chunk, n - i0), b0 = i0 / bs;
+    if (auto st = source->readFloats(i0, m, x.data()); !st) return badInput(kSub, st.error());
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto st = quantizeChunk(i0, m, part); !st) return badInput(kSub, what + st.error());
+    ms += elapsed(t0);
+    if (check) {
+      if (gpuWhole) {
+        auto cpu = quantizeBlockwise(x.data(), m, sc);
+        if (!cpu) return badInput(kSub, what + cpu.error());
+        cpuPart = std::move(*cpu);
+      } else if (auto st = quantizeBlockwiseRange(x.data(), m, i0, sc, cpuPart); !st) {
+        return badInput(kSub, what + st.error());
+      }
+      mismatches.quantized(cpuPart, part, i0, b0);
+    }
+    if (auto st = (*codesFile)->write(part.codes.data(), part.codes.size()); !st) return badInput(kSub, st.error());
+    if (fourBit)
+      if (auto st = (*packedFile)->write(part.packed.data(), part.packed.size()); !st) return badInput(kSub, st.error());
+    std::copy(part.absmax.begin(), part.absmax.end(), q.absmax.begin() + std::ptrdiff_t(b0));
+    if (asym) std::copy(part.zeroPoint.begin(), part.zeroPoint.end(), q.zeroPoint.begin() + std::ptrdiff_t(b0));
+    if (gpuWhole) {
+      q.offset = part.offset;
+      q.qabsmax = part.qabsmax;
+      q.absmax2 = part.absmax2;
+      q.absmaxDq = part.absmaxDq;
+    }
+    if (!twoPass)
+      if (auto st = dequantChunk(i0, m, part); !st) return badInput(kSub, what + st.error());
+  }
+  if (twoPass) {
+    // (the CPU only) every absmax is known: double-quantize them, then dequantize with absmax_dq,
+    // quantizing each block range again for its codes.
+    const auto t0 = std::chrono::steady_clock::now();
+    doubleQuantizeAbsmax(q);
+    ms += elapsed(t0);
+    for (std::size_t i0 = 0; i0 < n; i0 += chunk) {
+      const std::size_t m = std::min(chunk, n - i0), b0 = i0 / bs;
+      if (auto st = source->readFloats(i0, m, x.data()); !st) return badInput(kSub, st.error());
+      if (auto st = quantizeBlockwiseRange(x.data(), m, i0, sc, part); !st) return badInput(kSub, what + st.error());
+      part.doubleQuant = true;
+      part.absmaxDq.assign(q.absmaxDq.begin() + std::ptrdiff_t(b0),
+                           q.absmaxDq.begin() + std::ptrdiff_t(b0 + part.absmax.size()));
+      if (auto st = dequantChunk(i0, m, part); !st) return badInput(kSub, what + st.error());
+    }
+  }
+  FormatStats stats;
+  stats.bitsPerParam = bitsPerParam(s, n);
+  if (n) {
+    stats.mse = sumErr / double(n);
+    stats.rmse = std::sqrt(stats.mse);
+    stats.maxAbsError = maxErr;
+    stats.sqnrDb = sumErr == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(sumSig / sumErr);
+  }
+
+  // The per-block constants, whole.
   auto put = [&](const std::string& name, const Tensor& t) -> Status {
     auto bytes = encodeNpy(t);
     if (!bytes) return fail("cannot write " + folder->shownPath(name) + ": " + bytes.error());
     return outputs.add(folder->stagingPath(name), bytes->data(), bytes->size(), folder->shownPath(name));
   };
-  const auto& shape = tensor->shape;
-  auto writeU8 = [&](const std::string& name, const std::vector<std::size_t>& sh, const std::vector<std::uint8_t>& v) {
-    return put(name, tensorFromBytes(sh, DType::U8, v.data(), v.size()));
+  auto writeU8 = [&](const std::string& name, const std::vector<std::uint8_t>& v) {
+    return put(name, tensorFromBytes({v.size()}, DType::U8, v.data(), v.size()));
   };
-  auto writeF32 = [&](const std::string& name, const std::vector<std::size_t>& sh, const std::vector<float>& v) {
-    return put(name, tensorFromFloats(sh, v.data(), v.size()));
+  auto writeF32 = [&](const std::string& name, const std::vector<float>& v) {
+    return put(name, tensorFromFloats({v.size()}, v.data(), v.size()));
   };
   std::vector<Status> writes;
-  writes.push_back(writeU8("codes.npy", shape, q.codes));
-  if (fourBit) writes.push_back(writeU8("packed.npy", {q.packed.size()}, q.packed));
-  writes.push_back(writeF32("absmax.npy", {q.absmax.size()}, q.absmax));
-  if (asym) writes.push_back(writeF32("zero_point.npy", {q.zeroPoint.size()}, q.zeroPoint));
-  FormatStats stats;
-  if (session) {
-    stats = formatStats(x.data(), deq.data(), n, s);
-    writes.push_back(writeF32("dequant.npy", shape, deq));
-  } else {
-    // Streamed: the same sums in the same order as formatStats, so the figures are identical.
-    auto file = outputs.open(folder->stagingPath("dequant.npy"), folder->shownPath("dequant.npy"));
-    if (!file) return badInput(kSub, file.error());
-    auto header = npyHeader(DType::F32, shape);
-    if (!header) return badInput(kSub, header.error());
-    if (auto st = (*file)->write(header->data(), header->size()); !st) return badInput(kSub, st.error());
-    const std::size_t bs = std::size_t(q.blocksize), chunk = std::size_t(1) << 20;  // a multiple of every blocksize
-    const std::vector<float>& scales = q.doubleQuant ? q.absmaxDq : q.absmax;
-    QuantizedTensor part;
-    part.format = q.format;
-    part.blocksize = q.blocksize;
-    std::vector<float> out;
-    double sumErr = 0.0, sumSig = 0.0, maxErr = 0.0;
-    for (std::size_t i0 = 0; i0 < n; i0 += chunk) {
-      const std::size_t m = std::min(chunk, n - i0), b0 = i0 / bs, nb = (m + bs - 1) / bs;
-      part.n = m;
-      part.codes.assign(q.codes.begin() + std::ptrdiff_t(i0), q.codes.begin() + std::ptrdiff_t(i0 + m));
-      part.absmax.assign(scales.begin() + std::ptrdiff_t(b0), scales.begin() + std::ptrdiff_t(b0 + nb));
-      if (asym) part.zeroPoint.assign(q.zeroPoint.begin() + std::ptrdiff_t(b0), q.zeroPoint.begin() + std::ptrdiff_t(b0 + nb));
-      out.resize(m);
-      dequantizeBlockwise(part, out.data());
-      for (std::size_t i = 0; i < m; ++i) {
-        const double e = double(out[i]) - double(x[i0 + i]);
-        sumErr += e * e;
-        sumSig += double(x[i0 + i]) * double(x[i0 + i]);
-        maxErr = std::max(maxErr, std::fabs(e));
-      }
-      if (auto st = (*file)->write(out.data(), m * sizeof(float)); !st) return badInput(kSub, st.error());
-    }
-    stats.bitsPerParam = bitsPerParam(s, n);
-    if (n) {
-      stats.mse = sumErr / double(n);
-      stats.rmse = std::sqrt(stats.mse);
-      stats.maxAbsError = maxErr;
-      stats.sqnrDb = sumErr == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(sumSig / sumErr);
-    }
-  }
+  writes.push_back(writeF32("absmax.npy", q.absmax));
+  if (asym) writes.push_back(writeF32("zero_point.npy", q.zeroPoint));
   if (doubleQuant) {
-    writes.push_back(writeU8("qabsmax.npy", {q.qabsmax.size()}, q.qabsmax));
-    writes.push_back(writeF32("absmax2.npy", {q.absmax2.size()}, q.absmax2));
-    writes.push_back(writeF32("absmax_dq.npy", {q.absmaxDq.size()}, q.absmaxDq));
+    writes.push_back(writeU8("qabsmax.npy", q.qabsmax));
+    writes.push_back(writeF32("absmax2.npy", q.absmax2));
+    writes.push_back(writeF32("absmax_dq.npy", q.absmaxDq));
   }
   for (const auto& st : writes)
     if (!st) return badInput(kSub, st.error());
@@ -304,11 +391,11 @@ int runQuantizeTensor(int argc, char** argv) {
   j["sqnr_db"] = jsonNumber(stats.sqnrDb);  // null when the tensor is reproduced exactly
   j["backend"] = backend;
   j["renderer"] = renderer.empty() ? Json(nullptr) : Json(renderer);
-  if (check) j["check_mismatches"] = mismatches;
+  if (check) j["check_mismatches"] = mismatches.diffs;
   j["elapsed_ms"] = ms;
   j["input"] = input;
   j["tensor"] = chosen.empty() ? Json(nullptr) : Json(chosen);
-  j["input_dtype"] = dtypeName(tensor->dtype);
+  j["input_dtype"] = dtypeName(source->dtype());
   j["blocks"] = q.absmax.size();
   j["files"] = names;
   if (auto st = outputs.add(folder->stagingPath("summary.json"), j.dump(2) + "\n", folder->shownPath("summary.json")); !st)
@@ -316,9 +403,9 @@ int runQuantizeTensor(int argc, char** argv) {
   if (auto st = outputs.commit(); !st) return badInput(kSub, st.error());
   if (auto st = folder->commit(); !st) return badInput(kSub, st.error());
   if (check) {
-    if (mismatches) {
+    if (mismatches.diffs) {
       std::fprintf(stderr, "qviz %s: check failed: %zu mismatches between the GPU (%s) and the CPU; first: %s\n", kSub,
-                   mismatches, renderer.c_str(), firstMismatch.c_str());
+                   mismatches.diffs, renderer.c_str(), mismatches.first.c_str());
       return kExitCheckFailed;
     }
     std::fprintf(stderr, "qviz %s: check passed: %zu values, codes and constants identical on the GPU (%s) and the CPU\n",

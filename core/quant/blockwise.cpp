@@ -128,6 +128,26 @@ Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSetti
   return d.quantizeTensor ? d.quantizeTensor(x, n, d, bs, q) : quantizeByBlocks(x, n, d, bs, q);
 }
 
+Status quantizeBlockwiseRange(const float* x, std::size_t count, std::size_t first, const BlockwiseSettings& s,
+                              QuantizedTensor& q) {
+  BlockwiseSettings single = s;
+  single.doubleQuant = false;
+  if (auto st = quantizeBlockwiseInto(x, count, single, q); st || first == 0) return st;
+  // The same refusal, named in the whole tensor: the first non-finite value, else the first block
+  // whose constants fail (ggml: an fp16 scale that overflows), with its block number in the tensor.
+  if (const std::size_t i = formats::firstNonFinite(x, count); i < count) return formats::nonFiniteError(x, i, first);
+  const FormatDesc& d = formatDesc(s.format);
+  const std::size_t bs = effectiveBlocksize(s);
+  if (d.constants) {
+    for (std::size_t b = 0; b * bs < count; ++b) {
+      BlockConstants k;
+      if (Status st = d.constants(blockStats(d.stat, x + b * bs, std::min(bs, count - b * bs)), first / bs + b, k); !st)
+        return st;
+    }
+  }
+  return quantizeBlockwiseInto(x, count, single, q);  // (not reached: the failure was one of those)
+}
+
 Result<QuantizedTensor> quantizeBlockwise(const float* x, std::size_t n, const BlockwiseSettings& s) {
   QuantizedTensor q;
   if (auto st = quantizeBlockwiseInto(x, n, s, q); !st) return fail(st.error());

@@ -95,6 +95,15 @@ CodeUse codeUse(const QuantizedTensor& q);
 
 // Same as quantizeBlockwise into an existing QuantizedTensor, reusing its buffers.
 Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSettings& s, QuantizedTensor& q);
+// Streaming (quantize-tensor): the values [first, first + count) of a longer tensor, `first` a
+// multiple of the block size, quantized as quantizeBlockwiseInto quantizes them (q.n = count; the
+// codes, packed bytes and constants are those of the same blocks of the whole tensor), without
+// double quantization; messages name the flat index and block of the whole tensor.
+Status quantizeBlockwiseRange(const float* x, std::size_t count, std::size_t first, const BlockwiseSettings& s,
+                              QuantizedTensor& q);
+// Double quantization of q.absmax (every block of the tensor): offset, qabsmax, absmax2, absmaxDq,
+// as quantizeBlockwise computes them.
+void doubleQuantizeAbsmax(QuantizedTensor& q);
 // Number of blocks (constants) for n values; the blocksize the format uses for s.
 std::size_t blockCount(const BlockwiseSettings& s, std::size_t n);
 std::size_t effectiveBlocksize(const BlockwiseSettings& s);

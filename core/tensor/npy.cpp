@@ -1,6 +1,7 @@
 // .npy parsing: a strict reader of the header's Python dict literal ({'descr': '<f4',
 // 'fortran_order': False, 'shape': (2, 3), }) and an exact size check of the data that follows.
 #include "tensor/npy.hpp"
+#include "tensor/source.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "util/fs.hpp"
 
@@ -205,14 +207,17 @@ Result<Tensor> parseNpy(const std::uint8_t* data, std::size_t size, const std::s
   return tensorFromBytes(layout->shape, layout->dtype, data + layout->dataOffset, dataBytes);
 }
 
-Result<Tensor> readNpy(const std::string& path, const NpyLimits& limits) {
-  // The header first: a file whose header declares more than the memory budget is refused
-  // before anything is allocated for its data; then the data straight into the tensor.
+namespace {
+// Opens a .npy file and checks its header against the file and the limits (readNpy and
+// TensorSource::openNpy): the descriptor stays open in `fd` on success.
+Result<NpyLayout> openNpyChecked(const std::string& path, const NpyLimits& limits, int& fdOut) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return fail("cannot open " + path + ": " + std::strerror(errno));
   struct Closer {
     int fd;
-    ~Closer() { ::close(fd); }
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+    }
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return fail("cannot read " + path + ": not a regular file");
@@ -233,13 +238,36 @@ Result<Tensor> readNpy(const std::string& path, const NpyLimits& limits) {
   if (fileSize > limits.maxFileBytes)
     return fail("cannot read " + path + ": file is " + std::to_string(fileSize) + " bytes, more than the limit of " +
                 std::to_string(limits.maxFileBytes));
+  fdOut = std::exchange(closer.fd, -1);
+  return layout;
+}
+}  // namespace
+
+Result<Tensor> readNpy(const std::string& path, const NpyLimits& limits) {
+  // The header first: a file whose header declares more than the memory budget is refused
+  // before anything is allocated for its data; then the data straight into the tensor.
+  int fd = -1;
+  auto layout = openNpyChecked(path, limits, fd);
+  if (!layout) return fail(layout.error());
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   Tensor t;
   t.dtype = layout->dtype;
   t.shape = layout->shape;
-  t.bytes.resize(std::size_t(dataBytes));
-  if (!readAt(fd, t.bytes.data(), t.bytes.size(), *end))
+  t.bytes.resize(std::size_t(layout->dataBytes));
+  if (!readAt(fd, t.bytes.data(), t.bytes.size(), layout->dataOffset))
     return fail("cannot read " + path + ": the file changed while reading");
   return t;
+}
+
+Result<TensorSource> TensorSource::openNpy(const std::string& path, const NpyLimits& limits) {
+  int fd = -1;
+  auto layout = openNpyChecked(path, limits, fd);
+  if (!layout) return fail(layout.error());
+  return TensorSource(fd, layout->dtype, layout->shape, layout->dataOffset,
+                      "cannot read " + path + ": the file changed while reading");
 }
 
 Result<std::vector<std::uint8_t>> npyHeader(DType dtype, const std::vector<std::size_t>& shape) {

@@ -12,8 +12,13 @@
 
 namespace qviz::core {
 
+// What the header's table may be charged while it is parsed (see safetensors.cpp): every key of
+// the header, 256 bytes plus its length at the top level, 64 plus its length below.
+constexpr std::uint64_t kSafetensorsTableBudget = 64ull << 20;
+
 struct SafetensorsLimits {
   std::uint64_t maxHeaderBytes = 100ull << 20;  // the format's own limit (100 MB)
+  std::uint64_t maxTableBytes = kSafetensorsTableBudget;
   std::uint64_t maxTensorBytes = kTensorBudgetBytes;  // one loaded tensor (the memory budget)
 };
 
@@ -29,13 +34,14 @@ struct SafetensorsEntry {
 struct SafetensorsIndex {
   std::uint64_t headerBytes = 0;  // N, the JSON header length
   std::uint64_t dataBytes = 0;    // file size - 8 - N
-  std::vector<SafetensorsEntry> tensors;  // in header order
+  std::vector<SafetensorsEntry> tensors;  // in name order (byte-wise)
   const SafetensorsEntry* find(const std::string& name) const;
 };
 
 // Validates a header (the JSON text) against the size of the data section that follows it.
 Result<SafetensorsIndex> parseSafetensorsHeader(const char* json, std::size_t size, std::uint64_t dataBytes,
-                                                const std::string& name = "safetensors header");
+                                                const std::string& name = "safetensors header",
+                                                std::uint64_t tableBudget = kSafetensorsTableBudget);
 // Reads only the header of a file.
 Result<SafetensorsIndex> listSafetensors(const std::string& path, const SafetensorsLimits& limits = {});
 // Loads one tensor (F32, F16 or BF16) in its own dtype; toFloat32 widens it.

@@ -153,6 +153,25 @@ TEST_CASE("bench writes the documented JSON") {
   CHECK(ssim);
 }
 
+TEST_CASE("bench quantize_tensor_rss: the peak memory of quantize-tensor in a child, beside the 2x + 300 MiB bound") {
+  const std::string dir = freshDir("bench_rss");
+  const auto r = runQviz({"bench", "--quick", "--filter", "quantize_tensor_rss", "--json", dir + "/b.json"});
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto j = Json::parse(readText(dir + "/b.json"));
+  REQUIRE(j["results"].size() == 1);
+  const auto& e = j["results"][0];
+  CHECK(e["name"] == "quantize_tensor_rss_64m");  // --quick: 64 MiB of float32
+  CHECK(e["input_mib"] == Approx(64.0 + 128.0 / (1 << 20)));  // with the 128-byte .npy header
+  const double peak = e["peak_rss_mib"];
+  CHECK(peak > 0);
+  CHECK(double(e["peak_rss_per_input"]) == Approx(peak / double(e["input_mib"])));
+  CHECK(double(e["bound_mib"]) == Approx(2.0 * double(e["input_mib"]) + 300.0));
+  CHECK(e["within_bound"] == (peak <= double(e["bound_mib"])));
+  CHECK(r.out.find("quantize_tensor_rss_64m: peak RSS ") != std::string::npos);
+  CHECK(r.out.find("bound 2x + 300 MiB = 428 MiB") != std::string::npos);
+}
+
 TEST_CASE("render: hostile and damaged images exit 2 with a message naming the file") {
   const std::string dir = freshDir("render_hostile");
   const auto img = qviz::core::loadImage(dataPath("chelsea.png")).value();

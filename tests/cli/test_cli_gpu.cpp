@@ -8,6 +8,7 @@
 
 #include "cli/cli_harness.hpp"
 #include "image/image_io.hpp"
+#include "tensor/npy.hpp"
 
 using namespace qviz::test;
 using Json = nlohmann::json;
@@ -321,4 +322,38 @@ TEST_CASE("render: an image over the texture limit falls back to the CPU on the 
   CHECK(compute.exitCode == 0);
   CHECK(compute.err.empty());
   CHECK(readText(dir + "/comp.png") == readText(dir + "/cpu.png"));
+}
+
+TEST_CASE("quantize-tensor --backend gpu streams too: over one step of 4 Mi values, the same files as the CPU") {
+  const std::string dir = freshDir("gpu_tensor_streamed");
+  // 4 Mi + 4097 values: one full step, then a partial block and an odd length.
+  const std::size_t n = (std::size_t(1) << 22) + 4097;
+  std::vector<float> x(n);
+  std::uint32_t state = 99;
+  for (auto& v : x) {
+    state = state * 1664525u + 1013904223u;
+    v = float(state >> 8) / float(1 << 24) - 0.5f;
+  }
+  REQUIRE(qviz::core::writeNpy(dir + "/x.npy", qviz::core::tensorFromFloats({n}, x.data(), n)).ok());
+  for (const char* fmt : {"nf4", "uint4", "q8_0"}) {
+    INFO(fmt);
+    const std::vector<std::string> base = {"quantize-tensor", dir + "/x.npy", "--format", fmt};
+    auto cpuArgs = base, gpuArgs = base;
+    cpuArgs.insert(cpuArgs.end(), {"--out-dir", dir + "/cpu_" + fmt});
+    gpuArgs.insert(gpuArgs.end(), {"--backend", "gpu", "--check", "--out-dir", dir + "/gpu_" + fmt});
+    REQUIRE(runQviz(cpuArgs).exitCode == 0);
+    const auto r = runQviz(gpuArgs, gpuEnv());
+    INFO(r.err);
+    REQUIRE(r.exitCode == 0);
+    CHECK(r.err.find("check passed: " + std::to_string(n) + " values") != std::string::npos);
+    const auto c = Json::parse(readText(dir + "/cpu_" + fmt + "/summary.json"));
+    const auto g = Json::parse(readText(dir + "/gpu_" + fmt + "/summary.json"));
+    CHECK(g["check_mismatches"] == 0);
+    CHECK(g["mse"] == c["mse"]);
+    for (const auto& name : c["files"]) {
+      if (name == "summary.json") continue;
+      INFO(std::string(name));
+      CHECK(readText(dir + "/gpu_" + fmt + "/" + std::string(name)) == readText(dir + "/cpu_" + fmt + "/" + std::string(name)));
+    }
+  }
 }

@@ -2,9 +2,13 @@
 // --force) and memory (PEFT line, JSON fields, seed table).
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <limits>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_harness.hpp"
+#include "quant/blockwise.hpp"
+#include "tensor/npy.hpp"
 
 using namespace qviz::test;
 using Json = nlohmann::json;
@@ -242,5 +246,104 @@ TEST_CASE("memory: PEFT counts, JSON fields and the seed table") {
     const auto rr = runQviz(bad);
     CHECK(rr.exitCode == 2);
     CHECK(std::count(rr.err.begin(), rr.err.end(), '\n') == 1);
+  }
+}
+
+namespace {
+// 2 * 4 Mi + 4097 values (the CLI quantizes 4 Mi values at a time: two full steps, then a last
+// one with a partial block and an odd length), as a float32 .npy.
+std::vector<float> streamedInput(const std::string& path) {
+  const std::size_t n = 2 * (std::size_t(1) << 22) + 4097;
+  std::vector<float> x(n);
+  std::uint32_t state = 12345;
+  for (auto& v : x) {
+    state = state * 1664525u + 1013904223u;
+    v = (float(state >> 8) / float(1 << 24) - 0.5f) * (1.0f + float(state & 7));
+  }
+  REQUIRE(qviz::core::writeNpy(path, qviz::core::tensorFromFloats({n}, x.data(), n)).ok());
+  return x;
+}
+std::string npyData(const std::string& path) {
+  auto t = qviz::core::readNpy(path);
+  REQUIRE(t.ok());
+  return std::string(t->bytes.begin(), t->bytes.end());
+}
+template <typename T>
+std::string bytesOf(const std::vector<T>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+}  // namespace
+
+TEST_CASE("quantize-tensor streams block range by block range: every file equals the whole-tensor quantizer (issue 15.6)") {
+  using namespace qviz::core;
+  const std::string dir = freshDir("qt_streamed");
+  const std::vector<float> x = streamedInput(dir + "/x.npy");
+  struct Case {
+    const char* format;
+    int blocksize;
+    bool dq;
+  };
+  for (const Case& c : {Case{"nf4", 64, true}, Case{"uint4", 4096, false}, Case{"q4_0", 32, false}, Case{"fp8-e4m3", 128, false}}) {
+    INFO(c.format);
+    BlockwiseSettings s;
+    REQUIRE(parseTensorFormat(c.format, s.format));
+    s.blocksize = c.blocksize;
+    s.doubleQuant = c.dq;
+    auto q = quantizeBlockwise(x.data(), x.size(), s);
+    REQUIRE(q.ok());
+    std::vector<float> deq(x.size());
+    dequantizeBlockwise(*q, deq.data());
+    const FormatStats stats = formatStats(x.data(), deq.data(), x.size(), s);
+    const std::string out = dir + "/" + c.format;
+    std::vector<std::string> args = {"quantize-tensor", dir + "/x.npy", "--format", c.format, "--out-dir", out};
+    if (std::string(c.format) != "q4_0") args.insert(args.end(), {"--blocksize", std::to_string(c.blocksize)});
+    if (c.dq) args.push_back("--double-quant");
+    const auto r = runQviz(args);
+    INFO(r.err);
+    REQUIRE(r.exitCode == 0);
+    CHECK(npyData(out + "/codes.npy") == bytesOf(q->codes));
+    CHECK(npyData(out + "/absmax.npy") == bytesOf(q->absmax));
+    CHECK(npyData(out + "/dequant.npy") == bytesOf(deq));
+    if (!q->packed.empty()) CHECK(npyData(out + "/packed.npy") == bytesOf(q->packed));
+    if (!q->zeroPoint.empty()) CHECK(npyData(out + "/zero_point.npy") == bytesOf(q->zeroPoint));
+    if (c.dq) {
+      CHECK(npyData(out + "/qabsmax.npy") == bytesOf(q->qabsmax));
+      CHECK(npyData(out + "/absmax2.npy") == bytesOf(q->absmax2));
+      CHECK(npyData(out + "/absmax_dq.npy") == bytesOf(q->absmaxDq));
+    }
+    const auto j = Json::parse(readText(out + "/summary.json"));
+    CHECK(j["n"] == x.size());
+    CHECK(j["blocks"] == q->absmax.size());
+    CHECK(double(j["mse"]) == stats.mse);
+    CHECK(double(j["max_abs_error"]) == stats.maxAbsError);
+    CHECK(double(j["sqnr_db"]) == stats.sqnrDb);
+    if (c.dq) CHECK(double(j["offset"]) == double(q->offset));
+  }
+}
+
+TEST_CASE("quantize-tensor streamed: a refusal names the index and block of the whole tensor, nothing is written") {
+  using namespace qviz::core;
+  const std::string dir = freshDir("qt_streamed_refused");
+  std::vector<float> x = streamedInput(dir + "/x.npy");
+  struct Case {
+    const char* format;
+    std::size_t at;
+    float value;
+  };
+  for (const Case& c : {Case{"nf4", 2 * (std::size_t(1) << 22) + 7, std::numeric_limits<float>::quiet_NaN()},
+                        Case{"int8", (std::size_t(1) << 22) + 3, std::numeric_limits<float>::infinity()},
+                        Case{"q8_0", (std::size_t(1) << 22) + 64, 1e7f}, Case{"q4_0", 2 * (std::size_t(1) << 22) + 40, -1e6f}}) {
+    INFO(c.format);
+    std::vector<float> y = x;
+    y[c.at] = c.value;
+    REQUIRE(writeNpy(dir + "/y.npy", tensorFromFloats({y.size()}, y.data(), y.size())).ok());
+    BlockwiseSettings s;
+    REQUIRE(parseTensorFormat(c.format, s.format));
+    auto whole = quantizeBlockwise(y.data(), y.size(), s);
+    REQUIRE_FALSE(whole.ok());
+    const auto r = runQviz({"quantize-tensor", dir + "/y.npy", "--format", c.format, "--out-dir", dir + "/out"});
+    CHECK(r.exitCode == 2);
+    CHECK(r.err == "qviz quantize-tensor: error: " + dir + "/y.npy: " + whole.error() + "\n");
+    CHECK_FALSE(fileExists(dir + "/out"));
   }
 }

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "cli/cli_harness.hpp"
 #include "image/image_io.hpp"
@@ -156,7 +158,23 @@ TEST_CASE("quantize-tensor: hostile tensor headers of issue 15 exit 2, nothing c
   struct Case {
     std::string file, bytes, why;
   };
+  // 15.4: 100 MB headers whose DOM took 1.6-2.0 GB: 7.5 million tiny entries (refused by the
+  // 64 MiB table budget at the 254201st key: 256 + 8 bytes each), one 50-million-element array.
+  std::string tiny = "{", ones = R"({"w": [)";
+  char key[16];
+  for (int i = 0; tiny.size() < (100u << 20) - 20; ++i) {
+    std::snprintf(key, sizeof key, "\"k%07d\"", i % 10000000);
+    tiny += std::string(i ? "," : "") + key + ":{}";
+  }
+  tiny += "}";
+  ones.reserve(100u << 20);
+  while (ones.size() < (100u << 20) - 4) ones += "1,";
+  ones += "1]}";
   const std::vector<Case> cases = {
+      {"entries.safetensors", st(tiny),
+       "the header's keys need more than its table budget of 64 MiB (254201 keys so far; a safetensors header is a flat "
+       "map of tensors)"},
+      {"array.safetensors", st(ones), "tensor 'w' is not an object"},
       // 15.4: 100 MB of '[' (the DOM took 7.4 GB).
       {"deep.safetensors", st(R"({"w": )" + std::string((100u << 20) - 6, '[')),
        "the header nests deeper than 4 levels (a safetensors header is a flat map of tensors)"},
@@ -190,4 +208,43 @@ TEST_CASE("quantize-tensor: hostile tensor headers of issue 15 exit 2, nothing c
     CHECK(entries == 1);
     CHECK(readText(out + "/summary.json") == "the previous summary\n");
   }
+}
+
+TEST_CASE("quantize-tensor: every hostile tensor file of tests/data/hostile/tensors.tsv exits as listed, nothing changed on disk",
+          "[untrusted]") {
+  const std::string dir = freshDir("untrusted_tensors_tsv");
+  const std::string out = dir + "/out";
+  fs::create_directory(out);
+  writeBytes(out + "/summary.json", "the previous summary\n");
+  std::istringstream rows(readText(hostile("tensors.tsv")));
+  std::string line;
+  std::size_t cases = 0;
+  while (std::getline(rows, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto t1 = line.find('\t'), t2 = line.find('\t', t1 + 1);
+    REQUIRE(t2 != std::string::npos);
+    const std::string file = line.substr(0, t1), why = line.substr(t2 + 1);
+    const int code = std::stoi(line.substr(t1 + 1, t2 - t1 - 1));
+    // A copy, so that "unchanged" is checked on a file of this test's own.
+    const std::string input = dir + "/" + file;
+    fs::copy_file(hostile(file), input, fs::copy_options::overwrite_existing);
+    const std::string before = readText(input);
+    std::vector<std::string> argv = {"quantize-tensor", input, "--format", "nf4", "--out-dir", out, "--force"};
+    if (file.find(".safetensors") != std::string::npos) argv.insert(argv.begin() + 2, {"--tensor", "w"});
+    const auto r = runQviz(argv);
+    INFO(file << ": " << r.err);
+    CHECK(r.exitCode == code);
+    CHECK(r.err == "qviz quantize-tensor: error: " + input + ": " + why + "\n");
+    CHECK(readText(input) == before);
+    CHECK(readText(hostile(file)) == before);
+    std::size_t entries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(out)) ++entries;
+    CHECK(entries == 1);
+    CHECK(readText(out + "/summary.json") == "the previous summary\n");
+    std::size_t dirEntries = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++dirEntries;
+    CHECK(dirEntries == 1 + cases + 1);  // out/, the inputs so far: no temporary left beside them
+    ++cases;
+  }
+  CHECK(cases == 18);
 }

@@ -10,6 +10,7 @@
 
 #include "tensor/npy.hpp"
 #include "tensor/safetensors.hpp"
+#include "tensor/source.hpp"
 #include "test_support.hpp"
 #include "../test_files.hpp"
 
@@ -238,4 +239,43 @@ TEST_CASE("safetensors refuses hostile headers before allocating") {
   // Every truncation of a good file fails cleanly.
   const auto good = st(ok, four);
   for (std::size_t cut = 0; cut < good.size(); ++cut) CHECK_FALSE(parseSafetensor(good.data(), cut, "w").ok());
+}
+
+TEST_CASE("TensorSource reads element ranges as float32 and reports a file that shrank (quantize-tensor's reader)") {
+  // float16 .npy: 1, -2, 0.5, 65504.
+  const std::vector<std::uint16_t> halves = {0x3c00, 0xc000, 0x3800, 0x7bff};
+  std::string raw(reinterpret_cast<const char*>(halves.data()), halves.size() * 2);
+  const std::string path = workDir() + "/src_f16.npy";
+  REQUIRE(writeNpy(path, tensorFromBytes({2, 2}, DType::F16, reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size())).ok());
+  auto src = TensorSource::openNpy(path);
+  REQUIRE(src.ok());
+  CHECK(src->dtype() == DType::F16);
+  CHECK(src->shape() == std::vector<std::size_t>{2, 2});
+  CHECK(src->count() == 4);
+  std::vector<float> got(3);
+  REQUIRE(src->readFloats(1, 3, got.data()).ok());
+  CHECK(got == std::vector<float>{-2.0f, 0.5f, 65504.0f});
+  CHECK(src->readFloats(2, 3, got.data()).error() == "element range outside the tensor");
+  // The same checks as readNpy, with its messages.
+  CHECK(TensorSource::openNpy(workDir() + "/missing.npy").error() ==
+        "cannot open " + workDir() + "/missing.npy: No such file or directory");
+  // bfloat16 safetensors: 1, -2 after a float32 tensor.
+  const auto file = st(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "BF16", "shape": [2], "data_offsets": [4, 8]}})",
+                       floatsBytes({7.0f}) + std::string("\x80\x3f\x00\xc0", 4));
+  const std::string stPath = workDir() + "/src.safetensors";
+  {
+    std::ofstream out(stPath, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(file.data()), std::streamsize(file.size()));
+  }
+  auto b = TensorSource::openSafetensor(stPath, "b");
+  REQUIRE(b.ok());
+  std::vector<float> two(2);
+  REQUIRE(b->readFloats(0, 2, two.data()).ok());
+  CHECK(two == std::vector<float>{1.0f, -2.0f});
+  CHECK(TensorSource::openSafetensor(stPath, "c").error() == stPath + ": no tensor named 'c' (has: a, b)");
+  // The file shrinks after it was opened: a message, not a crash (the reason for pread over mmap).
+  REQUIRE(::truncate(stPath.c_str(), off_t(file.size() - 2)) == 0);
+  CHECK(b->readFloats(0, 2, two.data()).error() == stPath + ": cannot read tensor 'b' (file changed while reading?)");
+  REQUIRE(::truncate(path.c_str(), 70) == 0);
+  CHECK(src->readFloats(0, 1, got.data()).error() == "cannot read " + path + ": the file changed while reading");
 }

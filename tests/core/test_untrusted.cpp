@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -328,4 +329,50 @@ TEST_CASE("safetensors headers: nesting deeper than 4 and repeated names are ref
   CHECK(err(std::string("{}\0{\"w\": [[[[[", 10)) == "h: the header is not valid JSON (a NUL byte)");
   const std::string good = R"({"__metadata__": {"a": "1"}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})";
   REQUIRE(parseSafetensorsHeader(good.data(), good.size(), four, "h").ok());
+}
+
+TEST_CASE("safetensors headers: the tensor table is built from the parser's events within a 64 MiB budget (issue 15.4)",
+          "[untrusted]") {
+  const std::uint64_t four = 4;
+  auto err = [&](const std::string& h) { return parseSafetensorsHeader(h.data(), h.size(), four, "h").error(); };
+  // 300000 keys of 8 bytes: each top-level key is charged 256 + its length, so the 254201st
+  // (254201 * 264 > 64 MiB) is refused, before any per-tensor check.
+  std::string many = "{";
+  char key[16];
+  for (int i = 0; i < 300000; ++i) {
+    std::snprintf(key, sizeof key, "\"k%07d\"", i);
+    many += std::string(i ? "," : "") + key + ":{}";
+  }
+  many += "}";
+  CHECK(err(many) == "h: the header's keys need more than its table budget of 64 MiB (254201 keys so far; a "
+                     "safetensors header is a flat map of tensors)");
+  // Metadata keys count too (an inner key: 64 + its length): after the 268 of "__metadata__", the 932065th key is refused.
+  std::string meta = "{\"__metadata__\":{";
+  for (int i = 0; i < 1000000; ++i) {
+    std::snprintf(key, sizeof key, "\"m%07d\"", i);
+    meta += std::string(i ? "," : "") + key + ":\"\"";
+  }
+  meta += "}}";
+  CHECK(err(meta) == "h: the header's keys need more than its table budget of 64 MiB (932065 keys so far; a "
+                     "safetensors header is a flat map of tensors)");
+  // Values that are not kept cost nothing: a 20 MB array is judged as the tensor it is not.
+  std::string ones = "{\"a\":[" + std::string(10u << 20, '1');
+  for (std::size_t i = 7; i < ones.size(); i += 2) ones[i] = ',';
+  ones += "1]}";
+  CHECK(err(ones) == "h: tensor 'a' is not an object");
+  // Shapes past 64 entries are counted, not kept.
+  std::string wide = R"({"w": {"dtype": "F32", "shape": [)";
+  for (int i = 0; i < 100000; ++i) wide += i ? ",1" : "1";
+  wide += R"(], "data_offsets": [0, 4]}})";
+  CHECK(err(wide) == "h: tensor 'w' has more than 64 dimensions");
+  // A long dtype is shown by its start.
+  const std::string longType = R"({"w": {"dtype": ")" + std::string(1000, 'X') + R"(", "shape": [1], "data_offsets": [0, 4]}})";
+  CHECK(err(longType) == "h: tensor 'w' has unknown dtype '" + std::string(64, 'X') + "...'");
+  // The table lists the tensors in name order, as before.
+  const std::string two = R"({"z": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [0], "data_offsets": [4, 4]}})";
+  auto index = parseSafetensorsHeader(two.data(), two.size(), four, "h");
+  REQUIRE(index.ok());
+  REQUIRE(index->tensors.size() == 2);
+  CHECK(index->tensors[0].name == "a");
+  CHECK(index->tensors[1].name == "z");
 }

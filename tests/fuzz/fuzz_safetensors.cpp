@@ -2,7 +2,13 @@
 // (8-byte header length, JSON header, data: core::parseSafetensor) and as the JSON header alone,
 // followed by a 4096-byte data section (core::parseSafetensorsHeader, then the built file).
 // Every listed tensor must lie inside the data section without overlaps, match its shape, and
-// load with exactly its bytes.
+// load with exactly its bytes. The table is listed in name order, each name once. The header is
+// also parsed with a table budget of 2048 bytes (the budget path of the SAX table): it gives the
+// same table, or refuses with the budget's message; and the whole file is read once more through
+// TensorSource (a memfd), which must agree with parseSafetensor value for value.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
@@ -12,6 +18,7 @@
 
 #include "fuzz_check.hpp"
 #include "tensor/safetensors.hpp"
+#include "tensor/source.hpp"
 
 using namespace qviz::core;
 
@@ -26,6 +33,7 @@ std::size_t itemSize(const std::string& d) {
 
 void checkIndex(const SafetensorsIndex& index, std::uint64_t dataBytes) {
   FUZZ_CHECK(index.dataBytes == dataBytes);
+  for (std::size_t i = 1; i < index.tensors.size(); ++i) FUZZ_CHECK(index.tensors[i - 1].name < index.tensors[i].name);
   for (std::size_t i = 0; i < index.tensors.size(); ++i) {
     const SafetensorsEntry& e = index.tensors[i];
     FUZZ_CHECK(e.begin <= e.end && e.end <= dataBytes);
@@ -62,6 +70,27 @@ void loadAll(const std::uint8_t* file, std::size_t size, const SafetensorsIndex&
     FUZZ_CHECK(toFloat32(*t).size() == t->count());
   }
   FUZZ_CHECK(!parseSafetensor(file, size, std::string("\x01no such tensor")).ok());
+
+  // The same file through TensorSource (the streaming reader of quantize-tensor).
+  const int fd = ::memfd_create("fuzz", MFD_CLOEXEC);
+  FUZZ_CHECK(fd >= 0);
+  FUZZ_CHECK(::write(fd, file, size) == ssize_t(size));
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  for (std::size_t i = 0; i < index.tensors.size() && i < 4; ++i) {
+    const SafetensorsEntry& e = index.tensors[i];
+    auto src = TensorSource::openSafetensor(path, e.name);
+    FUZZ_CHECK(src.ok() == e.supported);
+    if (!src) continue;
+    auto t = parseSafetensor(file, size, e.name);
+    FUZZ_CHECK(t.ok());
+    const std::vector<float> want = toFloat32(*t);
+    std::vector<float> got(src->count());
+    FUZZ_CHECK(src->count() == want.size());
+    FUZZ_CHECK(src->readFloats(0, got.size(), got.data()).ok());
+    if (!got.empty()) FUZZ_CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+    FUZZ_CHECK(!src->readFloats(got.size(), 1, got.data()).ok());
+  }
+  ::close(fd);
 }
 
 // Nesting depth of the JSON text (brackets outside strings): an accepted header is at most 4 deep.
@@ -106,6 +135,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // 2. The input as the JSON header of a file with a 4096-byte data section.
   constexpr std::uint64_t kData = 4096;
   auto index = parseSafetensorsHeader(reinterpret_cast<const char*>(data), size, kData);
+  auto small = parseSafetensorsHeader(reinterpret_cast<const char*>(data), size, kData, "safetensors header", 2048);
+  if (!small) {
+    const bool overBudget = small.error().find("table budget of 2048 bytes") != std::string::npos;
+    FUZZ_CHECK(overBudget || !index);
+    if (index) FUZZ_CHECK(overBudget);
+  } else {
+    FUZZ_CHECK(index.ok());
+    FUZZ_CHECK(small->tensors.size() == index->tensors.size());
+    for (std::size_t i = 0; i < small->tensors.size(); ++i) FUZZ_CHECK(small->tensors[i].name == index->tensors[i].name);
+  }
   if (!index) return 0;
   FUZZ_CHECK(jsonDepth(data, size) <= 4);
   checkIndex(*index, kData);

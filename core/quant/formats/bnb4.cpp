@@ -383,6 +383,9 @@ std::uint8_t table4PadFp4(const BlockConstants&) { return codebookFor(TensorForm
 
 }  // namespace
 
+// Streaming quantize-tensor double-quantizes once every block's absmax is known (blockwise.hpp).
+void doubleQuantizeAbsmax(QuantizedTensor& q) { doubleQuantize(q); }
+
 const std::vector<float>& nf4Table() {
   static const std::vector<float> t(kNf4.begin(), kNf4.end());
   return t;

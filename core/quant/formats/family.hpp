@@ -28,8 +28,9 @@ inline std::size_t firstNonFinite(const float* x, std::size_t n) {
   return n;
 }
 
-inline Error nonFiniteError(const float* x, std::size_t i) {
-  return fail("value " + std::to_string(i) + " (flat index) is " + (std::isnan(x[i]) ? "NaN" : "Inf") +
+// `offset`: where x starts in the whole tensor (a streamed range), so the message names its index.
+inline Error nonFiniteError(const float* x, std::size_t i, std::size_t offset = 0) {
+  return fail("value " + std::to_string(offset + i) + " (flat index) is " + (std::isnan(x[i]) ? "NaN" : "Inf") +
               "; only finite values can be quantized");
 }
 

@@ -87,3 +87,43 @@ write("random.jpg", bytes(noise))
 bmp = b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, 100000, 100000, 1, 24, 0, 0, 0, 0, 0, 0)
 write("bmp_100000x100000.bmp", bmp)
 write("tga_30000x30000.tga", struct.pack("<BBBHHBHHHHBB", 0, 0, 2, 0, 0, 0, 0, 0, 30000, 30000, 32, 8))
+
+
+# ---- Hostile tensor files (issue 15): tests/cli/test_cli_untrusted.cpp runs `quantize-tensor` on
+# each as tensors.tsv lists it (file, exit code, message) and checks that nothing changed on disk.
+# The 100 MB headers (deep nesting, a huge table) are made by the test itself.
+def safetensors(header, data=b""):
+    h = header.encode() if isinstance(header, str) else header
+    return struct.pack("<Q", len(h)) + h + data
+
+
+def npy(header_dict, data=b""):
+    h = header_dict
+    while (10 + len(h) + 1) % 64:
+        h += " "
+    h += "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + data
+
+
+W = '"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}'
+F1 = struct.pack("<f", 1.0)
+write("st_deep.safetensors", safetensors('{"w": ' + "[" * 4096))                    # 15.4: refused at the 5th level
+write("st_deep_metadata.safetensors", safetensors('{"__metadata__": {"a": [[[[]]]]}}'))  # 5 levels in the metadata
+write("st_dup_tensor.safetensors", safetensors("{" + W + ", " + W + "}", F1))        # 15.8: a name twice
+write("st_dup_key.safetensors", safetensors('{"w": {"dtype": "F32", "dtype": "F16", "shape": [1], "data_offsets": [0, 4]}}', F1))
+write("st_nul.safetensors", safetensors(b'{}\x00{"w": [[[[[', F1))                   # text after a NUL was never read
+write("st_long_array.safetensors", safetensors('{"w": [' + ",".join(["1"] * 100000) + "]}"))  # a value not kept costs nothing
+write("st_wide_shape.safetensors", safetensors('{"w": {"dtype": "F32", "shape": [' + ",".join(["1"] * 100000) +
+                                               '], "data_offsets": [0, 4]}}', F1))
+write("st_long_dtype.safetensors", safetensors('{"w": {"dtype": "' + "X" * 100000 + '", "shape": [1], "data_offsets": [0, 4]}}', F1))
+write("st_header_2p63.safetensors", struct.pack("<Q", 1 << 63) + b"{}")              # header length from 8 bytes alone
+write("st_overlap.safetensors", safetensors("{" + W + ', "v": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', F1))
+write("st_offsets_outside.safetensors", safetensors('{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}}', F1))
+write("st_numpy_refuses.safetensors", safetensors('{"w": {"dtype": "F32", "shape": [4611686018427387904, 4611686018427387904, 0], '
+                                                  '"data_offsets": [0, 0]}}'))
+write("st_4tib_no_data.safetensors", safetensors('{"w": {"dtype": "F32", "shape": [1099511627776], "data_offsets": [0, 0]}}'))
+write("npy_2p62_2p62_0.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4611686018427387904, 0), }"))
+write("npy_over_budget.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }"))
+write("npy_65_dims.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1, " * 65 + "), }", F1))
+write("npy_negative_dim.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", F1))
+write("npy_short_data.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", F1))
