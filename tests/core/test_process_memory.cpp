@@ -9,6 +9,9 @@
 using namespace qviz::core;
 
 TEST_CASE("process memory: freed pages in the middle of the heap stay resident until they are handed back") {
+  // Earlier tests in the same process may have left freed pages resident; hand them back first, so
+  // that the new blocks (which may reuse those pages) show up as resident growth.
+  releaseFreeMemory();
   const ProcessMemory before = processMemory();
   REQUIRE(before.rssMiB > 0);
   // 64 MiB in 4000-byte blocks (from the heap, not mmap), then one block after them that stays,
