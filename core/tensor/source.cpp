@@ -49,22 +49,7 @@ Status TensorSource::readFloats(std::size_t first, std::size_t n, float* out) {
   }
   m_raw.resize(n * item);
   if (!readAt(m_fd, m_raw.data(), m_raw.size(), at)) return fail(m_changed);
-  const std::uint8_t* p = m_raw.data();
-  switch (m_dtype) {
-    case DType::F32: break;
-    case DType::F16:
-      for (std::size_t i = 0; i < n; ++i) out[i] = halfToFloat(std::uint16_t(p[2 * i] | (p[2 * i + 1] << 8)));
-      break;
-    case DType::BF16:
-      for (std::size_t i = 0; i < n; ++i) out[i] = bfloat16ToFloat(std::uint16_t(p[2 * i] | (p[2 * i + 1] << 8)));
-      break;
-    case DType::U8:
-      for (std::size_t i = 0; i < n; ++i) out[i] = float(p[i]);
-      break;
-    case DType::I8:
-      for (std::size_t i = 0; i < n; ++i) out[i] = float(static_cast<std::int8_t>(p[i]));
-      break;
-  }
+  toFloat32(m_dtype, m_raw.data(), n, out);
   return {};
 }
 

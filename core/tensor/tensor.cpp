@@ -100,13 +100,10 @@ Tensor tensorFromBytes(const std::vector<std::size_t>& shape, DType dtype, const
 
 float bfloat16ToFloat(std::uint16_t b) { return std::bit_cast<float>(std::uint32_t(b) << 16); }
 
-std::vector<float> toFloat32(const Tensor& t) {
-  const std::size_t n = t.count();
-  std::vector<float> out(n);
-  const std::uint8_t* p = t.bytes.data();
-  switch (t.dtype) {
+void toFloat32(DType dtype, const std::uint8_t* p, std::size_t n, float* out) {
+  switch (dtype) {
     case DType::F32:
-      if (n) std::memcpy(out.data(), p, n * 4);  // an empty tensor has no buffer: memcpy(_, null, 0) is UB
+      if (n) std::memcpy(out, p, n * 4);  // an empty tensor has no buffer: memcpy(_, null, 0) is UB
       break;
     case DType::F16:
       for (std::size_t i = 0; i < n; ++i) out[i] = halfToFloat(std::uint16_t(p[2 * i] | (p[2 * i + 1] << 8)));
@@ -121,6 +118,12 @@ std::vector<float> toFloat32(const Tensor& t) {
       for (std::size_t i = 0; i < n; ++i) out[i] = float(static_cast<std::int8_t>(p[i]));
       break;
   }
+}
+
+std::vector<float> toFloat32(const Tensor& t) {
+  const std::size_t n = t.count();
+  std::vector<float> out(n);
+  toFloat32(t.dtype, t.bytes.data(), n, out.data());
   return out;
 }
 

@@ -46,6 +46,8 @@ Tensor tensorFromBytes(const std::vector<std::size_t>& shape, DType dtype, const
 
 // Every element as float32 (float16 and bfloat16 widen exactly; integers convert exactly).
 std::vector<float> toFloat32(const Tensor& t);
+// n little-endian values of `dtype` at p, as float32 (fp16 and bf16 exactly); the readers' one conversion.
+void toFloat32(DType dtype, const std::uint8_t* p, std::size_t n, float* out);
 
 // bfloat16 widening (exact); the fp16 conversions are util/half.hpp's.
 float bfloat16ToFloat(std::uint16_t b);
