@@ -12,6 +12,7 @@
 #include "gpu/uniform_kernel.hpp"
 #include "image/compare.hpp"
 #include "metrics/metrics.hpp"
+#include "quant/uniform.hpp"
 
 namespace qviz::gpu {
 
@@ -21,17 +22,6 @@ int SelftestReport::failures() const {
   return n;
 }
 
-namespace {
-std::uint32_t mix(std::uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
-}
-}  // namespace
-
 core::Image selftestImage(int width, int height, int channels, core::SampleType type, std::uint32_t seed) {
   core::Image img = core::Image::make(width, height, channels, type);
   const std::uint32_t vmax = img.vmax();
@@ -39,7 +29,7 @@ core::Image selftestImage(int width, int height, int channels, core::SampleType 
     for (int x = 0; x < width; ++x)
       for (int c = 0; c < channels; ++c) {
         const std::size_t i = (std::size_t(y) * std::size_t(width) + std::size_t(x)) * std::size_t(channels) + std::size_t(c);
-        const std::uint32_t h = mix(std::uint32_t(i) * 2654435761u ^ seed);
+        const std::uint32_t h = core::lowbias32(std::uint32_t(i) * 2654435761u ^ seed);
         std::uint32_t v;
         switch (h & 3u) {
           case 0: v = std::uint32_t((std::uint64_t(x) * vmax) / std::uint64_t(std::max(1, width - 1))); break;  // gradient
@@ -246,7 +236,7 @@ void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
   for (std::size_t n : {std::size_t(1), std::size_t(4097), std::size_t(64 * 1000 + 33)}) {
     std::vector<float> x(n);
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t h = mix(std::uint32_t(i) * 2654435761u ^ 0x7e45u);
+      const std::uint32_t h = core::lowbias32(std::uint32_t(i) * 2654435761u ^ 0x7e45u);
       x[i] = (i % 97 == 5) ? 0.0f : (float(h >> 8) / 16777216.0f - 0.5f) * float(1 + (h & 7u));
     }
     for (const core::FormatDesc& d : core::tensorFormats()) {

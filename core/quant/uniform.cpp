@@ -55,8 +55,7 @@ UniformConstants uniformConstants(int bits, std::uint32_t vmax) {
   return k;
 }
 
-namespace {
-inline std::uint32_t lowbias32(std::uint32_t x) {
+std::uint32_t lowbias32(std::uint32_t x) {
   x ^= x >> 16;
   x *= 0x7feb352du;
   x ^= x >> 15;
@@ -64,6 +63,8 @@ inline std::uint32_t lowbias32(std::uint32_t x) {
   x ^= x >> 16;
   return x;
 }
+
+namespace {
 constexpr std::uint8_t kBayer8[8][8] = {
     {0, 32, 8, 40, 2, 34, 10, 42},  {48, 16, 56, 24, 50, 18, 58, 26},
     {12, 44, 4, 36, 14, 46, 6, 38}, {60, 28, 52, 20, 62, 30, 54, 22},

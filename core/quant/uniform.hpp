@@ -59,7 +59,9 @@ struct UniformConstants {
 };
 UniformConstants uniformConstants(int bits, std::uint32_t vmax);
 
-// Counter-based hash for stochastic rounding (lowbias32 chain); identical in GLSL.
+// Chris Wellons' lowbias32 integer hash (shaders/common/quant.glsl has the same), and the
+// counter-based hash for stochastic rounding built from it (a lowbias32 chain); identical in GLSL.
+std::uint32_t lowbias32(std::uint32_t x);
 std::uint32_t stochasticHash(std::uint32_t x, std::uint32_t y, std::uint32_t c, std::uint32_t seed);
 // u in [0, 1): the top 24 bits of the hash times 2^-24 (exact in float32).
 float stochasticOffset(std::uint32_t x, std::uint32_t y, std::uint32_t c, std::uint32_t seed);
