@@ -193,10 +193,9 @@ int runExplorer(const ExplorerOptions& o) {
       return 2;
     }
     s.ui.open.*(p->open) = true;
-    // A figure of one panel: give it the right-hand column to itself; wide panels the window.
-    if (o.panel != "image" && o.panel != "metrics" && o.panel != "histogram" && o.panel != "levels")
-      s.ui.open.metrics = s.ui.open.histogram = false;
-    if (o.panel == "qlora") s.ui.open.image = false;
+    // A figure of one panel: its layout trait (PanelInfo::solo) says what stays open beside it.
+    if (p->solo != PanelSolo::WithSide) s.ui.open.metrics = s.ui.open.histogram = false;
+    if (p->solo == PanelSolo::Window) s.ui.open.image = false;
   }
   s.ui.loraSteps = o.loraSteps;
   if (o.presenter) {

@@ -9,7 +9,8 @@
 
 namespace qviz::ui {
 
-void drawComparePanel(const AppState& s, UiState& ui, Commands& cmd) {
+template <>
+void drawPanel<panelId("compare")>(const AppState& s, UiState& ui, Commands& cmd) {
   const CompareView& c = s.derived.compare;
   if (s.doc.path == ComputePath::Cpu || !s.derived.view.onGpu) {
     ImGui::TextWrapped("The view is computed on the CPU%s. Choose a GPU path to compare the two.",

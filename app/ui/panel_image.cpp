@@ -183,7 +183,8 @@ void inspector(const AppState& s, ImVec2 px) {
 }
 }  // namespace
 
-void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
+template <>
+void drawPanel<panelId("image")>(const AppState& s, UiState& ui, Commands& cmd) {
   controls(s, cmd);
   const QuantizedView& v = s.derived.view;
   const ImageMetrics& m = v.metrics;

@@ -8,7 +8,8 @@
 
 namespace qviz::ui {
 
-void drawMetricsPanel(const AppState& s, UiState&, Commands&) {
+template <>
+void drawPanel<panelId("metrics")>(const AppState& s, UiState&, Commands&) {
   const QuantizedView& v = s.derived.view;
   const core::ImageMetrics& m = v.metrics;
   if (v.reference.empty()) {
