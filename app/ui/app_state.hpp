@@ -147,6 +147,16 @@ struct MetricsMailbox {
   std::optional<MetricsResult> result;
 };
 
+// Where a quantized view's result lives and which of its metrics are still to come.
+enum class ViewState : std::uint8_t {
+  Cpu,         // the result is `quantized` (made on the CPU); its metrics are taken or on the worker
+  CpuWaiting,  // the same, and the metrics worker starts once the settings rest
+  Gpu,         // the result lives in the GPU engine's textures (quantized stays empty); metrics done
+  GpuWaiting,  // the same, and the GPU metrics wait until the settings rest
+  GpuSsim,     // the same, the cheap metrics done, and SSIM, the costliest, on the frame after
+  Fallback,    // the result texture is the magenta "shader never compiled" picture
+};
+
 // A computed view of the document, tagged with the revision and inputs it reflects.
 struct QuantizedView {
   std::uint64_t revision = ~0ull;
@@ -160,15 +170,17 @@ struct QuantizedView {
   DisplayTexture original, result, error;
   std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
   std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
-  bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
-  bool fallback = false;   // the result texture is the magenta "shader never compiled" picture
-  bool cpuMetricsPending = false;  // CPU path: the worker starts once the settings rest
-  bool gpuMetricsPending = false;  // GPU path: metrics wait until the settings rest
-  bool ssimPending = false;        // then SSIM, the costliest, on the frame after
+  ViewState state = ViewState::Cpu;
   std::chrono::steady_clock::time_point changedAt;
   std::string computedOn;  // "GPU compute", "GPU fragment", "CPU"
   double elapsedMs = 0;
   bool metricsCurrent() const { return metricsGeneration == generation; }
+  bool onGpu() const { return state == ViewState::Gpu || state == ViewState::GpuWaiting || state == ViewState::GpuSsim; }
+  bool fallback() const { return state == ViewState::Fallback; }
+  // Metrics are still to come without any input (the window keeps drawing).
+  bool metricsPending() const {
+    return state == ViewState::CpuWaiting || state == ViewState::GpuWaiting || state == ViewState::GpuSsim;
+  }
 };
 
 // GPU vs CPU: the same settings on both, timings, mismatches and a difference picture.

@@ -118,8 +118,7 @@ void userFallback(AppState& s, const std::string& why) {
     o[2] = stripe ? 255 : 200;
     o[3] = 255;
   }
-  v.onGpu = false;
-  v.fallback = true;
+  v.state = ViewState::Fallback;
   v.quantized = Image{};
   v.result.upload(magenta);
   v.computedOn = "nothing: the user shader does not compile";
@@ -128,7 +127,6 @@ void userFallback(AppState& s, const std::string& why) {
   v.metrics = {};
   v.histAfter.clear();
   v.metricsGeneration = v.generation;
-  v.cpuMetricsPending = v.gpuMetricsPending = v.ssimPending = false;
 }
 
 void quantizeView(AppState& s) {
@@ -160,14 +158,13 @@ void quantizeView(AppState& s) {
   // The user shader has no CPU version: it runs on the GPU whatever the path says.
   gpu::GpuPath gpath = s.doc.path == ComputePath::GpuFragment ? gpu::GpuPath::Fragment : gpu::GpuPath::Compute;
   if (user && d.gpu && !d.gpu->supports(gpath)) gpath = gpu::GpuPath::Fragment;
-  v.fallback = false;
   if (d.gpu && (s.doc.path != ComputePath::Cpu || user) && !gpu::UniformQuantizerGpu::cpuOnly(q) && d.gpu->supports(gpath)) {
     if (user) d.gpu->setUserShader(gpu::UserShader{s.doc.userShaderFile, s.doc.userUniforms});
     Status st;
-    if (newSource || !v.onGpu) st = d.gpu->setImage(d.image, v.reference);
+    if (newSource || !v.onGpu()) st = d.gpu->setImage(d.image, v.reference);
     auto r = st ? d.gpu->quantize(q, gpath) : Result<GpuViewResult>(fail(st.error()));
     if (r) {
-      v.onGpu = true;
+      v.state = ViewState::Gpu;
       v.quantized = Image{};
       v.elapsedMs = r->elapsedMs;
       v.computedOn = r->path;
@@ -175,7 +172,7 @@ void quantizeView(AppState& s) {
       if (d.gpu->supports(gpu::GpuPath::Compute)) {
         // The reductions run once the settings rest (deferredMetrics): dragging a slider
         // re-quantizes every frame, the numbers follow when it stops.
-        v.gpuMetricsPending = true;
+        v.state = ViewState::GpuWaiting;
         v.changedAt = std::chrono::steady_clock::now();
         return;
       }
@@ -196,7 +193,7 @@ void quantizeView(AppState& s) {
     userFallback(s, "the user shader needs OpenGL, and no GPU context is available");
     return;
   }
-  v.onGpu = false;
+  if (v.state != ViewState::CpuWaiting) v.state = ViewState::Cpu;
   if (auto st = quantizeUniformInto(v.reference, q, v.quantized); !st) {
     postNotice(s.ui, st.error(), true);
     return;
@@ -207,7 +204,7 @@ void quantizeView(AppState& s) {
   ++v.generation;
   // Metrics follow on the worker once the settings rest, so a dragged slider keeps both cores for
   // re-quantizing and drawing.
-  v.cpuMetricsPending = true;
+  v.state = ViewState::CpuWaiting;
   v.changedAt = std::chrono::steady_clock::now();
 }
 
@@ -216,16 +213,17 @@ void quantizeView(AppState& s) {
 // cheap reductions (histograms, exact error sums), then SSIM, the costly one, on a later frame.
 void deferredMetrics(AppState& s) {
   QuantizedView& v = s.derived.view;
-  if (v.cpuMetricsPending && (s.ui.synchronous || std::chrono::steady_clock::now() - v.changedAt >= std::chrono::milliseconds(150))) {
-    v.cpuMetricsPending = false;
+  if (v.state == ViewState::CpuWaiting &&
+      (s.ui.synchronous || std::chrono::steady_clock::now() - v.changedAt >= std::chrono::milliseconds(150))) {
+    v.state = ViewState::Cpu;
     submitMetrics(s);
     if (s.ui.synchronous) takeMetrics(s);
   }
-  if (!v.onGpu || !s.derived.gpu || !(v.gpuMetricsPending || v.ssimPending)) return;
+  if (!s.derived.gpu || (v.state != ViewState::GpuWaiting && v.state != ViewState::GpuSsim)) return;
   const auto rest = std::chrono::steady_clock::now() - v.changedAt;
   if (!s.ui.synchronous && rest < std::chrono::milliseconds(150)) return;
-  if (v.gpuMetricsPending) {
-    v.gpuMetricsPending = false;
+  if (v.state == ViewState::GpuWaiting) {
+    v.state = ViewState::Gpu;
     auto m = s.derived.gpu->metrics(s.derived.image, s.doc.quant, v.histBefore, v.histAfter);
     if (!m) {
       postNotice(s.ui, "GPU metrics failed: " + m.error(), true);
@@ -233,10 +231,10 @@ void deferredMetrics(AppState& s) {
     }
     v.metrics = *m;
     v.metricsGeneration = v.generation;
-    v.ssimPending = true;
+    v.state = ViewState::GpuSsim;
     if (!s.ui.synchronous) return;  // SSIM on the next frame, so this one stays short
   }
-  v.ssimPending = false;
+  v.state = ViewState::Gpu;
   auto r = s.derived.gpu->ssim();
   if (r) v.metrics.ssim = *r;
   else postNotice(s.ui, "GPU SSIM failed: " + r.error(), true);
@@ -249,7 +247,7 @@ void errorView(AppState& s) {
   const auto key = std::make_tuple(v.generation, s.doc.errorGain, s.doc.errorSigned);
   if (v.errorKey == key) return;
   v.errorKey = key;
-  if (v.onGpu && s.derived.gpu) {
+  if (v.onGpu() && s.derived.gpu) {
     const gpu::GpuPath path = s.doc.path == ComputePath::GpuFragment ? gpu::GpuPath::Fragment : gpu::GpuPath::Compute;
     if (auto st = s.derived.gpu->errorMap(errorMapSettings(s.doc), path); !st) postNotice(s.ui, st.error(), true);
     return;
@@ -311,7 +309,7 @@ void compareView(AppState& s) {
   if (!s.ui.open.compare || c.generation == v.generation || v.reference.empty()) return;
   c.generation = v.generation;
   c.result.reset();
-  if (!v.onGpu || !d.gpu) {
+  if (!v.onGpu() || !d.gpu) {
     c.gpuPath.clear();
     return;
   }

@@ -327,8 +327,7 @@ int runExplorer(const ExplorerOptions& o) {
     // Idle costs nothing: block until input unless something animates or a scripted run is going.
     const bool training = s.derived.qlora && (s.derived.qlora->running() || s.derived.qlora->busy());
     const bool animating = s.doc.view == ViewMode::Flicker || !s.ui.notices.empty() || !cmd.empty() || training ||
-                           s.derived.view.ssimPending || s.derived.view.gpuMetricsPending ||
-                           s.derived.view.cpuMetricsPending || s.derived.compare.pending ||
+                           s.derived.view.metricsPending() || s.derived.compare.pending ||
                            s.ui.resetLayout;  // a layout to apply
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
