@@ -25,6 +25,7 @@
 #include "ui/compare_model.hpp"
 #include "ui/image_model.hpp"
 #include "ui/levels_model.hpp"
+#include "ui/shader_watch.hpp"
 #include "ui/texture.hpp"
 #include "ui/weights_model.hpp"
 #include "ui/worker.hpp"
@@ -104,19 +105,6 @@ struct QloraTiles {
   float deltaRange = 0;
   float quantErrorRange = 0;  // the quantization error tile's grey scale: black -range, white +range
   std::string mergeError;
-};
-
-// Hot reload of the shaders in use: the library is polled every ~100 ms on the main thread.
-struct ShaderWatch {
-  std::chrono::steady_clock::time_point lastPoll{};
-  std::uint64_t generation = 0;  // +1 whenever a program is rebuilt (views re-run)
-  std::uint64_t reloads = 0, failures = 0;
-  // The user file's annotations, re-read when its stamp changes.
-  std::string controlsPath;
-  std::int64_t controlsMtime = -2, controlsSize = -2;
-  std::uint64_t userFileChanges = 0;  // +1 whenever a poll sees the user file's stamp (or path) change
-  gpu::AnnotationSet controls;
-  std::string controlsError;  // the file cannot be read
 };
 
 struct Derived {
