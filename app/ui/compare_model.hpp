@@ -35,8 +35,8 @@ struct CompareView {
 };
 
 struct AppState;
-// While the compare panel is open and the GPU made the current view: takes a finished comparison
-// and starts one for a new view. Main thread.
+// Takes a finished comparison; while the compare panel is open and the GPU made a new view,
+// starts one for it. Main thread.
 void updateCompareView(AppState& s);
 
 }  // namespace qviz::ui
