@@ -25,6 +25,7 @@
 #include "ui/compare_model.hpp"
 #include "ui/image_model.hpp"
 #include "ui/levels_model.hpp"
+#include "ui/qlora_model.hpp"
 #include "ui/shader_watch.hpp"
 #include "ui/texture.hpp"
 #include "ui/weights_model.hpp"
@@ -36,21 +37,6 @@ namespace qviz::ui {
 constexpr const char* bitsFormat(int bits) { return bits == 1 ? "%d bit" : "%d bits"; }
 
 enum class ViewMode : std::uint8_t { SideBySide, Split, Error, Flicker };
-
-// The QLoRA panel's inputs.
-struct LoraDoc {
-  std::string basePath;    // the "pre-trained" weights (empty: assets/images/rocket.jpg)
-  std::string targetPath;  // the new data (empty: assets/images/astronaut.png)
-  int rank = 8;
-  float alpha = 8;
-  bool rsLora = false;
-  bool sgd = false;
-  float lr = 0.05f;
-  int blocksize = 64;
-  bool doubleQuant = false;
-  std::uint32_t seed = 0;
-  bool operator==(const LoraDoc&) const = default;
-};
 
 // The memory panel's inputs (shared by the three methods it compares); the defaults are qlora.py's
 // settings (core::qloraPySettings).
@@ -98,15 +84,6 @@ struct Document {
 class QloraSession;
 class GpuEngine;
 struct ErrorCurveJob;  // ui/error_curve_job.hpp
-struct QloraTiles {
-  DisplayTexture base, frozen, quantError, delta, adapted, target, svd, merged;
-  double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
-  double merged16Loss = 0;  // the delta merged into the original weights in bf16 (no tile: a table row)
-  float deltaRange = 0;
-  float quantErrorRange = 0;  // the quantization error tile's grey scale: black -range, white +range
-  std::string mergeError;
-};
-
 struct Derived {
   std::uint64_t imageRevision = ~0ull;  // revision of the loaded image
   std::string loadedPath;
