@@ -22,64 +22,21 @@
 #include "quant/blockwise.hpp"
 #include "quant/levels.hpp"
 #include "quant/uniform.hpp"
+#include "ui/compare_model.hpp"
+#include "ui/image_model.hpp"
+#include "ui/levels_model.hpp"
+#include "ui/qlora_model.hpp"
+#include "ui/shader_watch.hpp"
 #include "ui/texture.hpp"
+#include "ui/weights_model.hpp"
 #include "ui/worker.hpp"
 
 namespace qviz::ui {
 
-enum class ComputePath : std::uint8_t { GpuCompute, GpuFragment, Cpu };
-constexpr const char* computePathName(ComputePath p) {
-  switch (p) {
-    case ComputePath::GpuCompute: return "gpu-compute";
-    case ComputePath::GpuFragment: return "gpu-fragment";
-    case ComputePath::Cpu: return "cpu";
-  }
-  return "?";
-}
-// The path control's label for what runs: `chosen` unless the user shader (which has no CPU
-// version) makes the CPU reference run on the GPU anyway.
-constexpr const char* computePathLabel(ComputePath chosen, bool userShaderOnGpu) {
-  switch (chosen) {
-    case ComputePath::GpuCompute: return "GPU compute";
-    case ComputePath::GpuFragment: return "GPU fragment";
-    case ComputePath::Cpu: return userShaderOnGpu ? "GPU (user shader)" : "CPU reference";
-  }
-  return "?";
-}
 // A printf format for a number of bits: "%d bit" for one, "%d bits" otherwise.
 constexpr const char* bitsFormat(int bits) { return bits == 1 ? "%d bit" : "%d bits"; }
 
 enum class ViewMode : std::uint8_t { SideBySide, Split, Error, Flicker };
-
-// The weights panel's inputs: a synthetic or loaded tensor and the format to quantize it with.
-enum class WeightSource : std::uint8_t { Normal, HeavyTailed, Uniform, File };
-struct WeightsDoc {
-  WeightSource source = WeightSource::Normal;
-  int size = 65536;
-  std::uint32_t seed = 1;
-  std::string path;        // .npy or .safetensors (source File)
-  std::string tensorName;  // safetensors: which tensor
-  core::TensorFormat format = core::TensorFormat::NF4;
-  int blocksize = 64;
-  bool doubleQuant = false;
-  int block = 0;  // the block shown in the histogram
-  bool operator==(const WeightsDoc&) const = default;
-};
-
-// The QLoRA panel's inputs.
-struct LoraDoc {
-  std::string basePath;    // the "pre-trained" weights (empty: assets/images/rocket.jpg)
-  std::string targetPath;  // the new data (empty: assets/images/astronaut.png)
-  int rank = 8;
-  float alpha = 8;
-  bool rsLora = false;
-  bool sgd = false;
-  float lr = 0.05f;
-  int blocksize = 64;
-  bool doubleQuant = false;
-  std::uint32_t seed = 0;
-  bool operator==(const LoraDoc&) const = default;
-};
 
 // The memory panel's inputs (shared by the three methods it compares); the defaults are qlora.py's
 // settings (core::qloraPySettings).
@@ -124,125 +81,9 @@ struct Document {
   bool operator==(const Document&) const = default;
 };
 
-// The inputs a quantized view depends on: a cache is rebuilt only when these change (dragging a
-// number-line value must not re-quantize the image).
-struct ViewInputs {
-  std::string imagePath;
-  core::UniformSettings quant;
-  ComputePath path = ComputePath::GpuCompute;
-  std::uint64_t shaderGeneration = 0;  // bumped when any shader reloads
-  std::string userShaderFile = {};     // with the user rounding only
-  std::map<std::string, double> userUniforms = {};
-  bool operator==(const ViewInputs&) const = default;
-};
-
-// Metrics of one quantization, computed on the worker thread.
-struct MetricsResult {
-  std::uint64_t generation = 0;
-  core::ImageMetrics metrics;
-  std::vector<core::Histogram> histBefore, histAfter;
-};
-struct MetricsMailbox {
-  std::mutex mutex;
-  std::optional<MetricsResult> result;
-};
-
-// A computed view of the document, tagged with the revision and inputs it reflects.
-struct QuantizedView {
-  std::uint64_t revision = ~0ull;
-  std::optional<ViewInputs> inputs;
-  core::Image reference;  // the quantizer input (the image, or its luma with "gray")
-  core::Image quantized;
-  core::ImageMetrics metrics;
-  std::vector<core::Histogram> histBefore, histAfter;
-  std::uint64_t generation = 0;          // bumped per quantization
-  std::uint64_t metricsGeneration = 0;   // generation the metrics above belong to
-  DisplayTexture original, result, error;
-  std::optional<std::pair<std::string, bool>> originalKey;  // (image, gray) the original texture shows
-  std::optional<std::tuple<std::uint64_t, float, bool>> errorKey;  // (generation, gain, signed)
-  bool onGpu = false;      // the result lives in the GPU engine's textures (quantized stays empty)
-  bool fallback = false;   // the result texture is the magenta "shader never compiled" picture
-  bool cpuMetricsPending = false;  // CPU path: the worker starts once the settings rest
-  bool gpuMetricsPending = false;  // GPU path: metrics wait until the settings rest
-  bool ssimPending = false;        // then SSIM, the costliest, on the frame after
-  std::chrono::steady_clock::time_point changedAt;
-  std::string computedOn;  // "GPU compute", "GPU fragment", "CPU"
-  double elapsedMs = 0;
-  bool metricsCurrent() const { return metricsGeneration == generation; }
-};
-
-// GPU vs CPU: the same settings on both, timings, mismatches and a difference picture.
-struct CompareResult {
-  std::uint64_t generation = 0;
-  double cpuMs = 0;
-  std::uint64_t mismatches = 0;  // samples that differ
-  std::uint64_t samples = 0;
-  std::string firstMismatch;     // "(x, y) channel c: GPU a, CPU b"
-  core::Image diff;              // RGBA8: matching pixels dimmed, mismatching ones red
-  std::string error;
-};
-struct CompareMailbox {
-  std::mutex mutex;
-  std::optional<CompareResult> result;
-};
-struct CompareView {
-  std::uint64_t generation = 0;  // of the quantized view it compares
-  bool pending = false;
-  double gpuMs = 0;
-  std::string gpuPath;
-  std::optional<CompareResult> result;
-  DisplayTexture diff;
-};
-
-struct LevelTile {
-  int bits = 0;
-  core::ImageMetrics metrics;
-  DisplayTexture texture;
-};
-
 class QloraSession;
 class GpuEngine;
 struct ErrorCurveJob;  // ui/error_curve_job.hpp
-struct QloraTiles {
-  DisplayTexture base, frozen, quantError, delta, adapted, target, svd, merged;
-  double baseLoss = 0, frozenLoss = 0, quantMse = 0, adaptedLoss = 0, svdLoss = 0, mergedLoss = 0;
-  double merged16Loss = 0;  // the delta merged into the original weights in bf16 (no tile: a table row)
-  float deltaRange = 0;
-  float quantErrorRange = 0;  // the quantization error tile's grey scale: black -range, white +range
-  std::string mergeError;
-};
-
-struct FormatRow {
-  core::TensorFormat format;
-  core::FormatStats stats;
-};
-
-struct WeightsView {
-  std::optional<WeightsDoc> inputs;  // what this was built from (block excluded)
-  std::string error;                 // why there is no tensor
-  std::string description;           // "normal, 65536 values" / "file.npy: weight (4096, 4096)"
-  std::vector<float> values, dequant;
-  core::QuantizedTensor q;
-  core::FormatStats stats;
-  std::vector<double> blockRmse;     // per block
-  core::CodeUse codeUse;             // how often each code (level) is used over the whole tensor
-  std::vector<FormatRow> table;      // every format at the same blocksize
-  double elapsedMs = 0;
-};
-
-// Hot reload of the shaders in use: the library is polled every ~100 ms on the main thread.
-struct ShaderWatch {
-  std::chrono::steady_clock::time_point lastPoll{};
-  std::uint64_t generation = 0;  // +1 whenever a program is rebuilt (views re-run)
-  std::uint64_t reloads = 0, failures = 0;
-  // The user file's annotations, re-read when its stamp changes.
-  std::string controlsPath;
-  std::int64_t controlsMtime = -2, controlsSize = -2;
-  std::uint64_t userFileChanges = 0;  // +1 whenever a poll sees the user file's stamp (or path) change
-  gpu::AnnotationSet controls;
-  std::string controlsError;  // the file cannot be read
-};
-
 struct Derived {
   std::uint64_t imageRevision = ~0ull;  // revision of the loaded image
   std::string loadedPath;

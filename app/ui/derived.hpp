@@ -1,5 +1,5 @@
-// updateDerived: the one place that recomputes what is stale after commands changed the document
-// (image loading, quantization, metrics on a worker, histograms, textures, level tiles, weights).
+// updateDerived: the one place that recomputes what is stale after commands changed the document;
+// it calls each panel's model (ui/image_model.hpp, compare_model.hpp, levels_model.hpp, ...).
 // Main thread only.
 #pragma once
 #include "gpu/error_map.hpp"

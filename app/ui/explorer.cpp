@@ -166,8 +166,8 @@ bool numbersSettled(const AppState& s) {
   const Derived& d = s.derived;
   if (d.image.empty()) return d.loadedPath == s.doc.imagePath;  // a failed load settles too
   const QuantizedView& v = d.view;
-  if (v.revision != s.revision || v.cpuMetricsPending || v.gpuMetricsPending || v.ssimPending) return false;
-  if ((s.ui.open.metrics || s.ui.open.histogram || s.ui.open.image) && !v.fallback && !v.metricsCurrent()) return false;
+  if (v.revision != s.revision || v.metricsPending()) return false;
+  if ((s.ui.open.metrics || s.ui.open.histogram || s.ui.open.image) && !v.fallback() && !v.metricsCurrent()) return false;
   if (s.ui.open.compare && (d.compare.pending || d.compare.generation != v.generation)) return false;
   if (s.ui.open.levels && d.levelsRevision != s.revision) return false;
   if (s.ui.open.qlora && (!d.qlora || !d.qlora->ready())) return false;
@@ -217,10 +217,9 @@ int runExplorer(const ExplorerOptions& o) {
       return 2;
     }
     s.ui.open.*(p->open) = true;
-    // A figure of one panel: give it the right-hand column to itself; wide panels the window.
-    if (o.panel != "image" && o.panel != "metrics" && o.panel != "histogram" && o.panel != "levels")
-      s.ui.open.metrics = s.ui.open.histogram = false;
-    if (o.panel == "qlora") s.ui.open.image = false;
+    // A figure of one panel: its layout trait (PanelInfo::solo) says what stays open beside it.
+    if (p->solo != PanelSolo::WithSide) s.ui.open.metrics = s.ui.open.histogram = false;
+    if (p->solo == PanelSolo::Window) s.ui.open.image = false;
   }
   s.ui.loraSteps = o.loraSteps;
   if (o.presenter) {
@@ -361,8 +360,7 @@ int runExplorer(const ExplorerOptions& o) {
     // most of the start's CPU time on a software rasterizer.
     const double fadeAt = !s.ui.notices.empty() && !s.ui.notices.front().error ? s.ui.notices.front().time + 6.0 + 1e-3 : -1;
     const bool animating = s.doc.view == ViewMode::Flicker || !cmd.empty() || training ||
-                           s.derived.view.ssimPending || s.derived.view.gpuMetricsPending ||
-                           s.derived.view.cpuMetricsPending || s.derived.compare.pending ||
+                           s.derived.view.metricsPending() || s.derived.compare.pending ||
                            s.ui.resetLayout;  // a layout to apply
     if (!scripted) {
       if (extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);

@@ -49,7 +49,7 @@ void exportView(AppState& s, const std::string& what, const std::string& path) {
   }
   if (v.reference.empty()) st = fail("nothing to export: no image is open");
   else if (what == "quantized") {
-    if (v.onGpu && s.derived.gpu) {
+    if (v.onGpu() && s.derived.gpu) {
       auto img = s.derived.gpu->downloadQuantized();  // one read-back, on request
       st = img ? savePng(*img, path, explorerInputs(s)) : Status(fail(img.error()));
     } else {
@@ -59,7 +59,7 @@ void exportView(AppState& s, const std::string& what, const std::string& path) {
   else if (what == "original") st = savePng(v.reference, path, explorerInputs(s));
   else if (what == "error") {
     Image quantized = v.quantized;
-    if (v.onGpu && s.derived.gpu)
+    if (v.onGpu() && s.derived.gpu)
       if (auto img = s.derived.gpu->downloadQuantized()) quantized = std::move(*img);
     auto map = gpu::errorMapReference(v.reference, quantized, errorMapSettings(s.doc));
     st = map ? savePng(*map, path, explorerInputs(s)) : Status(fail(map.error()));

@@ -9,9 +9,10 @@
 
 namespace qviz::ui {
 
-void drawComparePanel(const AppState& s, UiState& ui, Commands& cmd) {
+template <>
+void drawPanel<panelId("compare")>(const AppState& s, UiState& ui, Commands& cmd) {
   const CompareView& c = s.derived.compare;
-  if (s.doc.path == ComputePath::Cpu || !s.derived.view.onGpu) {
+  if (s.doc.path == ComputePath::Cpu || !s.derived.view.onGpu()) {
     ImGui::TextWrapped("The view is computed on the CPU%s. Choose a GPU path to compare the two.",
                        s.doc.quant.dither == core::Dither::FloydSteinberg ? " (Floyd-Steinberg is serial: CPU only)" : "");
     if (s.doc.path == ComputePath::Cpu && ImGui::Button("Use the GPU compute path"))

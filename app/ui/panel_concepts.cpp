@@ -79,7 +79,8 @@ const Concept kConcepts[] = {
 };
 }  // namespace
 
-void drawConceptsPanel(const AppState&, UiState&, Commands&) {
+template <>
+void drawPanel<panelId("concepts")>(const AppState&, UiState&, Commands&) {
   ImGui::PushTextWrapPos(0.0f);
   for (const Concept& c : kConcepts) {
     if (ImGui::CollapsingHeader(c.title, ImGuiTreeNodeFlags_DefaultOpen)) ImGui::TextUnformatted(c.text);

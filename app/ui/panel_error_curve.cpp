@@ -242,7 +242,8 @@ std::string describe(const CurvePoint& p) {
 }
 }  // namespace
 
-void drawErrorCurvePanel(const AppState& s, UiState&, Commands& cmd) {
+template <>
+void drawPanel<panelId("error-curve")>(const AppState& s, UiState&, Commands& cmd) {
   const Derived& d = s.derived;
   if (d.image.empty()) {
     ImGui::TextDisabled("no image");

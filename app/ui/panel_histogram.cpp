@@ -7,7 +7,8 @@
 
 namespace qviz::ui {
 
-void drawHistogramPanel(const AppState& s, UiState&, Commands&) {
+template <>
+void drawPanel<panelId("histogram")>(const AppState& s, UiState&, Commands&) {
   const QuantizedView& v = s.derived.view;
   if (v.histBefore.empty() || v.histAfter.size() != v.histBefore.size()) {
     ImGui::TextDisabled("no image");

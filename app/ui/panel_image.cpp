@@ -70,7 +70,7 @@ void controls(const AppState& s, Commands& cmd) {
   ImGui::SameLine();
   int path = int(s.doc.path);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 9);
-  const bool userOnGpu = q.rounding == Rounding::User && s.derived.view.onGpu;
+  const bool userOnGpu = q.rounding == Rounding::User && s.derived.view.onGpu();
   if (ImGui::BeginCombo("path", computePathLabel(s.doc.path, userOnGpu))) {
     for (int i = 0; i < 3; ++i)
       if (ImGui::Selectable(kPathLabels[i], i == path)) cmd.edit("set path", [i](Document& d) { d.path = ComputePath(i); });
@@ -146,7 +146,7 @@ void inspector(const AppState& s, ImVec2 px) {
   const char* names = v.reference.colorChannels() == 1 ? "Y" : "RGB";
   if (s.doc.quant.rounding == Rounding::User) {
     // No CPU formula for the user shader: read the few quantized bytes back from the GPU.
-    const auto gpuPx = v.onGpu && s.derived.gpu ? s.derived.gpu->quantizedPixel(x, y) : core::Result<std::vector<std::uint32_t>>(fail("no result"));
+    const auto gpuPx = v.onGpu() && s.derived.gpu ? s.derived.gpu->quantizedPixel(x, y) : core::Result<std::vector<std::uint32_t>>(fail("no result"));
     for (int c = 0; c < v.reference.colorChannels(); ++c) {
       const std::uint32_t o = v.reference.at(x, y, c);
       if (gpuPx && std::size_t(c) < gpuPx->size())
@@ -183,14 +183,15 @@ void inspector(const AppState& s, ImVec2 px) {
 }
 }  // namespace
 
-void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
+template <>
+void drawPanel<panelId("image")>(const AppState& s, UiState& ui, Commands& cmd) {
   controls(s, cmd);
   const QuantizedView& v = s.derived.view;
   const ImageMetrics& m = v.metrics;
   char psnr[32];
   if (m.psnrDb) std::snprintf(psnr, sizeof psnr, "%.2f dB", *m.psnrDb);
   else std::snprintf(psnr, sizeof psnr, "identical");
-  if (v.fallback) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "no result: the user shader does not compile");
+  if (v.fallback()) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "no result: the user shader does not compile");
   else {
     // The figures flow onto a second line in a narrow panel (presenter mode), each one whole.
     char b[4][64];
@@ -209,11 +210,11 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
     ui.panX = ui.panY = 0;
   }
   // Live coding: a view whose shader failed to rebuild shows the last good program's result.
-  if (v.onGpu || v.fallback) {
+  if (v.onGpu() || v.fallback()) {
     const StaleInfo stale = staleShaders(s, imageViewPrograms(s));
     // Wrapped: the error's file:line must stay readable at twice the font (presenter mode).
     ImGui::PushTextWrapPos(0.0f);
-    if (v.fallback) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "MAGENTA: the user shader has never compiled: %s",
+    if (v.fallback()) ImGui::TextColored(ImVec4(1, 0.3f, 1, 1), "MAGENTA: the user shader has never compiled: %s",
                                        stale.firstError.c_str());
     else if (stale.any())
       ImGui::TextColored(ImVec4(1, 0.8f, 0.35f, 1), "STALE: showing the last good shader; %s", stale.firstError.c_str());
@@ -222,7 +223,7 @@ void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd) {
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   ImageViewState view{ui.zoom, ui.panX, ui.panY};
   // The textures to show: the GPU engine's when the result was computed there.
-  const GpuEngine* g = v.onGpu ? s.derived.gpu.get() : nullptr;
+  const GpuEngine* g = v.onGpu() ? s.derived.gpu.get() : nullptr;
   auto ref = [](const gpu::RgbaTexture& t) { return TexRef{t.id(), t.width(), t.height()}; };
   const TexRef original = g ? ref(g->originalTexture()) : v.original.ref();
   const TexRef result = g ? ref(g->resultTexture()) : v.result.ref();

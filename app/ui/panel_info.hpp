@@ -1,7 +1,11 @@
-// The panels' names, window titles and open flags, without their draw functions: what the
-// settings file and the command line need (the settings parser is fuzzed without ImGui or GL).
-// ui/panels.hpp pairs each entry with its draw function.
+// The one list of panels: names, window titles, open flags and layout traits. It holds no ImGui or
+// GL (the settings parser is fuzzed without them); ui/panels.hpp pairs each entry with its draw
+// function, drawPanel<panelId("name")>, defined in the panel's own file.
 #pragma once
+#include <cstddef>
+#include <iterator>
+#include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "ui/app_state.hpp"
@@ -15,14 +19,48 @@ enum class PanelSlot : unsigned char {
   Side,  // a cell of the side column (or of the grid when no main-area panel is open)
 };
 
+// How a figure of one panel (--panel NAME) is laid out.
+enum class PanelSolo : unsigned char {
+  WithSide,  // the metrics and histogram panels stay open beside it
+  Alone,     // they close: the right-hand column is the panel's own
+  Window,    // they close and so does the image panel: the panel has the window
+};
+
 struct PanelInfo {
   const char* name;   // --panel NAME, and the key in settings.json
   const char* title;  // window title
   bool PanelOpen::*open;
   PanelSlot slot;
+  PanelSolo solo;
 };
 
-// Every panel, in menu order.
+// Every panel, in menu order. Adding a panel: an entry here, its open flag in PanelOpen and its
+// file (panel_NAME.cpp) defining drawPanel<panelId("NAME")>.
+inline constexpr PanelInfo kPanels[] = {
+    {"image", "Image quantization", &PanelOpen::image, PanelSlot::Main, PanelSolo::WithSide},
+    {"levels", "Levels grid", &PanelOpen::levels, PanelSlot::Wide, PanelSolo::WithSide},
+    {"error-curve", "Error against bits", &PanelOpen::errorCurve, PanelSlot::Wide, PanelSolo::Alone},
+    {"metrics", "Metrics", &PanelOpen::metrics, PanelSlot::Side, PanelSolo::WithSide},
+    {"histogram", "Histograms", &PanelOpen::histogram, PanelSlot::Side, PanelSolo::WithSide},
+    {"number-line", "Number line", &PanelOpen::numberLine, PanelSlot::Side, PanelSolo::Alone},
+    {"compare", "GPU vs CPU", &PanelOpen::compare, PanelSlot::Side, PanelSolo::Alone},
+    {"weights", "Weights", &PanelOpen::weights, PanelSlot::Side, PanelSolo::Alone},
+    {"memory", "Memory", &PanelOpen::memory, PanelSlot::Side, PanelSolo::Alone},
+    {"qlora", "QLoRA", &PanelOpen::qlora, PanelSlot::Wide, PanelSolo::Window},
+    {"concepts", "Concepts", &PanelOpen::concepts, PanelSlot::Side, PanelSolo::Alone},
+    {"shaders", "Shaders (live coding)", &PanelOpen::shaders, PanelSlot::Side, PanelSolo::Alone},
+};
+inline constexpr std::size_t kPanelCount = std::size(kPanels);
+
+// The index of the panel called `name` in kPanels; an unknown name does not compile where a
+// constant is needed (drawPanel<panelId("typo")>) and throws std::out_of_range otherwise.
+constexpr std::size_t panelId(std::string_view name) {
+  for (std::size_t i = 0; i < kPanelCount; ++i)
+    if (name == kPanels[i].name) return i;
+  throw std::out_of_range("unknown panel");
+}
+
+// kPanels as a vector (what the settings code and the tests iterate).
 const std::vector<PanelInfo>& panelInfos();
 
 }  // namespace qviz::ui

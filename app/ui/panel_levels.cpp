@@ -43,7 +43,8 @@ void exportLevelsFigure(AppState& s, const std::string& path) {
   postNotice(s.ui, st ? "exported the levels grid to " + path : st.error(), !st);
 }
 
-void drawLevelsPanel(const AppState& s, UiState& ui, Commands& cmd) {
+template <>
+void drawPanel<panelId("levels")>(const AppState& s, UiState& ui, Commands& cmd) {
   const Derived& d = s.derived;
   if (d.image.empty()) {
     ImGui::TextDisabled("no image");

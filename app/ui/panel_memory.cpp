@@ -278,7 +278,8 @@ void seedTableView(const MemoryDoc& m) {
 }
 }  // namespace
 
-void drawMemoryPanel(const AppState& s, UiState&, Commands& cmd) {
+template <>
+void drawPanel<panelId("memory")>(const AppState& s, UiState&, Commands& cmd) {
   const MemoryDoc& m = s.doc.memory;
   controls(m, cmd);
   auto arch = modelPreset(m.preset);

@@ -8,7 +8,8 @@
 
 namespace qviz::ui {
 
-void drawMetricsPanel(const AppState& s, UiState&, Commands&) {
+template <>
+void drawPanel<panelId("metrics")>(const AppState& s, UiState&, Commands&) {
   const QuantizedView& v = s.derived.view;
   const core::ImageMetrics& m = v.metrics;
   if (v.reference.empty()) {
@@ -42,7 +43,7 @@ void drawMetricsPanel(const AppState& s, UiState&, Commands&) {
     if (m.psnrDb) std::snprintf(buf, sizeof buf, "%.3f dB", *m.psnrDb);
     else std::snprintf(buf, sizeof buf, "none (identical)");
     row("PSNR", buf, "10 log10(max^2 / MSE)");
-    if (v.ssimPending) std::snprintf(buf, sizeof buf, "computing...");
+    if (v.state == ViewState::GpuSsim) std::snprintf(buf, sizeof buf, "computing...");
     else if (m.ssim) std::snprintf(buf, sizeof buf, "%.5f", *m.ssim);
     else std::snprintf(buf, sizeof buf, "n/a (smaller than 11x11)");
     row("SSIM", buf, "structural similarity, Gaussian 11x11, as scikit-image");

@@ -19,7 +19,8 @@ namespace {
 const char* kGridLabels[] = {"seed grid (no zero)", "symmetric with zero", "NF4", "FP4 (bitsandbytes)"};
 }
 
-void drawNumberLinePanel(const AppState& s, UiState&, Commands& cmd) {
+template <>
+void drawPanel<panelId("number-line")>(const AppState& s, UiState&, Commands& cmd) {
   const Document& d = s.doc;
   int grid = int(d.lineGrid);
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);

@@ -248,7 +248,8 @@ void countsTable(const LoraCounts& c, const QloraTiles& t, int rows, int cols, i
 }
 }  // namespace
 
-void drawQloraPanel(const AppState& s, UiState& ui, Commands& cmd) {
+template <>
+void drawPanel<panelId("qlora")>(const AppState& s, UiState& ui, Commands& cmd) {
   ui.qloraHovered = ImGui::IsWindowHovered(ImGuiHoveredFlags_ChildWindows);
   if (!ui.loraDrop.empty()) {
     ImGui::TextColored(ImVec4(1, 0.85f, 0.4f, 1), "dropped %s:", ui.loraDrop.c_str());

@@ -248,7 +248,8 @@ void programs(const AppState& s, UiState& ui) {
 }
 }  // namespace
 
-void drawShadersPanel(const AppState& s, UiState& ui, Commands& cmd) {
+template <>
+void drawPanel<panelId("shaders")>(const AppState& s, UiState& ui, Commands& cmd) {
   if (!s.derived.gpu) {
     ImGui::TextColored(kRed, "No OpenGL context: shaders are not available (the CPU modes still work).");
     return;

@@ -267,7 +267,8 @@ void formatTable(const WeightsView& v, TensorFormat current) {
 }
 }  // namespace
 
-void drawWeightsPanel(const AppState& s, UiState& ui, Commands& cmd) {
+template <>
+void drawPanel<panelId("weights")>(const AppState& s, UiState& ui, Commands& cmd) {
   const WeightsDoc& w = s.doc.weights;
   const WeightsView& v = s.derived.weights;
   sourceControls(w, ui, cmd);

@@ -1,42 +1,20 @@
-// The one list of panels.
+// kPanels with their draw functions.
 #include "ui/panels.hpp"
 
 #include <cstring>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 namespace qviz::ui {
 
 namespace {
-PanelFn drawFunction(bool PanelOpen::*open) {
-  static const std::pair<bool PanelOpen::*, PanelFn> fns[] = {
-      {&PanelOpen::image, drawImagePanel},         {&PanelOpen::levels, drawLevelsPanel},
-      {&PanelOpen::metrics, drawMetricsPanel},     {&PanelOpen::histogram, drawHistogramPanel},
-      {&PanelOpen::numberLine, drawNumberLinePanel}, {&PanelOpen::compare, drawComparePanel},
-      {&PanelOpen::weights, drawWeightsPanel},     {&PanelOpen::memory, drawMemoryPanel},
-      {&PanelOpen::qlora, drawQloraPanel},         {&PanelOpen::concepts, drawConceptsPanel},
-      {&PanelOpen::shaders, drawShadersPanel},     {&PanelOpen::errorCurve, drawErrorCurvePanel},
-  };
-  for (const auto& [flag, fn] : fns)
-    if (flag == open) return fn;
-  return nullptr;
-}
-
-std::vector<PanelEntry> makeTable() {
-  std::vector<PanelEntry> table;
-  for (const PanelInfo& info : panelInfos()) {
-    PanelEntry e{info};
-    e.draw = drawFunction(info.open);
-    if (!e.draw) throw std::logic_error(std::string("panel without a draw function: ") + info.name);
-    table.push_back(e);
-  }
-  return table;
+template <std::size_t... I>
+std::vector<PanelEntry> makeTable(std::index_sequence<I...>) {
+  return {PanelEntry{kPanels[I], &drawPanel<I>}...};
 }
 }  // namespace
 
 const std::vector<PanelEntry>& panelTable() {
-  static const std::vector<PanelEntry> table = makeTable();
+  static const std::vector<PanelEntry> table = makeTable(std::make_index_sequence<kPanelCount>{});
   return table;
 }
 

@@ -1,7 +1,8 @@
-// The panel table: every panel is a free function in its own file, paired here with its entry in
-// panelInfos() (command-line name, window title and open flag). Panels read state, edit only
+// The panel table: kPanels (ui/panel_info.hpp) with each panel's draw function. Every panel is a
+// free function in its own file, drawPanel<panelId("NAME")>. Panels read state, edit only
 // UI-local state and emit commands.
 #pragma once
+#include <cstddef>
 #include <vector>
 
 #include "ui/app_state.hpp"
@@ -12,25 +13,17 @@ namespace qviz::ui {
 
 using PanelFn = void (*)(const AppState&, UiState&, Commands&);
 
+// Panel kPanels[I]'s draw function, defined (specialized) in the panel's file; one missing is a
+// link error.
+template <std::size_t I>
+void drawPanel(const AppState& s, UiState& ui, Commands& cmd);
+
 struct PanelEntry : PanelInfo {
   PanelFn draw = nullptr;
 };
 
-// panelInfos() with the draw functions (a panel without one is a programming error: std::logic_error).
+// panelInfos() with the draw functions, in the same order.
 const std::vector<PanelEntry>& panelTable();
 const PanelEntry* findPanel(const char* name);
-
-void drawImagePanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawLevelsPanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawMetricsPanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawHistogramPanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawNumberLinePanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawComparePanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawWeightsPanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawMemoryPanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawQloraPanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawConceptsPanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawShadersPanel(const AppState& s, UiState& ui, Commands& cmd);
-void drawErrorCurvePanel(const AppState& s, UiState& ui, Commands& cmd);
 
 }  // namespace qviz::ui

@@ -1,7 +1,10 @@
 // QLoRA panel machinery: problem building, the training thread and snapshot hand-off.
 #include "ui/qlora_session.hpp"
 
+#include <filesystem>
+
 #include "image/image_io.hpp"
+#include "ui/explorer.hpp"
 
 namespace qviz::ui {
 using namespace qviz::core;
@@ -307,6 +310,24 @@ int QloraSession::cols() const {
 core::LoraCounts QloraSession::counts() const {
   std::lock_guard lock(m_mutex);
   return m_trainer ? m_trainer->counts() : core::LoraCounts{};
+}
+
+// While the QLoRA panel is open: makes the session, configures it from the document and takes
+// the tiles it finished.
+void updateQloraView(AppState& s) {
+  Derived& d = s.derived;
+  if (!d.qlora) {
+    d.qlora = std::make_unique<QloraSession>();
+    d.qlora->setWake(d.wake);
+  }
+  const std::string dir = std::filesystem::path(defaultImagePath()).parent_path().string();
+  d.qlora->configure(s.doc.lora, dir + "/rocket.jpg", dir + "/astronaut.png");
+  if (s.ui.synchronous) d.qlora->waitReady();
+  if (s.ui.loraSteps > 0) {
+    d.qlora->runSteps(s.ui.loraSteps);
+    s.ui.loraSteps = 0;
+  }
+  d.qlora->poll(d.qloraTiles);
 }
 
 }  // namespace qviz::ui

@@ -76,4 +76,8 @@ private:
   std::thread m_thread;
 };
 
+// While the QLoRA panel is open (called by updateDerived): makes the session, configures it from
+// the document and takes the tiles it finished into Derived::qloraTiles.
+void updateQloraView(AppState& s);
+
 }  // namespace qviz::ui

@@ -1,7 +1,9 @@
 // Shader hot reload in the explorer; see shader_watch.hpp.
 #include "ui/shader_watch.hpp"
 
+#include "gpu/shader_library.hpp"
 #include "gpu/uniform_kernel.hpp"
+#include "ui/app_state.hpp"
 #include "ui/commands.hpp"
 #include "ui/gpu_engine.hpp"
 #include "util/fs.hpp"

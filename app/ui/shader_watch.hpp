@@ -3,13 +3,29 @@
 // each program that failed or recovered, and re-reads the user file's annotations when it changes.
 // Also answers "is this view stale" (its program's last build failed; the previous one still runs).
 #pragma once
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "gpu/shader_library.hpp"
-#include "ui/app_state.hpp"
+#include "gpu/shader_annotations.hpp"
 
 namespace qviz::ui {
+
+// Hot reload of the shaders in use: the library is polled every ~100 ms on the main thread.
+struct ShaderWatch {
+  std::chrono::steady_clock::time_point lastPoll{};
+  std::uint64_t generation = 0;  // +1 whenever a program is rebuilt (views re-run)
+  std::uint64_t reloads = 0, failures = 0;
+  // The user file's annotations, re-read when its stamp changes.
+  std::string controlsPath;
+  std::int64_t controlsMtime = -2, controlsSize = -2;
+  std::uint64_t userFileChanges = 0;  // +1 whenever a poll sees the user file's stamp (or path) change
+  gpu::AnnotationSet controls;
+  std::string controlsError;  // the file cannot be read
+};
+
+struct AppState;
 
 // Returns true when something visible changed (a rebuild, a failure, new controls); a rebuild
 // or new controls also mark the image view for re-checking.

@@ -416,7 +416,7 @@ TEST_CASE("offscreen: GPU vs CPU finds no mismatch, on both GPU paths") {
       });
       (void)ui.run(s, cmd, 2).value();
       INFO(computePathName(path) << " " << core::roundingName(rounding));
-      REQUIRE(s.derived.view.onGpu);
+      REQUIRE(s.derived.view.onGpu());
       REQUIRE(s.derived.compare.result.has_value());
       CHECK(s.derived.compare.result->error.empty());
       CHECK(s.derived.compare.result->samples == 451u * 300u * 3u);
@@ -460,7 +460,7 @@ TEST_CASE("offscreen: background results wake an idle window (GPU vs CPU compare
   s.doc.quant.bits = 3;
   Commands cmd;
   (void)ui.run(s, cmd, 1).value();
-  REQUIRE(s.derived.view.onGpu);
+  REQUIRE(s.derived.view.onGpu());
   REQUIRE(s.derived.compare.pending);  // the CPU reference runs on the compare worker
   REQUIRE(waitForWake(1));
   CHECK(s.derived.compare.pending);    // nothing drawn since: only the wake says it is done

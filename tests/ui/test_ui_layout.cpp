@@ -404,3 +404,18 @@ TEST_CASE("labels: one bit is singular, and the path control says where the user
   CHECK(std::string(computePathLabel(ComputePath::GpuCompute, true)) == "GPU compute");
   CHECK(std::string(computePathLabel(ComputePath::GpuFragment, false)) == "GPU fragment");
 }
+
+TEST_CASE("panel list: ids follow kPanels, and a one-panel figure's layout comes from its trait") {
+  static_assert(panelId("image") == 0 && panelId("levels") == 1 && panelId("shaders") == kPanelCount - 1);
+  REQUIRE(panelInfos().size() == kPanelCount);
+  std::vector<std::string> withSide, window;
+  for (const PanelInfo& p : panelInfos()) {
+    CHECK(panelId(p.name) == std::size_t(&p - panelInfos().data()));
+    if (p.solo == PanelSolo::WithSide) withSide.push_back(p.name);
+    if (p.solo == PanelSolo::Window) window.push_back(p.name);
+  }
+  // What `--panel NAME` kept open beside the panel when it compared names.
+  CHECK(withSide == std::vector<std::string>{"image", "levels", "metrics", "histogram"});
+  CHECK(window == std::vector<std::string>{"qlora"});
+  CHECK_THROWS_AS(panelId("nope"), std::out_of_range);
+}

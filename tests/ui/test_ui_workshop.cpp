@@ -78,8 +78,8 @@ TEST_CASE("offscreen workshop: the user shader runs as a rounding mode, reloads,
   Commands cmd;
   REQUIRE(ui.run(s, cmd, 2));
   const QuantizedView& v = s.derived.view;
-  CHECK(v.onGpu);
-  CHECK(!v.fallback);
+  CHECK(v.onGpu());
+  CHECK(!v.fallback());
   CHECK(v.computedOn.rfind("GPU", 0) == 0);
   CHECK(firstSample(s) == 128);  // roundEven(0.5 * 255)
   // The controls come from the annotation.
@@ -137,7 +137,7 @@ TEST_CASE("offscreen workshop: a user file that never compiled shows magenta, th
   Commands cmd;
   auto shot = ui.run(s, cmd, 2);
   REQUIRE(shot);
-  CHECK(s.derived.view.fallback);
+  CHECK(s.derived.view.fallback());
   std::size_t magenta = 0;
   for (std::size_t p = 0; p < shot->pixelCount(); ++p)
     magenta += shot->u8[p * 3] == 255 && shot->u8[p * 3 + 1] == 0 && shot->u8[p * 3 + 2] >= 200;
@@ -148,7 +148,7 @@ TEST_CASE("offscreen workshop: a user file that never compiled shows magenta, th
   // Back to a built-in mode: a normal result.
   cmd.edit("nearest", [](Document& d) { d.quant.rounding = core::Rounding::Nearest; });
   REQUIRE(ui.run(s, cmd, 1));
-  CHECK(!s.derived.view.fallback);
+  CHECK(!s.derived.view.fallback());
   CHECK(s.derived.view.generation > 0);
 }
 
@@ -268,5 +268,5 @@ TEST_CASE("offscreen: an image wider than the GPU's texture limit gets a downsca
   for (const auto& n : s.ui.notices)
     noticed = noticed || n.text.find("larger than this GPU's texture limit of " + std::to_string(limit)) != std::string::npos;
   CHECK(noticed);
-  CHECK(s.derived.view.onGpu == (s.doc.path != ComputePath::Cpu));
+  CHECK(s.derived.view.onGpu() == (s.doc.path != ComputePath::Cpu));
 }
