@@ -25,6 +25,7 @@
 #include "ui/compare_model.hpp"
 #include "ui/image_model.hpp"
 #include "ui/levels_model.hpp"
+#include "ui/panel_list.hpp"
 #include "ui/qlora_model.hpp"
 #include "ui/shader_watch.hpp"
 #include "ui/texture.hpp"
@@ -122,9 +123,11 @@ struct Notice {
   double time = 0;  // seconds since start when posted
 };
 
+// One flag a panel, made from the panel list (ui/panel_list.hpp), with its value on a first start.
 struct PanelOpen {
-  bool image = true, levels = false, metrics = true, histogram = true, numberLine = false, compare = false,
-       weights = false, memory = false, qlora = false, concepts = false, shaders = false, errorCurve = false;
+#define QVIZ_PANEL_FLAG(member, name, title, openAtStart, slot, solo) bool member = openAtStart;
+  QVIZ_PANELS(QVIZ_PANEL_FLAG)
+#undef QVIZ_PANEL_FLAG
 };
 
 // The shaders panel's editor of the user file: its own buffer, saved atomically on request.

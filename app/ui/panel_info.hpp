@@ -1,6 +1,6 @@
-// The one list of panels: names, window titles, open flags and layout traits. It holds no ImGui or
-// GL (the settings parser is fuzzed without them); ui/panels.hpp pairs each entry with its draw
-// function, drawPanel<panelId("name")>, defined in the panel's own file.
+// The panels' names, window titles, open flags and layout traits, made from the one list
+// (ui/panel_list.hpp). No ImGui or GL (the settings parser is fuzzed without them); ui/panels.hpp
+// pairs each entry with its draw function, drawPanel<panelId("name")>, in the panel's own file.
 #pragma once
 #include <cstddef>
 #include <iterator>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ui/app_state.hpp"
+#include "ui/panel_list.hpp"
 
 namespace qviz::ui {
 
@@ -34,22 +35,11 @@ struct PanelInfo {
   PanelSolo solo;
 };
 
-// Every panel, in menu order. Adding a panel: an entry here, its open flag in PanelOpen and its
-// file (panel_NAME.cpp) defining drawPanel<panelId("NAME")>.
-inline constexpr PanelInfo kPanels[] = {
-    {"image", "Image quantization", &PanelOpen::image, PanelSlot::Main, PanelSolo::WithSide},
-    {"levels", "Levels grid", &PanelOpen::levels, PanelSlot::Wide, PanelSolo::WithSide},
-    {"error-curve", "Error against bits", &PanelOpen::errorCurve, PanelSlot::Wide, PanelSolo::Alone},
-    {"metrics", "Metrics", &PanelOpen::metrics, PanelSlot::Side, PanelSolo::WithSide},
-    {"histogram", "Histograms", &PanelOpen::histogram, PanelSlot::Side, PanelSolo::WithSide},
-    {"number-line", "Number line", &PanelOpen::numberLine, PanelSlot::Side, PanelSolo::Alone},
-    {"compare", "GPU vs CPU", &PanelOpen::compare, PanelSlot::Side, PanelSolo::Alone},
-    {"weights", "Weights", &PanelOpen::weights, PanelSlot::Side, PanelSolo::Alone},
-    {"memory", "Memory", &PanelOpen::memory, PanelSlot::Side, PanelSolo::Alone},
-    {"qlora", "QLoRA", &PanelOpen::qlora, PanelSlot::Wide, PanelSolo::Window},
-    {"concepts", "Concepts", &PanelOpen::concepts, PanelSlot::Side, PanelSolo::Alone},
-    {"shaders", "Shaders (live coding)", &PanelOpen::shaders, PanelSlot::Side, PanelSolo::Alone},
-};
+// Every panel, in menu order: ui/panel_list.hpp's lines.
+#define QVIZ_PANEL_INFO(member, name, title, openAtStart, slot, solo) \
+  PanelInfo{name, title, &PanelOpen::member, PanelSlot::slot, PanelSolo::solo},
+inline constexpr PanelInfo kPanels[] = {QVIZ_PANELS(QVIZ_PANEL_INFO)};
+#undef QVIZ_PANEL_INFO
 inline constexpr std::size_t kPanelCount = std::size(kPanels);
 
 // The index of the panel called `name` in kPanels; an unknown name does not compile where a
