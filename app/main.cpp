@@ -13,7 +13,7 @@
 namespace {
 void printUsage() {
   std::puts("usage: qviz [IMAGE] [--panel NAME] [--bits B] [--presenter] [--screenshot OUT.png] [--frames N]");
-  std::puts("            [--bench-ui] [--json OUT] [--size WxH] [--no-settings] [--shader-dir DIR] [--rounding MODE]");
+  std::puts("            [--bench-ui | --bench-start] [--json OUT] [--size WxH] [--no-settings] [--shader-dir DIR] [--rounding MODE]");
   std::puts("       qviz SUBCOMMAND [...]   headless tools; `qviz SUBCOMMAND --help` for options\n");
   std::puts("explorer options:");
   std::puts("  IMAGE               open this image (default: assets/images/astronaut.png)");
@@ -24,7 +24,9 @@ void printUsage() {
   std::puts("  --presenter         presenter mode (large font)");
   std::puts("  --screenshot OUT    render --frames frames (default 5), save the window as PNG, exit");
   std::puts("  --bench-ui          drive the bits slider and pan for --frames frames (default 300), print p50/p95/max");
-  std::puts("  --json OUT          with --bench-ui: write the frame times as JSON");
+  std::puts("  --bench-start       start as a user would (default settings, saves nothing), report the time to the");
+  std::puts("                      first frame, to settled (idle, every number shown computed) and the CPU used");
+  std::puts("  --json OUT          with --bench-ui or --bench-start: write the figures as JSON");
   std::puts("  --size WxH          window size (default 1600x1000, at most 8192x8192)");
   std::puts("  --lora-steps N      with --panel qlora: train N steps before drawing (figures)");
   std::puts("  --shader-dir DIR    load shaders from DIR (e.g. a `qviz workshop init` folder); edits reload live");
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     else if (a == "--frames" && hasValue) {
       if (!parsePositive(argv[++i], o.frames)) return usageError("--frames takes a positive number");
     } else if (a == "--bench-ui") o.benchUi = true;
+    else if (a == "--bench-start") o.benchStart = o.ignoreSettings = true;
     else if (a == "--json" && hasValue) o.benchJson = argv[++i];
     else if (a == "--no-settings") o.ignoreSettings = true;
     else if (a == "--shader-dir" && hasValue) o.shaderDir = argv[++i];

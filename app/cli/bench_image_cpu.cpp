@@ -1,9 +1,12 @@
-// CPU image benchmarks: the uniform quantizer on a 4K RGB frame and SSIM at 1080p.
+// CPU image benchmarks: the uniform quantizer on a 4K RGB frame (beside a plain copy of the same
+// bytes on one thread and on every worker, its floor) and SSIM at 1080p.
+#include <cstring>
 #include <random>
 
 #include "cli/bench.hpp"
 #include "metrics/metrics.hpp"
 #include "quant/uniform.hpp"
+#include "util/parallel.hpp"
 
 namespace qviz::cli {
 using namespace qviz::core;
@@ -31,7 +34,26 @@ void benchImageCpu(BenchContext& ctx, std::vector<BenchResult>& out) {
     s.bits = 4;
     Image dst = Image::make(src.width, src.height, src.channels, src.type);
     const double ms = medianMs([&] { (void)quantizeUniformInto(src, s, dst); }, runs, secs);
-    out.push_back(makeResult("uniform_cpu_4k", ms, double(src.pixelCount()), 2.0 * double(src.byteSize()), ctx));
+    // The memory floor: memcpy of the same bytes into the same buffer, on one thread and split
+    // over the workers as the quantizer is.
+    const std::size_t bytes = src.u8.size();
+    const double copy1 = medianMs([&] { std::memcpy(dst.u8.data(), src.u8.data(), bytes); }, runs, secs);
+    const double copyN = medianMs(
+        [&] {
+          parallelFor(bytes, 1 << 16, [&](std::size_t b, std::size_t e) {
+            std::memcpy(dst.u8.data() + b, src.u8.data() + b, e - b);
+          });
+        },
+        runs, secs);
+    auto r = makeResult("uniform_cpu_4k", ms, double(src.pixelCount()), 2.0 * double(bytes), ctx);
+    r.extra["memcpy_ms_1_thread"] = copy1;
+    r.extra["memcpy_ms_threads"] = copyN;
+    r.extra["memcpy_threads"] = workerCount();
+    r.extra["times_memcpy"] = copyN > 0 ? ms / copyN : 0;
+    out.push_back(std::move(r));
+    out.push_back(makeResult("memcpy_4k_1_thread", copy1, double(src.pixelCount()), 2.0 * double(bytes), ctx));
+    out.push_back(makeResult("memcpy_4k_" + std::to_string(workerCount()) + "_threads", copyN, double(src.pixelCount()),
+                             2.0 * double(bytes), ctx));
   }
   if (ctx.wants("ssim_cpu_1080p")) {
     const Image a = noiseImage(1920, 1080, 3, 2);

@@ -12,7 +12,8 @@ struct ExplorerOptions {
   std::string screenshot;      // --screenshot OUT.png: render `frames` frames, save, exit
   int frames = 0;              // frames to render in scripted modes (0: run until closed)
   bool benchUi = false;        // --bench-ui: drive the bits slider and pan, report frame times
-  std::string benchJson;       // --json OUT with --bench-ui
+  bool benchStart = false;     // --bench-start: run as a user would, report the time and CPU to settle
+  std::string benchJson;       // --json OUT with --bench-ui or --bench-start
   int width = 1600, height = 1000;
   bool ignoreSettings = false;  // --no-settings: start from defaults, save nothing
   int loraSteps = 0;            // --lora-steps N: train the QLoRA panel N steps before drawing

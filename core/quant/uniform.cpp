@@ -189,6 +189,51 @@ void quantizeU8Truncate(const std::uint8_t* __restrict src, std::uint8_t* __rest
   quantizeU8Body<true>(src, dst, n, scale, inv, maxCode);
 }
 
+// The same nearest/truncate mapping of 8-bit samples in 16-bit integers, twice as many lanes per
+// instruction as the float formula: with D = L-1 (odd) and no float rounding error near a step,
+// code = floor((v*D + add) / 255) (add = 127 for nearest, 0 for truncate) and the sample is
+// round(code*255 / D) = floor((code*255 + D/2) / D) (no ties: D is odd). The divisions are by
+// constants (D is a template argument), which compile to multiplies. quantizeTyped uses it only
+// after checking it against the contract's formula for all 256 inputs (exactU8Mapping).
+template <unsigned D>
+__attribute__((always_inline)) inline void quantizeU8IntBody(const std::uint8_t* __restrict src,
+                                                             std::uint8_t* __restrict dst, std::size_t n,
+                                                             std::uint16_t add) {
+  // Every intermediate is cast back to 16 bits so the compiler keeps 16-bit lanes.
+  using u16 = std::uint16_t;
+  for (std::size_t i = 0; i < n; ++i) {
+    const u16 t = u16(u16(src[i] * u16(D)) + add);  // <= 255*255 + 127
+    const u16 code = u16(t / u16(255));
+    const u16 out = u16(u16(code * u16(255) + u16(D / 2)) / u16(D));
+    dst[i] = static_cast<std::uint8_t>(out);
+  }
+}
+// Integer mapping for D = L-1 in {1, 3, ..., 255}, in an AVX-512 / AVX2 clone and a baseline one.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+void quantizeU8Int(const std::uint8_t* __restrict src, std::uint8_t* __restrict dst, std::size_t n, unsigned d,
+                   std::uint16_t add) {
+  switch (d) {
+    case 1: return quantizeU8IntBody<1>(src, dst, n, add);
+    case 3: return quantizeU8IntBody<3>(src, dst, n, add);
+    case 7: return quantizeU8IntBody<7>(src, dst, n, add);
+    case 15: return quantizeU8IntBody<15>(src, dst, n, add);
+    case 31: return quantizeU8IntBody<31>(src, dst, n, add);
+    case 63: return quantizeU8IntBody<63>(src, dst, n, add);
+    case 127: return quantizeU8IntBody<127>(src, dst, n, add);
+    default: return quantizeU8IntBody<255>(src, dst, n, add);
+  }
+}
+// Whether quantizeU8Int(d, add) gives the contract's output (quantizeCode then dequantizeCode)
+// for every 8-bit input.
+bool exactU8Mapping(const UniformConstants& k, Rounding r, unsigned d, std::uint16_t add) {
+  std::uint8_t in[256], out[256];
+  for (unsigned v = 0; v < 256; ++v) in[v] = static_cast<std::uint8_t>(v);
+  quantizeU8Int(in, out, 256, d, add);
+  for (std::uint32_t v = 0; v < 256; ++v)
+    if (out[v] != dequantizeCode(quantizeCode(v, k, r, Dither::None, 0, 0, 0, 0), k, r)) return false;
+  return true;
+}
+
 template <class T>
 void applyLut(const std::vector<T>& in, std::vector<T>& out, int ch, const std::vector<std::vector<T>>& luts) {
   const std::size_t n = in.size();
@@ -253,6 +298,14 @@ void quantizeTyped(const std::vector<T>& in, std::vector<T>& out, const Image& r
       const UniformConstants& k = ks[0];
       const float maxCode = static_cast<float>(k.levels - 1);
       const bool truncate = s.rounding == Rounding::Truncate;
+      const unsigned d = k.levels - 1;
+      const std::uint16_t add = truncate ? 0 : 127;
+      if (exactU8Mapping(k, s.rounding, d, add)) {
+        parallelFor(in.size(), 1 << 16, [&](std::size_t b, std::size_t e) {
+          quantizeU8Int(in.data() + b, out.data() + b, e - b, d, add);
+        });
+        return;
+      }
       parallelFor(in.size(), 1 << 16, [&](std::size_t b, std::size_t e) {
         if (truncate) quantizeU8Truncate(in.data() + b, out.data() + b, e - b, k.scale, k.inv, maxCode);
         else quantizeU8Nearest(in.data() + b, out.data() + b, e - b, k.scale, k.inv, maxCode);
