@@ -6,9 +6,9 @@
 #include <string>
 
 #include "cli/cli.hpp"
+#include "drive/soak.hpp"
 #include "ui/explorer.hpp"
 #include "ui/panels.hpp"
-#include "ui/soak.hpp"
 
 namespace {
 void printUsage() {
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     }
   }
   qviz::ui::ExplorerOptions o;
-  qviz::ui::SoakOptions soak;
+  qviz::drive::SoakOptions soak;
   bool soaking = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   }
   if (soaking) {
     soak.json = o.benchJson;
-    return qviz::ui::runSoak(soak);
+    return qviz::drive::runSoak(soak);
   }
   return qviz::ui::runExplorer(o);
 }
