@@ -11,7 +11,7 @@
 namespace qviz::drive {
 
 std::optional<int> Screenshot::start(ui::AppState& s) {
-  s.ui.synchronous = true;  // a figure shows final numbers
+  s.synchronous = true;  // a figure shows final numbers
   return std::nullopt;
 }
 

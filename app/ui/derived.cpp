@@ -91,7 +91,7 @@ void submitMetrics(AppState& s) {
 
 void takeMetrics(AppState& s) {
   Derived& d = s.derived;
-  if (s.ui.synchronous) d.metricsWorker->waitIdle();
+  if (s.synchronous) d.metricsWorker->waitIdle();
   std::lock_guard lock(d.metricsMailbox->mutex);
   auto& r = d.metricsMailbox->result;
   if (!r) return;
@@ -216,14 +216,14 @@ void quantizeView(AppState& s) {
 // cheap reductions (histograms, exact error sums), then SSIM, the costly one, on a later frame.
 void deferredMetrics(AppState& s) {
   QuantizedView& v = s.derived.view;
-  if (v.cpuMetricsPending && (s.ui.synchronous || std::chrono::steady_clock::now() - v.changedAt >= std::chrono::milliseconds(150))) {
+  if (v.cpuMetricsPending && (s.synchronous || std::chrono::steady_clock::now() - v.changedAt >= std::chrono::milliseconds(150))) {
     v.cpuMetricsPending = false;
     submitMetrics(s);
-    if (s.ui.synchronous) takeMetrics(s);
+    if (s.synchronous) takeMetrics(s);
   }
   if (!v.onGpu || !s.derived.gpu || !(v.gpuMetricsPending || v.ssimPending)) return;
   const auto rest = std::chrono::steady_clock::now() - v.changedAt;
-  if (!s.ui.synchronous && rest < std::chrono::milliseconds(150)) return;
+  if (!s.synchronous && rest < std::chrono::milliseconds(150)) return;
   if (v.gpuMetricsPending) {
     v.gpuMetricsPending = false;
     auto m = s.derived.gpu->metrics(s.derived.image, s.doc.quant, v.histBefore, v.histAfter);
@@ -234,7 +234,7 @@ void deferredMetrics(AppState& s) {
     v.metrics = *m;
     v.metricsGeneration = v.generation;
     v.ssimPending = true;
-    if (!s.ui.synchronous) return;  // SSIM on the next frame, so this one stays short
+    if (!s.synchronous) return;  // SSIM on the next frame, so this one stays short
   }
   v.ssimPending = false;
   auto r = s.derived.gpu->ssim();
@@ -295,7 +295,7 @@ void levelTiles(AppState& s) {
 void compareView(AppState& s) {
   Derived& d = s.derived;
   CompareView& c = d.compare;
-  if (s.ui.synchronous && c.pending) d.compareWorker->waitIdle();
+  if (s.synchronous && c.pending) d.compareWorker->waitIdle();
   {
     std::lock_guard lock(d.compareMailbox->mutex);
     if (auto& r = d.compareMailbox->result) {
@@ -394,11 +394,7 @@ void updateDerived(AppState& s) {
     }
     const std::string dir = std::filesystem::path(defaultImagePath()).parent_path().string();
     d.qlora->configure(s.doc.lora, dir + "/rocket.jpg", dir + "/astronaut.png");
-    if (s.ui.synchronous) d.qlora->waitReady();
-    if (s.ui.loraSteps > 0) {
-      d.qlora->runSteps(s.ui.loraSteps);
-      s.ui.loraSteps = 0;
-    }
+    if (s.synchronous) d.qlora->waitReady();
     d.qlora->poll(d.qloraTiles);
   }
 }
