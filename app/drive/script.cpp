@@ -90,11 +90,12 @@ public:
   }
 
 private:
-  // --lora-steps: once the QLoRA panel's session exists, train it N steps on this thread (the
-  // panel shows them from the next frame).
+  // --lora-steps: once the QLoRA panel's session exists, train it N steps on this thread and take
+  // their snapshot, so the frame being drawn shows them.
   void train(ui::AppState& s) {
     if (m_loraSteps <= 0 || !s.derived.qlora) return;
     s.derived.qlora->runSteps(m_loraSteps);
+    s.derived.qlora->poll(s.derived.qloraTiles);
     m_loraSteps = 0;
   }
 
