@@ -220,15 +220,9 @@ void sampleFontNearest(ImTextureID& nearestFontTex) {
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
   glBindTexture(GL_TEXTURE_2D, GLuint(previous));
 }
-}  // namespace
 
-int runExplorer(const ExplorerOptions& o, Driver* script) {
-  const auto start = std::chrono::steady_clock::now();
-  Driver none;
-  Driver& driver = script ? *script : none;
-  AppState s;
-  Commands cmd;
-  const bool savedSettings = !o.ignoreSettings && std::filesystem::exists(configDir() + "/settings.json");
+// The saved settings, then the command line's choices over them: 0, or 2 with a message on stderr.
+int applyOptions(AppState& s, const ExplorerOptions& o) {
   if (!o.ignoreSettings)
     if (std::string msg = loadSettings(s); !msg.empty()) postNotice(s.ui, msg, true);
   std::error_code ec;
@@ -269,18 +263,11 @@ int runExplorer(const ExplorerOptions& o, Driver* script) {
     s.ui.presenter = true;
     s.ui.fontScale = 2.0f;
   }
-  if (auto rc = driver.start(s)) return *rc;
+  return 0;
+}
 
-  const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
-  if (!haveDisplay)
-    if (auto rc = driver.withoutWindow(s)) return *rc;
-  glfwSetErrorCallback([](int code, const char* msg) { std::fprintf(stderr, "qviz: GLFW error %d: %s\n", code, msg); });
-  if (!glfwInit()) {
-    if (auto rc = driver.withoutWindow(s)) return *rc;
-    std::fprintf(stderr, "qviz: error: cannot open a window (no display?); the CLI works without one: qviz --help\n");
-    return 2;
-  }
-  Shell sh;
+// A GL 3.3+ core window (the newest version the driver gives), every input marking a redraw.
+GLFWwindow* openWindow(Shell& sh, int width, int height) {
   const int versions[][2] = {{4, 5}, {4, 3}, {4, 1}, {3, 3}};
   for (const auto& v : versions) {
     glfwDefaultWindowHints();
@@ -288,22 +275,19 @@ int runExplorer(const ExplorerOptions& o, Driver* script) {
     glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, v[1]);
     glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
     glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
-    sh.window = glfwCreateWindow(o.width, o.height, "QuantizationViz", nullptr, nullptr);
+    sh.window = glfwCreateWindow(width, height, "QuantizationViz", nullptr, nullptr);
     if (sh.window) break;
   }
   if (!sh.window) {
     std::fprintf(stderr, "qviz: error: cannot create an OpenGL 3.3+ core window\n");
-    glfwTerminate();
-    return 2;
+    return nullptr;
   }
   glfwSetWindowUserPointer(sh.window, &sh);
   glfwMakeContextCurrent(sh.window);
-  glfwSwapInterval(driver.vsync() ? 1 : 0);
   if (!gladLoadGL(glfwGetProcAddress)) {
     std::fprintf(stderr, "qviz: error: cannot load OpenGL functions\n");
     glfwDestroyWindow(sh.window);
-    glfwTerminate();
-    return 2;
+    return sh.window = nullptr;
   }
   // Our callbacks first: ImGui's GLFW backend chains to them, so every input marks a redraw.
   glfwSetCursorPosCallback(sh.window, [](GLFWwindow* w, double, double) { markEvent(w); });
@@ -318,6 +302,35 @@ int runExplorer(const ExplorerOptions& o, Driver* script) {
     for (int i = 0; i < count; ++i) post(*shellOf(w)->mailbox, paths[i]);
     markEvent(w);
   });
+  return sh.window;
+}
+}  // namespace
+
+int runExplorer(const ExplorerOptions& o, Driver* script) {
+  const auto start = std::chrono::steady_clock::now();
+  Driver none;
+  Driver& driver = script ? *script : none;
+  AppState s;
+  Commands cmd;
+  const bool savedSettings = !o.ignoreSettings && std::filesystem::exists(configDir() + "/settings.json");
+  if (const int rc = applyOptions(s, o)) return rc;
+  if (auto rc = driver.start(s)) return *rc;
+
+  const bool haveDisplay = std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY");
+  if (!haveDisplay)
+    if (auto rc = driver.withoutWindow(s)) return *rc;
+  glfwSetErrorCallback([](int code, const char* msg) { std::fprintf(stderr, "qviz: GLFW error %d: %s\n", code, msg); });
+  if (!glfwInit()) {
+    if (auto rc = driver.withoutWindow(s)) return *rc;
+    std::fprintf(stderr, "qviz: error: cannot open a window (no display?); the CLI works without one: qviz --help\n");
+    return 2;
+  }
+  Shell sh;
+  if (!openWindow(sh, o.width, o.height)) {
+    glfwTerminate();
+    return 2;
+  }
+  glfwSwapInterval(driver.vsync() ? 1 : 0);
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
