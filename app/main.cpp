@@ -6,9 +6,10 @@
 #include <string>
 
 #include "cli/cli.hpp"
+#include "drive/script.hpp"
+#include "drive/soak.hpp"
 #include "ui/explorer.hpp"
 #include "ui/panels.hpp"
-#include "ui/soak.hpp"
 
 namespace {
 void printUsage() {
@@ -65,7 +66,8 @@ int main(int argc, char** argv) {
     }
   }
   qviz::ui::ExplorerOptions o;
-  qviz::ui::SoakOptions soak;
+  qviz::drive::ScriptOptions script;
+  qviz::drive::SoakOptions soak;
   bool soaking = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -74,12 +76,12 @@ int main(int argc, char** argv) {
     else if (a == "--bits" && hasValue) {
       if (!parsePositive(argv[++i], o.bits) || o.bits > 16) return usageError("--bits takes 1-16");
     } else if (a == "--presenter") o.presenter = true;
-    else if (a == "--screenshot" && hasValue) o.screenshot = argv[++i];
+    else if (a == "--screenshot" && hasValue) script.screenshot = argv[++i];
     else if (a == "--frames" && hasValue) {
-      if (!parsePositive(argv[++i], o.frames)) return usageError("--frames takes a positive number");
-    } else if (a == "--bench-ui") o.benchUi = true;
-    else if (a == "--bench-start") o.benchStart = o.ignoreSettings = true;
-    else if (a == "--json" && hasValue) o.benchJson = argv[++i];
+      if (!parsePositive(argv[++i], script.frames)) return usageError("--frames takes a positive number");
+    } else if (a == "--bench-ui") script.benchUi = true;
+    else if (a == "--bench-start") script.benchStart = o.ignoreSettings = true;
+    else if (a == "--json" && hasValue) script.json = argv[++i];
     else if (a == "--no-settings") o.ignoreSettings = true;
     else if (a == "--shader-dir" && hasValue) o.shaderDir = argv[++i];
     else if (a == "--soak" && hasValue) {
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
     }
     else if (a == "--rounding" && hasValue) o.rounding = argv[++i];
     else if (a == "--lora-steps" && hasValue) {
-      if (!parsePositive(argv[++i], o.loraSteps)) return usageError("--lora-steps takes a positive number");
+      if (!parsePositive(argv[++i], script.loraSteps)) return usageError("--lora-steps takes a positive number");
     }
     else if (a == "--size" && hasValue) {
       if (std::sscanf(argv[++i], "%dx%d", &o.width, &o.height) != 2 || o.width < 320 || o.height < 240)
@@ -112,8 +114,8 @@ int main(int argc, char** argv) {
     else return usageError("more than one image given");
   }
   if (soaking) {
-    soak.json = o.benchJson;
-    return qviz::ui::runSoak(soak);
+    soak.json = script.json;
+    return qviz::drive::runSoak(soak);
   }
-  return qviz::ui::runExplorer(o);
+  return qviz::drive::runExplorer(o, script);
 }

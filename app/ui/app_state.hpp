@@ -163,8 +163,6 @@ struct UiState {
   std::deque<Notice> notices;
   std::vector<std::string> recentFiles;
   std::string pendingScreenshot;  // export the window at the end of this frame
-  bool synchronous = false;       // wait for background work each frame (screenshots, tests)
-  int loraSteps = 0;              // scripted runs: train this many steps before drawing
   bool qloraHovered = false;      // the QLoRA panel was under the mouse last frame (drops go to it)
   std::string loraDrop;           // an image dropped on the QLoRA panel, waiting for "base or target"
   std::string browserDir;         // in-app file browser: current folder
@@ -194,6 +192,9 @@ struct AppState {
   std::uint64_t revision = 0;  // bumped whenever a command changes the document
   Derived derived;
   UiState ui;
+  // Wait for background work each frame, so every frame shows final numbers: set by scripts (the
+  // screenshot driver in app/drive, tests), never by the explorer itself.
+  bool synchronous = false;
 };
 
 }  // namespace qviz::ui

@@ -18,7 +18,7 @@ using namespace qviz::core;
 void updateCompareView(AppState& s) {
   Derived& d = s.derived;
   CompareView& c = d.compare;
-  if (s.ui.synchronous && c.pending) d.compareWorker->waitIdle();
+  if (s.synchronous && c.pending) d.compareWorker->waitIdle();
   {
     std::lock_guard lock(d.compareMailbox->mutex);
     if (auto& r = d.compareMailbox->result) {

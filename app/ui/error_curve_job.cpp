@@ -123,7 +123,7 @@ void updateErrorCurve(AppState& s) {
   } else if (!j.running && !j.curves.complete() && j.error.empty()) {
     submit(s, j);
   }
-  if (s.ui.synchronous) {
+  if (s.synchronous) {
     j.worker->waitIdle();
     take(j);
   }

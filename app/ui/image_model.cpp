@@ -84,7 +84,7 @@ void submitMetrics(AppState& s) {
 
 void takeMetrics(AppState& s) {
   Derived& d = s.derived;
-  if (s.ui.synchronous) d.metricsWorker->waitIdle();
+  if (s.synchronous) d.metricsWorker->waitIdle();
   std::lock_guard lock(d.metricsMailbox->mutex);
   auto& r = d.metricsMailbox->result;
   if (!r) return;
@@ -207,14 +207,14 @@ void quantizeView(AppState& s) {
 void deferredMetrics(AppState& s) {
   QuantizedView& v = s.derived.view;
   if (v.state == ViewState::CpuWaiting &&
-      (s.ui.synchronous || std::chrono::steady_clock::now() - v.changedAt >= std::chrono::milliseconds(150))) {
+      (s.synchronous || std::chrono::steady_clock::now() - v.changedAt >= std::chrono::milliseconds(150))) {
     v.state = ViewState::Cpu;
     submitMetrics(s);
-    if (s.ui.synchronous) takeMetrics(s);
+    if (s.synchronous) takeMetrics(s);
   }
   if (!s.derived.gpu || (v.state != ViewState::GpuWaiting && v.state != ViewState::GpuSsim)) return;
   const auto rest = std::chrono::steady_clock::now() - v.changedAt;
-  if (!s.ui.synchronous && rest < std::chrono::milliseconds(150)) return;
+  if (!s.synchronous && rest < std::chrono::milliseconds(150)) return;
   if (v.state == ViewState::GpuWaiting) {
     v.state = ViewState::Gpu;
     auto m = s.derived.gpu->metrics(s.derived.image, s.doc.quant, v.histBefore, v.histAfter);
@@ -225,7 +225,7 @@ void deferredMetrics(AppState& s) {
     v.metrics = *m;
     v.metricsGeneration = v.generation;
     v.state = ViewState::GpuSsim;
-    if (!s.ui.synchronous) return;  // SSIM on the next frame, so this one stays short
+    if (!s.synchronous) return;  // SSIM on the next frame, so this one stays short
   }
   v.state = ViewState::Gpu;
   auto r = s.derived.gpu->ssim();

@@ -322,11 +322,7 @@ void updateQloraView(AppState& s) {
   }
   const std::string dir = std::filesystem::path(defaultImagePath()).parent_path().string();
   d.qlora->configure(s.doc.lora, dir + "/rocket.jpg", dir + "/astronaut.png");
-  if (s.ui.synchronous) d.qlora->waitReady();
-  if (s.ui.loraSteps > 0) {
-    d.qlora->runSteps(s.ui.loraSteps);
-    s.ui.loraSteps = 0;
-  }
+  if (s.synchronous) d.qlora->waitReady();
   d.qlora->poll(d.qloraTiles);
 }
 

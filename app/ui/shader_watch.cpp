@@ -43,7 +43,7 @@ bool pollShaders(AppState& s) {
   if (!s.derived.gpu) return false;
   ShaderWatch& w = s.derived.shaderWatch;
   const auto now = std::chrono::steady_clock::now();
-  if (!s.ui.synchronous && now - w.lastPoll < std::chrono::milliseconds(100)) return false;
+  if (!s.synchronous && now - w.lastPoll < std::chrono::milliseconds(100)) return false;
   w.lastPoll = now;
   gpu::ShaderLibrary& lib = s.derived.gpu->shaders();
   const auto report = lib.reloadIfChanged();

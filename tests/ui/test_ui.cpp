@@ -75,7 +75,7 @@ HeadlessUi& headless() {
 
 TEST_CASE("commands bump the revision only when they change the document") {
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   Commands cmd;
   cmd.edit("set bits", [](Document& d) { d.quant.bits = 3; });
   cmd.edit("same bits", [](Document& d) { d.quant.bits = 3; });
@@ -238,7 +238,7 @@ TEST_CASE("offscreen: the image panel shows the exact quantized pixels") {
   HeadlessUi& ui = headless();
   INFO("renderer: " << ui.renderer());
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = solidImage("solid.png", 200, 100, 50);
   s.doc.quant.bits = 1;
   s.ui.open = PanelOpen{};
@@ -259,7 +259,7 @@ TEST_CASE("offscreen: the image panel shows the exact quantized pixels") {
 TEST_CASE("offscreen: every panel opens, draws and closes") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   Commands cmd;
   // The table is panelInfos() in the same order, each with its draw function.
@@ -290,7 +290,7 @@ TEST_CASE("offscreen: every panel opens, draws and closes") {
 TEST_CASE("offscreen: a broken image gives a notice and keeps the open one") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   Commands cmd;
   (void)ui.run(s, cmd, 1).value();
@@ -310,7 +310,7 @@ TEST_CASE("offscreen: a broken image gives a notice and keeps the open one") {
 TEST_CASE("offscreen: presenter mode rebuilds the font at twice the size") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   Commands cmd;
   (void)ui.run(s, cmd, 1).value();
@@ -327,15 +327,17 @@ TEST_CASE("offscreen: presenter mode rebuilds the font at twice the size") {
 TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor and shows every tile") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.ui.open = PanelOpen{};
   s.ui.open.image = s.ui.open.metrics = s.ui.open.histogram = false;
   s.ui.open.qlora = true;
   s.doc.lora.basePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   s.doc.lora.targetPath = std::string(QVIZ_TEST_DATA) + "/astronaut.png";
-  s.ui.loraSteps = 200;
   Commands cmd;
-  const auto shot = ui.run(s, cmd, 2).value();
+  (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.qlora);
+  s.derived.qlora->runSteps(200);  // as --lora-steps 200 does (app/drive/script.cpp)
+  const auto shot = ui.run(s, cmd, 1).value();
   QloraSession& q = *s.derived.qlora;
   REQUIRE(q.ready());
   CHECK(q.steps() == 200);
@@ -368,7 +370,7 @@ TEST_CASE("offscreen: the QLoRA panel trains an adapter towards the SVD floor an
 TEST_CASE("offscreen: the QLoRA buttons go through Commands, applied to the session at the next frame") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   Commands cmd;
   // No session yet: the commands do nothing.
   cmd.lora(Commands::Lora::Start);
@@ -381,8 +383,9 @@ TEST_CASE("offscreen: the QLoRA buttons go through Commands, applied to the sess
   s.ui.open.qlora = true;
   s.doc.lora.basePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   s.doc.lora.targetPath = std::string(QVIZ_TEST_DATA) + "/astronaut.png";
-  s.ui.loraSteps = 3;
   (void)ui.run(s, cmd, 1).value();
+  REQUIRE(s.derived.qlora);
+  s.derived.qlora->runSteps(3);
   QloraSession& q = *s.derived.qlora;
   REQUIRE(q.ready());
   CHECK(q.steps() == 3);
@@ -401,7 +404,7 @@ TEST_CASE("offscreen: the QLoRA buttons go through Commands, applied to the sess
 TEST_CASE("offscreen: GPU vs CPU finds no mismatch, on both GPU paths") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.ui.open = PanelOpen{};
   s.ui.open.metrics = s.ui.open.histogram = false;
   s.ui.open.compare = true;
@@ -446,7 +449,7 @@ TEST_CASE("offscreen: background results wake an idle window (GPU vs CPU compare
     return woken.wait_for(lock, std::chrono::seconds(120), [&] { return wakes >= atLeast; });
   };
   AppState s;
-  s.ui.synchronous = false;  // as in the window: results arrive on later frames
+  s.synchronous = false;  // as in the window: results arrive on later frames
   s.derived.setWake([&] {
     std::lock_guard lock(mutex);
     ++wakes;
@@ -495,7 +498,7 @@ TEST_CASE("offscreen: background results wake an idle window (GPU vs CPU compare
 TEST_CASE("offscreen: Derived::releaseGl deletes every GL object the caches own, the compare texture included") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.ui.open = PanelOpen{};
   s.ui.open.compare = s.ui.open.levels = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
@@ -525,7 +528,7 @@ TEST_CASE("offscreen: Derived::releaseGl deletes every GL object the caches own,
 TEST_CASE("offscreen: exports at native resolution equal the CPU reference and never replace the input") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.ui.open.levels = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   s.doc.quant.bits = 2;
@@ -559,7 +562,7 @@ TEST_CASE("offscreen: exports at native resolution equal the CPU reference and n
 TEST_CASE("offscreen: exports refuse every file the explorer reads, not only the image") {
   HeadlessUi& ui = headless();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   Commands cmd;
   (void)ui.run(s, cmd, 2).value();

@@ -67,7 +67,7 @@ std::size_t countColour(const core::Image& shot, std::uint8_t r, std::uint8_t g,
 TEST_CASE("error curve panel: the point at the current setting is the Metrics panel's PSNR and SSIM") {
   HeadlessUi& ui = curveUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = data("chelsea.png");
   s.doc.path = ComputePath::Cpu;  // the Metrics panel's numbers from the CPU core
   s.ui.open.errorCurve = true;
@@ -123,7 +123,7 @@ TEST_CASE("error curve panel: the point at the current setting is the Metrics pa
 TEST_CASE("error curve panel: a new image restarts it, closing stops it, opening resumes it; the window is woken") {
   HeadlessUi& ui = curveUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = data("chelsea.png");
   s.doc.path = ComputePath::Cpu;
   Commands cmd;
@@ -149,7 +149,7 @@ TEST_CASE("error curve panel: a new image restarts it, closing stops it, opening
   CHECK(*s.derived.errorCurve->curves.at(0, 4)->psnrDb != chelseaPsnr);
   // Without waiting: open on a new load, close at once; the job stops (or has finished) and posts
   // what it has; opening again completes the same numbers.
-  s.ui.synchronous = false;
+  s.synchronous = false;
   cmd.openImage(data("chelsea.png"));
   quiet(ui, s, cmd, 1);
   s.ui.open.errorCurve = false;
@@ -159,7 +159,7 @@ TEST_CASE("error curve panel: a new image restarts it, closing stops it, opening
   CHECK(!s.derived.errorCurve->running);
   const std::size_t doneWhenClosed = s.derived.errorCurve->curves.stepsDone();
   s.ui.open.errorCurve = true;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   quiet(ui, s, cmd, 1);
   CHECK(s.derived.errorCurve->curves.stepsDone() >= doneWhenClosed);
   CHECK(s.derived.errorCurve->curves.complete());
@@ -176,7 +176,7 @@ TEST_CASE("error curve panel: a new image restarts it, closing stops it, opening
 TEST_CASE("error curve panel: the E key opens and closes it; presenter mode draws it") {
   HeadlessUi& ui = curveUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = data("chelsea.png");
   s.doc.path = ComputePath::Cpu;
   Commands cmd;
@@ -206,7 +206,7 @@ TEST_CASE("error curve panel: the E key opens and closes it; presenter mode draw
 TEST_CASE("pixel inspector: its tooltip stays inside the image panel, clear of the other panels' title bars") {
   HeadlessUi& ui = curveUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = data("chelsea.png");
   s.doc.path = ComputePath::Cpu;
   Commands cmd;
@@ -251,7 +251,7 @@ TEST_CASE("pixel inspector: its tooltip stays inside the image panel, clear of t
 TEST_CASE("a tap on a combo (press and release between two frames) opens it, shown on the next frame") {
   HeadlessUi& ui = curveUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = data("chelsea.png");
   s.doc.path = ComputePath::Cpu;
   Commands cmd;

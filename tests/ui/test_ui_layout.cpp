@@ -101,7 +101,7 @@ const ImGuiWindow* window(const char* title) {
 TEST_CASE("offscreen layout: single-key shortcuts work after a click into the image panel") {
   HeadlessUi& ui = layoutUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   s.doc.quant.bits = 4;
   Commands cmd;
@@ -142,7 +142,7 @@ TEST_CASE("offscreen layout: single-key shortcuts work after a click into the im
 TEST_CASE("offscreen layout: typing into a text field does not trigger the shortcuts") {
   HeadlessUi& ui = layoutUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   s.doc.quant.bits = 4;
   s.ui.exportWhat = "quantized";
@@ -214,7 +214,7 @@ TEST_CASE("offscreen layout: the first layout is below the menu bar, in normal a
     INFO("presenter " << presenter);
     REQUIRE(ui.restartImGui().ok());
     AppState s;
-    s.ui.synchronous = true;
+    s.synchronous = true;
     s.ui.presenter = presenter;
     s.ui.fontScale = presenter ? 2.0f : 1.0f;
     s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
@@ -237,7 +237,7 @@ TEST_CASE("offscreen layout: a saved layout that covers the menu bar is moved be
                           "[Window][Histograms]\nPos=950,8\nSize=500,300\nCollapsed=0\n\n"
                           "[Window][Metrics]\nPos=950,400\nSize=500,300\nCollapsed=0\n\n").ok());
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   Commands cmd;
   frames(ui, s, cmd, 1);
@@ -260,7 +260,7 @@ TEST_CASE("offscreen layout: panels opened from the menu are tiled, never on top
   HeadlessUi& ui = layoutUi();
   REQUIRE(ui.restartImGui().ok());
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   s.doc.lora.basePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   s.doc.lora.targetPath = std::string(QVIZ_TEST_DATA) + "/astronaut.png";
@@ -333,7 +333,7 @@ TEST_CASE("offscreen layout: presenter mode has its own layout, and a click on a
   HeadlessUi& ui = layoutUi();
   REQUIRE(ui.restartImGui().ok());
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   Commands cmd;
   frames(ui, s, cmd, 2);
@@ -376,7 +376,7 @@ TEST_CASE("offscreen layout: presenter mode has its own layout, and a click on a
   // Started in presenter mode (saved settings, no re-flow yet): the title bars work the same.
   REQUIRE(ui.restartImGui().ok());
   AppState p;
-  p.ui.synchronous = true;
+  p.synchronous = true;
   p.ui.presenter = true;
   p.ui.fontScale = 2;
   p.doc.imagePath = s.doc.imagePath;

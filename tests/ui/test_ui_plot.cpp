@@ -182,7 +182,7 @@ void only(AppState& s, bool PanelOpen::*panel) {
 TEST_CASE("offscreen plot: the weights heatmap's colour bar spans the block errors it colours", "[plot]") {
   HeadlessUi& ui = plotUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   only(s, &PanelOpen::weights);
   Commands cmd;
@@ -198,7 +198,7 @@ TEST_CASE("offscreen plot: the weights heatmap's colour bar spans the block erro
 TEST_CASE("offscreen plot: the error view's colour bar is the error each brightness stands for", "[plot]") {
   HeadlessUi& ui = plotUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   only(s, &PanelOpen::image);
   s.doc.view = ViewMode::Error;
@@ -222,7 +222,7 @@ TEST_CASE("offscreen plot: the error view's colour bar is the error each brightn
 TEST_CASE("offscreen plot: in presenter mode a long error in the status bar wraps, whole", "[plot]") {
   HeadlessUi& ui = plotUi();
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
   s.ui.presenter = true;
   s.ui.fontScale = 2.0f;

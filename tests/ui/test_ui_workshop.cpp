@@ -68,7 +68,7 @@ TEST_CASE("offscreen workshop: the user shader runs as a rounding mode, reloads,
   w.write("factor.glsl", "float factor() { return 1.0; }\n");
   w.write("quantizer.glsl", levelShader("factor()"));
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.ui.open = PanelOpen{};
   s.ui.open.shaders = true;
   s.doc.imagePath = rampImage(w);
@@ -129,7 +129,7 @@ TEST_CASE("offscreen workshop: a user file that never compiled shows magenta, th
   Workdir w;
   w.write("broken.glsl", "float userQuantize(float x, int bits) {\n  return nope;\n}\n");
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.ui.open = PanelOpen{};
   s.doc.imagePath = rampImage(w);
   s.doc.userShaderFile = w.path("broken.glsl");
@@ -160,7 +160,7 @@ TEST_CASE("offscreen workshop: the editor and the diagnostics follow the shader 
   w.write("factor.glsl", "float factor() { return 1.0; }\n");
   w.write("quantizer.glsl", levelShader("factor()"));
   AppState s;
-  s.ui.synchronous = false;  // the watch polls every 100 ms, as in the window
+  s.synchronous = false;  // the watch polls every 100 ms, as in the window
   s.ui.open = PanelOpen{};
   s.ui.open.shaders = true;
   s.doc.imagePath = rampImage(w);
@@ -246,7 +246,7 @@ TEST_CASE("offscreen: an image wider than the GPU's texture limit gets a downsca
   HeadlessUi& ui = workshopUi();
   Workdir w;
   AppState s;
-  s.ui.synchronous = true;
+  s.synchronous = true;
   s.ui.open = PanelOpen{};
   Commands cmd;
   REQUIRE(ui.run(s, cmd, 1));  // makes the GPU engine, so the limit is known

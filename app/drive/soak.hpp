@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace qviz::ui {
+namespace qviz::drive {
 
 struct SoakOptions {
   double seconds = 60;
@@ -20,4 +20,4 @@ struct SoakOptions {
 // Returns the process exit code: 0 clean, 1 GL errors or memory growth, 2 could not start.
 int runSoak(const SoakOptions& options);
 
-}  // namespace qviz::ui
+}  // namespace qviz::drive

@@ -1,5 +1,5 @@
 // The soak driver; see soak.hpp.
-#include "ui/soak.hpp"
+#include "drive/soak.hpp"
 
 #include <unistd.h>
 
@@ -22,8 +22,9 @@
 #include "util/fs.hpp"
 #include "util/process_memory.hpp"
 
-namespace qviz::ui {
+namespace qviz::drive {
 namespace fs = std::filesystem;
+using namespace ui;
 
 namespace {
 
@@ -368,4 +369,4 @@ int runSoak(const SoakOptions& o) {
   return glErrors == 0 && memoryOk ? 0 : 1;
 }
 
-}  // namespace qviz::ui
+}  // namespace qviz::drive
