@@ -170,7 +170,7 @@ Wake waitForWork(Loop& l, Driver& driver) {
                          s.ui.resetLayout;  // a layout to apply
   if (l.extraFrames > 0 || animating) glfwWaitEventsTimeout(animating ? 1.0 / 30.0 : 1.0 / 60.0);
   else glfwWaitEventsTimeout(fadeAt > 0 ? std::clamp(fadeAt - glfwGetTime(), 0.0, 0.1) : 0.1);  // wakes to poll the shader files (a few stat calls, no frame)
-  if (quitSignal) return Wake::Quit;
+  if (quitSignal && l.frame > 0) return Wake::Quit;  // after one frame, so the layout has windows to save
   if (fadeAt > 0 && glfwGetTime() >= fadeAt) l.extraFrames = std::max(l.extraFrames, 1);
   if (l.sh.eventSeen || l.sh.workDone.exchange(false)) l.extraFrames = std::max(l.extraFrames, 2);
   l.sh.eventSeen = false;
@@ -308,6 +308,10 @@ int runExplorer(const ExplorerOptions& o, Driver* script) {
   const auto start = std::chrono::steady_clock::now();
   Driver none;
   Driver& driver = script ? *script : none;
+  const bool freeRunning = driver.freeRunning();
+  // Ctrl-C, SIGTERM and SIGHUP quit as the close button does (settings and layout saved), also when
+  // they arrive while the window is still being set up: the loop quits after its first frame.
+  if (!freeRunning) installQuitSignals();
   AppState s;
   Commands cmd;
   const bool savedSettings = !o.ignoreSettings && std::filesystem::exists(configDir() + "/settings.json");
@@ -375,8 +379,6 @@ int runExplorer(const ExplorerOptions& o, Driver* script) {
     glfwPostEmptyEvent();
   });
 
-  const bool freeRunning = driver.freeRunning();
-  if (!freeRunning) installQuitSignals();
   Loop l(s, cmd, sh, start);
   while (!glfwWindowShouldClose(sh.window)) {
     if (freeRunning) glfwPollEvents();
