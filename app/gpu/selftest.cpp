@@ -240,6 +240,7 @@ void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
       x[i] = (i % 97 == 5) ? 0.0f : (float(h >> 8) / 16777216.0f - 0.5f) * float(1 + (h & 7u));
     }
     for (const core::FormatDesc& d : core::tensorFormats()) {
+      if (d.isRaw()) continue;
       const core::TensorFormat f = d.format;
       SelftestRow row{std::string("blockwise ") + d.name, BlockwiseQuantizerGpu::kReference,
                       "compute", std::to_string(n) + " float32", 0, true, {}};

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "quant/formats/family.hpp"
@@ -67,6 +68,226 @@ void dequantizeByBlocks(const QuantizedTensor& q, const FormatDesc& d, const flo
 
 }  // namespace
 
+// ---- Raw block formats ---------------------------------------------------------------------
+
+namespace {
+
+struct RowGeometry {
+  std::size_t rowLength = 0, rows = 0, blocksPerRow = 0;
+};
+
+RowGeometry geometry(const RawCodec& r, const BlockwiseSettings& s, std::size_t n) {
+  RowGeometry g;
+  const std::size_t bv = std::size_t(r.blockValues);
+  g.rowLength = r.rows == RowRule::Flat || s.rowLength == 0 ? n : s.rowLength;
+  g.rows = g.rowLength ? n / g.rowLength : 0;
+  g.blocksPerRow = (g.rowLength + bv - 1) / bv;
+  return g;
+}
+
+float rawTensorScaleOf(const RawCodec& r, const float* x, std::size_t n, float given) {
+  if (!r.tensorScale) return 0.0f;
+  float amax = given;
+  if (amax < 0.0f) {
+    amax = 0.0f;
+    for (std::size_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+  }
+  return r.tensorScale(amax);
+}
+
+void writeHeader(const RawCodec& r, float tensorScale, std::uint8_t* out) {
+  if (r.headerBytes == 4) std::memcpy(out, &tensorScale, 4);  // little-endian hosts only (x86-64, aarch64)
+}
+float readHeader(const RawCodec& r, const std::uint8_t* in) {
+  float ts = 0.0f;
+  if (r.headerBytes == 4) std::memcpy(&ts, in, 4);
+  return ts;
+}
+
+// Quantizes the values [first, first + count) of a tensor of rows of g.rowLength into consecutive
+// blocks at `out` (no header). `first` is a block boundary inside its row.
+Status quantizeRawSpan(const RawCodec& r, const RowGeometry& g, const float* x, std::size_t count, std::size_t first,
+                       float ts, std::uint8_t* out) {
+  const std::size_t bv = std::size_t(r.blockValues), bb = std::size_t(r.blockBytes);
+  if (g.rowLength == 0 || (first % g.rowLength) % bv != 0) return fail("raw range does not start at a block boundary");
+  // Whole blocks in runs (a row's full blocks, or the whole flat tensor), partial ones padded.
+  struct Run {
+    std::size_t src, dst, blocks;  // value offset in x, byte offset in out, whole blocks
+    std::size_t partial;           // values of a padded block after the run (0: none)
+  };
+  std::vector<Run> runs;
+  std::size_t i = 0, o = 0;
+  while (i < count) {
+    const std::size_t inRow = (first + i) % g.rowLength, rowLeft = g.rowLength - inRow;
+    const std::size_t take = std::min(rowLeft, count - i);
+    const std::size_t whole = take / bv, rest = take % bv;
+    if (rest && take != rowLeft) return fail("raw range does not end at a block boundary");
+    runs.push_back({i, o, whole, rest});
+    i += take;
+    o += (whole + (rest ? 1 : 0)) * bb;
+  }
+  parallelFor(runs.size() == 1 ? runs[0].blocks : runs.size(), 1, [&](std::size_t a, std::size_t b) {
+    if (runs.size() == 1) {
+      const Run& run = runs[0];
+      // One run: split its blocks across the threads.
+      if (a < run.blocks) r.quantize(x + run.src + a * bv, std::min(b, run.blocks) - a, ts, out + run.dst + a * bb);
+      if (b == run.blocks && run.partial) {
+        std::vector<float> pad(bv, 0.0f);
+        std::copy(x + run.src + run.blocks * bv, x + run.src + run.blocks * bv + run.partial, pad.begin());
+        r.quantize(pad.data(), 1, ts, out + run.dst + run.blocks * bb);
+      }
+      return;
+    }
+    std::vector<float> pad(bv);
+    for (std::size_t k = a; k < b; ++k) {
+      const Run& run = runs[k];
+      if (run.blocks) r.quantize(x + run.src, run.blocks, ts, out + run.dst);
+      if (run.partial) {
+        std::fill(pad.begin(), pad.end(), 0.0f);
+        std::copy(x + run.src + run.blocks * bv, x + run.src + run.blocks * bv + run.partial, pad.begin());
+        r.quantize(pad.data(), 1, ts, out + run.dst + run.blocks * bb);
+      }
+    }
+  });
+  return {};
+}
+
+Status checkFinite(const float* x, std::size_t n, std::size_t offset) {
+  if (const std::size_t i = formats::firstNonFinite(x, n); i < n) return formats::nonFiniteError(x, i, offset);
+  return {};
+}
+
+}  // namespace
+
+Status validateBlockwiseShape(const BlockwiseSettings& s, std::size_t n) {
+  if (auto st = validateBlockwise(s); !st) return st;
+  const FormatDesc& d = formatDesc(s.format);
+  if (!d.isRaw()) return {};
+  const RawCodec& r = d.raw;
+  const std::size_t bv = std::size_t(r.blockValues);
+  switch (r.rows) {
+    case RowRule::Flat:
+      if (n % bv != 0)
+        return fail(std::string(d.name) + " quantizes the flattened tensor in blocks of " + std::to_string(bv) +
+                    ", as ggml does, so the number of values must be a multiple of " + std::to_string(bv) + "; this tensor has " +
+                    std::to_string(n) + " (" + std::to_string(n % bv) + " left over). ggml itself refuses such a tensor.");
+      break;
+    case RowRule::WholeRows: {
+      const std::size_t row = s.rowLength ? s.rowLength : n;
+      if (row % bv != 0)
+        return fail(std::string(d.name) + " makes blocks of " + std::to_string(bv) +
+                    " along the last axis, which must be a multiple of " + std::to_string(bv) + "; it is " + std::to_string(row));
+      break;
+    }
+    case RowRule::PadRows: break;
+  }
+  if (s.rowLength && n % s.rowLength != 0)
+    return fail("the row length " + std::to_string(s.rowLength) + " does not divide the " + std::to_string(n) + " values");
+  return {};
+}
+
+std::size_t rawBlocksBytes(const BlockwiseSettings& s, std::size_t n) {
+  const FormatDesc& d = formatDesc(s.format);
+  if (!d.hasRawBlocks()) return 0;
+  const RowGeometry g = geometry(d.raw, s, n);
+  return std::size_t(d.raw.headerBytes) + g.rows * g.blocksPerRow * std::size_t(d.raw.blockBytes);
+}
+
+Status quantizeRawBlocks(const float* x, std::size_t n, const BlockwiseSettings& s, std::vector<std::uint8_t>& out) {
+  if (auto st = validateBlockwiseShape(s, n); !st) return st;
+  const FormatDesc& d = formatDesc(s.format);
+  if (!d.hasRawBlocks() || !d.raw.quantize) return fail(std::string(d.name) + " has no raw block layout");
+  if (auto st = checkFinite(x, n, 0); !st) return st;
+  const RawCodec& r = d.raw;
+  out.assign(rawBlocksBytes(s, n), 0);
+  const float ts = rawTensorScaleOf(r, x, n, s.tensorAmax);
+  writeHeader(r, ts, out.data());
+  if (n == 0) return {};
+  return quantizeRawSpan(r, geometry(r, s, n), x, n, 0, ts, out.data() + r.headerBytes);
+}
+
+Status dequantizeRawBlocks(const std::uint8_t* blocks, std::size_t bytes, std::size_t n, const BlockwiseSettings& s,
+                           float* out) {
+  const FormatDesc& d = formatDesc(s.format);
+  if (!d.hasRawBlocks() || !d.raw.dequantize) return fail(std::string(d.name) + " has no raw block layout");
+  if (bytes != rawBlocksBytes(s, n))
+    return fail(std::string(d.name) + ": " + std::to_string(bytes) + " bytes of blocks for " + std::to_string(n) +
+                " values; expected " + std::to_string(rawBlocksBytes(s, n)));
+  const RawCodec& r = d.raw;
+  const RowGeometry g = geometry(r, s, n);
+  const float ts = readHeader(r, blocks);
+  const std::size_t bv = std::size_t(r.blockValues), bb = std::size_t(r.blockBytes);
+  const std::uint8_t* in = blocks + r.headerBytes;
+  if (g.rowLength % bv == 0) {
+    const std::size_t nb = n / bv;
+    parallelFor(nb, std::max<std::size_t>(1, 16384 / bv),
+                [&](std::size_t a, std::size_t b) { r.dequantize(in + a * bb, b - a, ts, out + a * bv); });
+    return {};
+  }
+  parallelFor(g.rows, 1, [&](std::size_t a, std::size_t b) {
+    std::vector<float> tmp(bv);
+    for (std::size_t row = a; row < b; ++row) {
+      const std::uint8_t* rb = in + row * g.blocksPerRow * bb;
+      float* ro = out + row * g.rowLength;
+      const std::size_t whole = g.rowLength / bv;
+      if (whole) r.dequantize(rb, whole, ts, ro);
+      r.dequantize(rb + whole * bb, 1, ts, tmp.data());
+      std::copy(tmp.begin(), tmp.begin() + std::ptrdiff_t(g.rowLength - whole * bv), ro + whole * bv);
+    }
+  });
+  return {};
+}
+
+Result<BlockView> inspectBlock(const QuantizedTensor& q, std::size_t block) {
+  const FormatDesc* d = findFormat(q.format);
+  if (!d || !d->hasRawBlocks() || !d->raw.inspect) return fail("this format has no block layout to inspect");
+  const RawCodec& r = d->raw;
+  const std::size_t bb = std::size_t(r.blockBytes);
+  if (q.blocks.size() < std::size_t(r.headerBytes) || (q.blocks.size() - std::size_t(r.headerBytes)) / bb <= block)
+    return fail("block " + std::to_string(block) + " is beyond the tensor's blocks");
+  BlockView v;
+  r.inspect(q.blocks.data() + r.headerBytes + block * bb, readHeader(r, q.blocks.data()), v);
+  return v;
+}
+
+namespace {
+
+Status quantizeRawInto(const float* x, std::size_t n, std::size_t first, const BlockwiseSettings& s,
+                       const FormatDesc& d, QuantizedTensor& q) {
+  const RawCodec& r = d.raw;
+  if (!r.quantize || !r.codes) return fail(std::string(d.name) + ": the block codec is missing");
+  if (auto st = checkFinite(x, n, first); !st) return st;
+  const RowGeometry g = geometry(r, s, first + n);
+  // The range's own blocks: the rows it covers (for a range, the row structure of the whole tensor).
+  const std::size_t bv = std::size_t(r.blockValues), bb = std::size_t(r.blockBytes);
+  std::size_t blocks = 0;
+  for (std::size_t i = 0; i < n;) {
+    const std::size_t inRow = (first + i) % g.rowLength, take = std::min(g.rowLength - inRow, n - i);
+    blocks += (take + bv - 1) / bv;
+    i += take;
+  }
+  const float ts = rawTensorScaleOf(r, x, n, s.tensorAmax);
+  q.blocks.assign(std::size_t(r.headerBytes) + blocks * bb, 0);
+  writeHeader(r, ts, q.blocks.data());
+  if (auto st = quantizeRawSpan(r, g, x, n, first, ts, q.blocks.data() + r.headerBytes); !st) return st;
+  q.rowLength = s.rowLength;
+  if (d.isRaw()) {
+    // Each value's code, block after block (a partial block's padding dropped).
+    q.codes.resize(n);
+    std::vector<std::uint8_t> one(bv);
+    std::size_t b = 0;
+    for (std::size_t i = 0; i < n; ++b) {
+      const std::size_t inRow = (first + i) % g.rowLength, m = std::min({bv, g.rowLength - inRow, n - i});
+      r.codes(q.blocks.data() + r.headerBytes + b * bb, one.data());
+      std::copy(one.begin(), one.begin() + std::ptrdiff_t(m), q.codes.begin() + std::ptrdiff_t(i));
+      i += m;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 const char* tensorFormatName(TensorFormat f) {
   const FormatDesc* d = findFormat(f);
   return d ? d->name : "?";
@@ -109,7 +330,7 @@ std::size_t blockCount(const BlockwiseSettings& s, std::size_t n) {
 }
 
 Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSettings& s, QuantizedTensor& q) {
-  if (auto st = validateBlockwise(s); !st) return st;
+  if (auto st = validateBlockwiseShape(s, n); !st) return st;
   const FormatDesc& d = formatDesc(s.format);
   const std::size_t bs = effectiveBlocksize(s);
   const std::size_t nb = (n + bs - 1) / bs;
@@ -125,13 +346,33 @@ Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSetti
   q.qabsmax.clear();
   q.absmax2.clear();
   q.absmaxDq.clear();
-  return d.quantizeTensor ? d.quantizeTensor(x, n, d, bs, q) : quantizeByBlocks(x, n, d, bs, q);
+  q.blocks.clear();
+  q.rowLength = s.rowLength;
+  if (d.isRaw()) {
+    q.packed.clear();
+    q.absmax.clear();
+    return quantizeRawInto(x, n, 0, s, d, q);
+  }
+  if (Status st = d.quantizeTensor ? d.quantizeTensor(x, n, d, bs, q) : quantizeByBlocks(x, n, d, bs, q); !st) return st;
+  // q8_0 and q4_0 also get their ggml blocks (blocks.bin).
+  return d.hasRawBlocks() ? quantizeRawInto(x, n, 0, s, d, q) : Status{};
 }
 
 Status quantizeBlockwiseRange(const float* x, std::size_t count, std::size_t first, const BlockwiseSettings& s,
                               QuantizedTensor& q) {
   BlockwiseSettings single = s;
   single.doubleQuant = false;
+  if (const FormatDesc& d = formatDesc(s.format); d.isRaw()) {
+    if (auto st = validateBlockwise(s); !st) return st;
+    q.format = s.format;
+    q.blocksize = d.raw.blockValues;
+    q.doubleQuant = false;
+    q.n = count;
+    q.packed.clear();
+    q.absmax.clear();
+    q.zeroPoint.clear();
+    return quantizeRawInto(x, count, first, s, d, q);
+  }
   if (auto st = quantizeBlockwiseInto(x, count, single, q); st || first == 0) return st;
   // The same refusal, named in the whole tensor: the first non-finite value, else the first block
   // whose constants fail (ggml: an fp16 scale that overflows), with its block number in the tensor.
@@ -175,6 +416,14 @@ void dequantizeBlockwise(const QuantizedTensor& q, float* out) {
   if (n == 0 || bs == 0) return;
   const std::size_t nb = (n + bs - 1) / bs;
   const FormatDesc* d = findFormat(q.format);
+  if (d && d->isRaw()) {
+    BlockwiseSettings s;
+    s.format = q.format;
+    s.rowLength = q.rowLength;
+    // A malformed tensor (blocks of the wrong size) gives zeros.
+    if (!dequantizeRawBlocks(q.blocks.data(), q.blocks.size(), n, s, out)) std::fill(out, out + n, 0.0f);
+    return;
+  }
   const bool fromCodes = q.codes.size() == n;
   // Without n codes only 4-bit packed bytes can be read; anything else is a malformed tensor:
   // zeros rather than reading past the buffers.
@@ -192,6 +441,12 @@ void dequantizeBlockwise(const QuantizedTensor& q, float* out) {
 
 double bitsPerParam(const BlockwiseSettings& s, std::size_t n) {
   const FormatDesc& d = formatDesc(s.format);
+  if (d.isRaw()) {
+    // Every stored byte: blocks (padding of MX rows included) and the header.
+    const RawCodec& r = d.raw;
+    if (n == 0) return double(r.blockBytes) * 8.0 / double(r.blockValues);  // large-n limit
+    return double(rawBlocksBytes(s, n)) * 8.0 / double(n);
+  }
   const double codeBits = d.codeBits;
   const double bs = double(effectiveBlocksize(s));
   const bool dq = s.doubleQuant && d.doubleQuant;

@@ -22,6 +22,12 @@ struct BlockwiseSettings {
   TensorFormat format = TensorFormat::NF4;
   int blocksize = 64;        // power of two 32..4096 (formats with a fixed blocksize, ggml's: always that)
   bool doubleQuant = false;  // formats that allow it (NF4/FP4): 8-bit dynamic quantization of the absmax
+  // Raw formats that make blocks along the last axis (MX, NVFP4): the length of that axis; 0 means
+  // the whole tensor is one row. ggml's formats ignore it (they cut the flattened tensor).
+  std::size_t rowLength = 0;
+  // nvfp4 quantizing a range of a longer tensor: max |x| of the whole tensor (its tensor scale);
+  // negative: taken from the values given.
+  float tensorAmax = -1.0f;
 };
 
 struct QuantizedTensor {
@@ -38,6 +44,10 @@ struct QuantizedTensor {
   std::vector<std::uint8_t> qabsmax;  // 8-bit codes of (absmax - offset), one per block
   std::vector<float> absmax2;         // one float per 256 blocks
   std::vector<float> absmaxDq;        // dynamic_map[q] * absmax2 + offset: the absmax used to dequantize
+  // Raw formats (and q8_0/q4_0): the blocks exactly as the format's reference stores them, header
+  // included (blocks.bin); for raw formats `codes` holds each value's code as stored in its block.
+  std::vector<std::uint8_t> blocks;
+  std::size_t rowLength = 0;          // raw formats: the row length the blocks were cut along (0: one row)
 };
 
 Status validateBlockwise(const BlockwiseSettings& s);
@@ -98,7 +108,9 @@ Status quantizeBlockwiseInto(const float* x, std::size_t n, const BlockwiseSetti
 // Streaming (quantize-tensor): the values [first, first + count) of a longer tensor, `first` a
 // multiple of the block size, quantized as quantizeBlockwiseInto quantizes them (q.n = count; the
 // codes, packed bytes and constants are those of the same blocks of the whole tensor), without
-// double quantization; messages name the flat index and block of the whole tensor.
+// double quantization; messages name the flat index and block of the whole tensor. Raw formats:
+// `first` and `first + count` must be block boundaries of the row structure (or row ends), and
+// q.blocks holds the header (nvfp4: from s.tensorAmax) followed by the range's blocks.
 Status quantizeBlockwiseRange(const float* x, std::size_t count, std::size_t first, const BlockwiseSettings& s,
                               QuantizedTensor& q);
 // Double quantization of q.absmax (every block of the tensor): offset, qabsmax, absmax2, absmaxDq,
@@ -112,5 +124,21 @@ std::size_t effectiveBlocksize(const BlockwiseSettings& s);
 const std::vector<float>& fp8Values(TensorFormat f);
 std::uint8_t fp8EncodeValue(float y, TensorFormat f);
 // roundToHalf (float32 -> fp16 -> float32, the ggml scale storage) is util/half.hpp's.
+
+// ---- Raw block formats (FormatDesc::raw: ggml, OCP MX, NVFP4) --------------------------------
+// Whether n values (rows of s.rowLength) can be cut into the format's blocks: ggml needs n a
+// multiple of its block, NVFP4 a row length that is one; MX pads. The message says which and why.
+Status validateBlockwiseShape(const BlockwiseSettings& s, std::size_t n);
+// Bytes of blocks.bin for n values: header + blocks (rows x blocks per row for MX/NVFP4).
+std::size_t rawBlocksBytes(const BlockwiseSettings& s, std::size_t n);
+// Quantizes n values into `out` (header + blocks, the format's exact layout) without per-value
+// codes: the fast path the benchmarks time. Non-finite values are refused.
+Status quantizeRawBlocks(const float* x, std::size_t n, const BlockwiseSettings& s, std::vector<std::uint8_t>& out);
+// Dequantizes blocks.bin bytes (header included) of n values; fails when `bytes` is not the size
+// rawBlocksBytes gives.
+Status dequantizeRawBlocks(const std::uint8_t* blocks, std::size_t bytes, std::size_t n, const BlockwiseSettings& s,
+                           float* out);
+// One block of q (raw formats and q8_0/q4_0) taken apart; block b counts blocks in storage order.
+Result<BlockView> inspectBlock(const QuantizedTensor& q, std::size_t block);
 
 }  // namespace qviz::core

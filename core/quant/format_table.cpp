@@ -79,10 +79,15 @@ std::vector<FormatDesc> buildTable() {
       std::fprintf(stderr, "qviz: format table: %s is listed twice or its TensorFormat is out of range\n", d.name);
       std::abort();
     }
+    // A raw format needs its block geometry (its functions are checked by test_format_table.cpp).
+    if (d.isRaw() && (d.raw.blockValues <= 0 || d.raw.blockBytes <= 0 || d.fixedBlocksize != d.raw.blockValues)) {
+      std::fprintf(stderr, "qviz: format table: %s is raw but lacks its block geometry\n", d.name);
+      std::abort();
+    }
     // The generic block loop needs every per-block function the family did not replace.
     const bool blockLoop = !d.quantizeTensor, blockDecode = !d.dequantizeTensor;
-    if (!d.constants || !d.decodeConstants || (blockLoop && !d.encodeBlock) || (blockDecode && !d.decodeBlock) ||
-        (blockLoop && d.codeBits == 4 && !d.padCode)) {
+    if (!d.isRaw() && (!d.decodeConstants || (blockLoop && !d.encodeBlock) || (blockDecode && !d.decodeBlock) ||
+                       (blockLoop && d.codeBits == 4 && !d.padCode))) {
       std::fprintf(stderr, "qviz: format table: %s lacks a function of its FormatDesc\n", d.name);
       std::abort();
     }

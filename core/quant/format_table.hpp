@@ -27,6 +27,14 @@ enum class TensorFormat : std::uint8_t {
   UInt8, UInt4,        // asymmetric min-max per block with a zero point
   FP8E4M3, FP8E5M2,    // OCP FP8, round to nearest even, saturating, per-block scale
   Q8_0, Q4_0,          // ggml reference formats (blocks of 32, fp16 scale)
+  // Formats stored as raw blocks, exactly as their reference lays them out (FormatDesc::raw;
+  // contracts: docs/numeric-contracts.md and the vectors in tests/data/vectors/formats):
+  Q4_1, Q5_0, Q5_1,                    // ggml legacy (32)
+  Q2_K, Q3_K, Q4_K, Q5_K, Q6_K,        // ggml k-quants (super-blocks of 256)
+  IQ4_NL, IQ4_NL_NTRY7, IQ4_XS,        // ggml non-linear 4-bit table (32; 256)
+  GgmlMXFP4, GgmlNVFP4,                // ggml's own MXFP4 (32) and NVFP4 (64 = 4 x 16)
+  MXFP4, MXFP6E3M2, MXFP6E2M3, MXFP8E4M3, MXFP8E5M2, MXINT8,  // OCP Microscaling v1.0 (microxcaling), 32
+  NVFP4, NVFP4_1Level,                 // NVIDIA NVFP4 as torchao: E4M3 per 16 (+ fp32 per tensor)
 };
 
 struct QuantizedTensor;
@@ -71,17 +79,58 @@ enum class ScaleStorage : std::uint8_t { Float32, Float16 };
 // (quantize_blockwise.comp, 4 stages with double quantization) or the block-statistics kernels
 // (quantize_blockwise_formats.comp: STAGE 0 statistics, the CPU forms the constants with
 // FormatDesc::constants, STAGE 1 codes).
-enum class GpuKernel : std::uint8_t { Codebook4, BlockStats };
+// Raw formats run their family's own kernels (shaders/raw_<family>.comp).
+enum class GpuKernel : std::uint8_t { Codebook4, BlockStats, Raw };
+
+// One block of a raw format as stored, taken apart: what the Weights panel's block inspector shows.
+struct BlockView {
+  struct Constant {          // one stored constant: a d, a dmin, a sub-block scale or min, an E8M0 exponent
+    std::string name;        // "d", "dmin", "scale[3]", "min[3]", "e8m0", "tensor scale"
+    std::uint32_t raw = 0;   // its stored bits (fp16 pattern, 6-bit field, E8M0 / E4M3 code, ...)
+    int rawBits = 0;         // how many bits it has (16, 6, 8, 32, ...)
+    float value = 0.0f;      // what it decodes to, as dequantizing uses it (float32)
+  };
+  std::string structure;                  // one line: "super-block of 256: 8 sub-blocks of 32, ..."
+  std::vector<Constant> constants;        // in storage order
+  int subBlocks = 1;                      // value i belongs to sub-block i / (blockValues / subBlocks)
+  std::vector<std::uint8_t> codes;        // each value's code as stored (blockValues of them)
+  std::vector<float> values;              // each value decoded (blockValues)
+  std::vector<std::vector<float>> levels; // per sub-block: every value its codes decode to, ascending
+};
+
+// How a raw format cuts a tensor into blocks.
+enum class RowRule : std::uint8_t {
+  Flat,       // ggml: the flattened tensor, whose length must be a multiple of the block
+  PadRows,    // MX: blocks along the last axis; a partial last block of a row is padded with 0.0
+  WholeRows,  // NVFP4: blocks along the last axis, whose length must be a multiple of the block
+};
+
+// The raw block codec of a format (blocks laid out as the format's reference stores them). The
+// functions see whole blocks only; the driver (blockwise.cpp) cuts rows, pads and checks.
+struct RawCodec {
+  int blockValues = 0;   // values per block: 32, 64, 256 (ggml), 32 (MX), 16 (NVFP4)
+  int blockBytes = 0;    // bytes per block
+  int headerBytes = 0;   // bytes in front of the first block (nvfp4: the float32 tensor scale, LE)
+  RowRule rows = RowRule::Flat;
+  // nvfp4: the per-tensor scale from the tensor's max |x| (amax / 2688), stored in the header.
+  float (*tensorScale)(float amax) = nullptr;
+  // `blocks` whole blocks of x (blocks * blockValues values) into blocks * blockBytes bytes.
+  void (*quantize)(const float* x, std::size_t blocks, float tensorScale, std::uint8_t* out) = nullptr;
+  void (*dequantize)(const std::uint8_t* in, std::size_t blocks, float tensorScale, float* out) = nullptr;
+  // Each value's code in one block (blockValues of them), as BlockView::codes.
+  void (*codes)(const std::uint8_t* block, std::uint8_t* out) = nullptr;
+  void (*inspect)(const std::uint8_t* block, float tensorScale, BlockView& out) = nullptr;
+};
 
 inline constexpr int kMinBlocksize = 32, kMaxBlocksize = 4096;  // the power-of-two blocksize rule
 
 struct FormatDesc {
   TensorFormat format{};
   const char* name = "";          // "nf4", "fp8-e4m3", "q8_0": the CLI's --format, file and program names
-  const char* family = "";        // the family file: "bnb4", "intn", "fp8", "ggml_legacy"
+  const char* family = "";        // the family file: "bnb4", "intn", "fp8", "ggml_legacy", "ggml_kquants", ...
   const char* familyLabel = "";   // shown next to a fixed blocksize: "ggml"
   const char* description = "";   // one line for help texts
-  int codeBits = 8;               // bits per code: 2, 4 or 8 (4-bit codes are also nibble-packed)
+  int codeBits = 8;               // bits per code: 2, 4 or 8 (4-bit codes are also nibble-packed); raw formats 2..8
   int fixedBlocksize = 0;         // 0: any power of two kMinBlocksize..kMaxBlocksize; else always this
   ScaleStorage scaleStorage = ScaleStorage::Float32;  // the per-block scale (QuantizedTensor::absmax)
   const char* scaleName = "absmax";                   // what that scale is: "absmax", "scale", "d"
@@ -111,6 +160,12 @@ struct FormatDesc {
   // The #defines of the GPU kernels for this format (generated from the same constants as the
   // CPU: "#define CODE_BITS 8\n#define STAT_ABSMAX 1\n#define ENCODE_SYMMETRIC 1\n#define QMAX 127\n...").
   std::string gpuDefines;
+
+  // Raw formats (FormatDesc::raw.quantize set): the block codec. Q8_0 and Q4_0 have both: the
+  // per-value codes and fp16 scales above, and their ggml blocks (blocks.bin) from the codec.
+  RawCodec raw;
+  bool isRaw() const { return constants == nullptr; }
+  bool hasRawBlocks() const { return raw.blockValues > 0; }
 
   int blocksizeFor(int requested) const { return fixedBlocksize ? fixedBlocksize : requested; }
   // Stored bits per block besides the codes: the scale, the zero point; with double quantization

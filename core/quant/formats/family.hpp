@@ -16,9 +16,15 @@ namespace qviz::core {
 std::vector<FormatDesc> bnb4Formats();        // formats/bnb4.cpp: nf4, fp4
 std::vector<FormatDesc> intnFormats();        // formats/intn.cpp: int8/4/2, uint8/4
 std::vector<FormatDesc> fp8Formats();         // formats/fp8.cpp: fp8-e4m3, fp8-e5m2
-std::vector<FormatDesc> ggmlLegacyFormats();  // formats/ggml_legacy.cpp: q8_0, q4_0
-inline constexpr std::vector<FormatDesc> (*kFormatFamilies[])() = {bnb4Formats, intnFormats, fp8Formats,
-                                                                   ggmlLegacyFormats};
+std::vector<FormatDesc> ggmlLegacyFormats();  // formats/ggml_legacy.cpp: q8_0, q4_0, q4_1, q5_0, q5_1
+std::vector<FormatDesc> ggmlKQuantFormats();  // formats/ggml_kquants.cpp: q2_k, q3_k, q4_k, q5_k, q6_k
+std::vector<FormatDesc> ggmlIq4Formats();     // formats/ggml_iq4.cpp: iq4_nl, iq4_nl-ntry7, iq4_xs
+std::vector<FormatDesc> ggmlFp4Formats();     // formats/ggml_fp4.cpp: ggml-mxfp4, ggml-nvfp4
+std::vector<FormatDesc> mxFormats();          // formats/mx.cpp: mxfp4, mxfp6-e3m2/e2m3, mxfp8-e4m3/e5m2, mxint8
+std::vector<FormatDesc> nvfp4Formats();       // formats/nvfp4.cpp: nvfp4, nvfp4-1level
+inline constexpr std::vector<FormatDesc> (*kFormatFamilies[])() = {
+    bnb4Formats, intnFormats, fp8Formats, ggmlLegacyFormats, ggmlKQuantFormats, ggmlIq4Formats, ggmlFp4Formats,
+    mxFormats, nvfp4Formats};
 
 namespace formats {
 
@@ -36,6 +42,28 @@ inline Error nonFiniteError(const float* x, std::size_t i, std::size_t offset = 
 
 inline std::string define(const char* name, long long value) {
   return std::string("#define ") + name + " " + std::to_string(value) + "\n";
+}
+
+// The table entry of a raw block format (FormatDesc::raw); the family fills in the codec functions.
+inline FormatDesc rawDesc(TensorFormat f, const char* name, const char* family, const char* familyLabel,
+                          const char* description, int codeBits, int blockValues, int blockBytes,
+                          RowRule rows = RowRule::Flat, int headerBytes = 0) {
+  FormatDesc d;
+  d.format = f;
+  d.name = name;
+  d.family = family;
+  d.familyLabel = familyLabel;
+  d.description = description;
+  d.codeBits = codeBits;
+  d.fixedBlocksize = blockValues;
+  d.scaleStorage = ScaleStorage::Float16;
+  d.scaleName = "d";
+  d.gpuKernel = GpuKernel::Raw;
+  d.raw.blockValues = blockValues;
+  d.raw.blockBytes = blockBytes;
+  d.raw.rows = rows;
+  d.raw.headerBytes = headerBytes;
+  return d;
 }
 
 }  // namespace formats

@@ -90,7 +90,10 @@ std::vector<FormatDesc> ggmlLegacyFormats() {
   q4.padCode = q4Pad;
   q4.gpuDefines = define("ENCODE_Q4_0", 1) + define("CODE_OFFSET", kQ4Offset) + define("MAXCODE", kQ4Max) +
                   define("DECODE_OFFSET", 1);
-  return {q8, q4};
+  return {q8, q4,
+          formats::rawDesc(TensorFormat::Q4_1, "q4_1", "ggml_legacy", "ggml", "ggml Q4_1: blocks of 32, fp16 d = (max-min)/15 and min", 4, 32, 20),
+          formats::rawDesc(TensorFormat::Q5_0, "q5_0", "ggml_legacy", "ggml", "ggml Q5_0: blocks of 32, 5-bit, fp16 d = -max/16", 5, 32, 22),
+          formats::rawDesc(TensorFormat::Q5_1, "q5_1", "ggml_legacy", "ggml", "ggml Q5_1: blocks of 32, 5-bit, fp16 d = (max-min)/31 and min", 5, 32, 24)};
 }
 
 }  // namespace qviz::core
