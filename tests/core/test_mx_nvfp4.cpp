@@ -565,3 +565,16 @@ TEST_CASE("mx, nvfp4: inspect() constants decode as dequantize uses them; codes,
     }
   }
 }
+
+TEST_CASE("nvfp4: a range quantized with the whole tensor's amax has the whole tensor's header and blocks", "[formats][nvfp4]") {
+  std::vector<float> x(64);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 13) - 6) * (i < 16 ? 10.0f : 0.3f);
+  auto s = settings(TensorFormat::NVFP4, 32);
+  const auto whole = quantize(x, s);
+  s.tensorAmax = 60.0f;  // max |x| of the whole tensor
+  QuantizedTensor q;
+  REQUIRE(quantizeBlockwiseRange(x.data() + 32, 32, 32, s, q).ok());
+  REQUIRE(q.blocks.size() == 4u + 2u * 9u);
+  CHECK(std::equal(q.blocks.begin(), q.blocks.begin() + 4, whole.begin()));
+  CHECK(std::equal(q.blocks.begin() + 4, q.blocks.end(), whole.begin() + 4 + 2 * 9));
+}
