@@ -46,6 +46,15 @@ inline std::uint8_t truncByte(float v) {
   return std::uint8_t(std::uint32_t(i) & 0xffu);
 }
 inline std::int8_t truncInt8(float v) { return std::int8_t(truncByte(v)); }
+// (int8_t)roundf(v) (half away from zero), the same way, without the libm call: below 2^23 the
+// fraction v - trunc(v) is exact; above, v is already an integer.
+inline std::uint8_t roundByte(float v) {
+  if (!(std::fabs(v) < 8388608.0f)) return truncByte(v);
+  std::int32_t i = std::int32_t(v);
+  const float frac = v - float(i);
+  i += std::int32_t(frac >= 0.5f) - std::int32_t(frac <= -0.5f);
+  return std::uint8_t(std::uint32_t(i) & 0xffu);
+}
 
 // The first element of largest magnitude (FORMATS.md §0, "first argmax |x|"): amax = its |x|,
 // max = its signed value; both 0 for an all-zero block.

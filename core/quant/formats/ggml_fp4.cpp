@@ -30,19 +30,20 @@ std::uint32_t floatToBits(float f) {
   return b;
 }
 
-// The code of x against the halved scale whose 16 products table[c]*s are `grid`: the first code of
-// strictly smallest |table[c]*s - x|.
+// The code of x against the halved scale s: the first code of strictly smallest |table[c]*s - x|
+// over c = 0..15. For x >= 0 no negative code can be strictly better than code 0 (its error is
+// |t|*s + x >= x), for x < 0 no positive one; the errors are symmetric, so the search runs over
+// codes 0..7 with |x| (grid[c] = table[c]*s, c < 8) and a negative x takes the code + 8 (never 8).
 int nearestCode(float x, const float* grid) {
+  const float a = std::fabs(x);
   int best = 0;
-  float bestErr = std::fabs(grid[0] - x);
-  for (int c = 1; c < 16; ++c) {
-    const float err = std::fabs(grid[c] - x);
-    if (err < bestErr) {
-      best = c;
-      bestErr = err;
-    }
+  float bestErr = a;  // |0*s - |x||
+  for (int c = 1; c < 8; ++c) {
+    const float err = std::fabs(grid[c] - a);
+    best = err < bestErr ? c : best;
+    bestErr = err < bestErr ? err : bestErr;
   }
-  return best;
+  return x < 0.0f && best != 0 ? best + 8 : best;
 }
 void makeGrid(float s, float* grid) {
   for (int c = 0; c < 16; ++c) grid[c] = kDoubled[c] * s;

@@ -22,17 +22,28 @@ constexpr float kTable[16] = {-127.0f, -104.0f, -83.0f, -65.0f, -49.0f, -35.0f, 
 // The code an all-zero block gets: best_index(0) = 8 (table value 1), as ntry7 and IQ4_XS write.
 constexpr std::uint8_t kZeroCode = 8;
 
-// ggml's best_index_int8: the nearest table value, ties (equal float32 differences) to the upper one.
-int bestIndex(float v) {
-  if (v <= kTable[0]) return 0;
-  if (v >= kTable[15]) return 15;
-  int lo = 0, hi = 15;  // table[lo] <= v < table[hi]
-  while (hi - lo > 1) {
-    const int mid = (lo + hi) / 2;
-    if (v < kTable[mid]) hi = mid;
-    else lo = mid;
+// ggml's best_index_int8: the nearest table value, ties (equal float32 differences) to the upper
+// one; NaN gives 15 as its binary search does. The table values are integers, so the lower
+// neighbour is the largest entry <= floor(v), looked up instead of searched.
+struct FloorLut {
+  std::uint8_t lo[240] = {};  // floor(v) + 127 (floor(v) in -127..112) -> largest index with table <= floor(v)
+  constexpr FloorLut() {
+    int idx = 0;
+    for (int f = -127; f <= 112; ++f) {
+      while (idx < 15 && kTable[idx + 1] <= float(f)) ++idx;
+      lo[f + 127] = std::uint8_t(idx);
+    }
   }
-  return (v - kTable[lo]) < (kTable[hi] - v) ? lo : hi;
+};
+constexpr FloorLut kFloorLut;
+
+int bestIndex(float v) {
+  if (!(v < kTable[15])) return 15;  // >= 113, or NaN
+  if (v <= kTable[0]) return 0;
+  std::int32_t f = std::int32_t(v);  // floor: truncation, one less for a negative non-integer
+  f -= std::int32_t(float(f) > v);
+  const int lo = kFloorLut.lo[f + 127];
+  return (v - kTable[lo]) < (kTable[lo + 1] - v) ? lo : lo + 1;
 }
 
 // One 32-value sub-block: its scale (FORMATS.md §4 steps 1-4) and, when the block is not all
@@ -48,9 +59,9 @@ float fitSubBlock(const float* x, int ntry, std::uint8_t* idx) {
   for (int j = 0; j < kSub; ++j) {
     const int l = bestIndex(id * x[j]);
     idx[j] = std::uint8_t(l);
-    const float q = kTable[l];
-    sumqx += w[j] * q * x[j];
-    sumq2 += w[j] * q * q;
+    const float q = kTable[l], wq = w[j] * q;
+    sumqx += wq * x[j];
+    sumq2 += wq * q;
   }
   d = sumq2 > 0.0f ? sumqx / sumq2 : 0.0f;
   float best = d * sumqx;
@@ -59,9 +70,9 @@ float fitSubBlock(const float* x, int ntry, std::uint8_t* idx) {
     sumqx = 0.0f;
     sumq2 = 0.0f;
     for (int j = 0; j < kSub; ++j) {
-      const float q = kTable[bestIndex(id * x[j])];
-      sumqx += w[j] * q * x[j];
-      sumq2 += w[j] * q * q;
+      const float q = kTable[bestIndex(id * x[j])], wq = w[j] * q;
+      sumqx += wq * x[j];
+      sumq2 += wq * q;
     }
     if (sumq2 > 0.0f && sumqx * sumqx > best * sumq2) {
       d = sumqx / sumq2;

@@ -95,7 +95,7 @@ void q80Quantize(const float* x, std::size_t blocks, float, std::uint8_t* out) {
     const float d = amax / float(kQ8Max);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     ggml::putU16(out, ggml::fp16(d));
-    for (int j = 0; j < kBlock; ++j) out[2 + j] = ggml::truncByte(std::round(x[j] * id));
+    for (int j = 0; j < kBlock; ++j) out[2 + j] = ggml::roundByte(x[j] * id);
   }
 }
 void q80Dequantize(const std::uint8_t* in, std::size_t blocks, float, float* out) {
