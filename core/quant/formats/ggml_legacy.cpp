@@ -2,9 +2,10 @@
 // min m) stored as fp16. Q8_0 and Q4_0 have per-value codes and fp16 scales (the table's generic
 // block loop and GPU kernels) and, like Q4_1, Q5_0 and Q5_1, a raw codec that writes ggml's own
 // blocks (block_q8_0 ... block_q5_1, little-endian). The codes follow quantize_row_*_ref:
-// id = d ? 1/d : 0 is computed from the float32 d, before d is rounded to fp16 for storage. In the
-// per-value path a partial last block behaves as if zero-padded (zeros change neither the block
-// maximum nor the other codes); the raw path refuses a length that is not a multiple of 32.
+// id = d ? 1/d : 0 is computed from the float32 d, before d is rounded to fp16 for storage. In
+// Q8_0 and Q4_0 a partial last block behaves as if zero-padded (zeros change neither the block
+// maximum nor the other codes), in their codes and in their ggml blocks alike; Q4_1, Q5_0 and Q5_1
+// refuse a length that is not a multiple of 32, as ggml does (validateBlockwiseShape).
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
