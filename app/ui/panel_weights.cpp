@@ -21,6 +21,16 @@ namespace {
 const char* kSources[] = {"normal", "heavy-tailed (outliers)", "uniform", "file (.npy / .safetensors)"};
 const int kBlocksizes[] = {32, 64, 128, 256, 512, 1024, 2048, 4096};
 
+// SameLine when an item `width` pixels wide (its label included) still fits on the line, so large
+// fonts (presenter mode) wrap the controls instead of cutting them off.
+void sameLineIfFits(float width) {
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + width <= right) ImGui::SameLine();
+}
+float labelled(float itemWidth, const char* label) {
+  return itemWidth + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label).x;
+}
+
 std::string fmt(float v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.6g", double(v));
@@ -37,19 +47,20 @@ void sourceControls(const WeightsDoc& w, UiState& ui, Commands& cmd) {
   int src = int(w.source);
   ImGui::SetNextItemWidth(fw);
   if (ImGui::Combo("tensor", &src, kSources, 4)) cmd.edit("weights source", [src](Document& d) { d.weights.source = WeightSource(src); });
-  ImGui::SameLine();
   if (w.source != WeightSource::File) {
     int sizeLog = int(std::lround(std::log2(double(std::max(64, w.size)))));
+    sameLineIfFits(labelled(fw, "size"));
     ImGui::SetNextItemWidth(fw);
     char label[32];
     std::snprintf(label, sizeof label, "%d values", 1 << sizeLog);
     if (ImGui::SliderInt("size", &sizeLog, 10, 22, label))
       cmd.edit("weights size", [sizeLog](Document& d) { d.weights.size = 1 << sizeLog; });
-    ImGui::SameLine();
     int seed = int(w.seed);
+    sameLineIfFits(labelled(ImGui::GetFontSize() * 6, "seed"));
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     if (ImGui::InputInt("seed##w", &seed)) cmd.edit("weights seed", [seed](Document& d) { d.weights.seed = std::uint32_t(std::max(0, seed)); });
   } else {
+    ImGui::SameLine();
     char buf[1024];
     std::snprintf(buf, sizeof buf, "%s", ui.weightsPathEdit.empty() ? w.path.c_str() : ui.weightsPathEdit.c_str());
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 18);
@@ -95,7 +106,7 @@ void formatControls(const WeightsDoc& w, Commands& cmd) {
   }
   const bool fixed = desc.fixedBlocksize != 0;
   const float fw = fh * 7;
-  ImGui::SameLine();
+  sameLineIfFits(labelled(fw, "blocksize"));
   ImGui::SetNextItemWidth(fw);
   ImGui::BeginDisabled(fixed);
   const std::string fixedLabel = std::to_string(desc.fixedBlocksize) + " (" + desc.familyLabel + ")";
@@ -107,10 +118,7 @@ void formatControls(const WeightsDoc& w, Commands& cmd) {
   ImGui::EndDisabled();
   const bool canDq = desc.doubleQuant;
   bool dq = w.doubleQuant && canDq;
-  // Beside the blocksize while it fits.
-  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-  if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + ImGui::CalcTextSize("double quantization").x + fh * 2 <= right)
-    ImGui::SameLine();
+  sameLineIfFits(ImGui::CalcTextSize("double quantization").x + ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x);
   ImGui::BeginDisabled(!canDq);
   if (ImGui::Checkbox("double quantization", &dq)) cmd.edit("double quant", [dq](Document& d) { d.weights.doubleQuant = dq; });
   ImGui::EndDisabled();
@@ -377,8 +385,6 @@ void valuesChart(const BlockInspect& b) {
     dl->AddCircleFilled(ImVec2(x, ax.sy(b.original[i])), r, IM_COL32(190, 190, 190, 255));
     dl->AddCircleFilled(ImVec2(x, ax.sy(b.dequant[i])), r, IM_COL32(110, 200, 255, 255));
   }
-  ax.legend({{"original", IM_COL32(190, 190, 190, 255)}, {"dequantized", IM_COL32(110, 200, 255, 255)},
-             {"error", IM_COL32(255, 110, 90, 255)}, {"levels", IM_COL32(255, 200, 60, 255)}});
   if (ax.hovered()) {
     const std::size_t i = std::min(n - 1, std::size_t(std::max(0.0, std::round(ax.dataX(ax.mouseX())))));
     ImGui::SetTooltip("value %zu (tensor index %zu, sub-block %zu): %.6g -> %.6g, code %u", i, b.span.first + i, i / sub,
@@ -388,7 +394,7 @@ void valuesChart(const BlockInspect& b) {
 }
 
 void codesList(const BlockInspect& b) {
-  if (!ImGui::TreeNode("codes", "the %zu codes, by sub-block", b.codes.size())) return;
+  if (!ImGui::TreeNode("codes", b.subBlocks > 1 ? "the %zu codes, by sub-block" : "the %zu codes", b.codes.size())) return;
   const std::size_t sub = std::max<std::size_t>(1, b.subLength);
   ImGui::PushTextWrapPos(0.0f);
   for (std::size_t s0 = 0; s0 < b.codes.size(); s0 += sub) {
@@ -461,33 +467,30 @@ void tensorHistogram(const WeightsView& v, const BlockInspect& b) {
                         h.counts[std::size_t(i)], h.levelDensity[std::size_t(i)]);
     }
     ax.end();
-  }
-  {
-    // The levels of every block after its scaling, as a strip on the same x axis (brighter: more
+    // The levels of every block after its scaling, as a strip under the same x axis (brighter: more
     // (block, level) pairs in that bin, on a log scale).
-    plot::AxisSpec sx{h.lo, h.hi, plot::Scale::Linear, ""};
-    sx.ticks = false;
-    plot::AxisSpec sy{0, 1, plot::Scale::Linear, "all"};
-    sy.ticks = false;
-    sy.grid = false;
-    plot::Axes ax("levelstrip", ImVec2(w, fh * 2.6f), sx, sy);
-    ImDrawList* dl = ax.drawList();
+    ImGui::TextDisabled("levels of all %zu %s after their scaling:", h.levelSets,
+                        formatDesc(v.q.format).isRaw() ? "blocks or sub-blocks" : "blocks");
+    const ImVec2 p = ImGui::GetCursorScreenPos();
+    const float stripH = fh * 1.4f;
+    ImGui::Dummy(ImVec2(w, stripH));
+    ImDrawList* sdl = ImGui::GetWindowDrawList();
     double dmax = 0;
     for (double d : h.levelDensity) dmax = std::max(dmax, d);
-    const double bw = (h.hi - h.lo) / double(bins);
+    sdl->AddRectFilled(ImVec2(ax.min().x, p.y), ImVec2(ax.max().x, p.y + stripH), IM_COL32(20, 20, 24, 255));
     for (int i = 0; i < bins && dmax > 0; ++i) {
       const double d = h.levelDensity[std::size_t(i)];
       if (d <= 0) continue;
       const float t = float(std::log1p(d) / std::log1p(dmax));
-      dl->AddRectFilled(ImVec2(ax.sx(h.lo + bw * i), ax.min().y), ImVec2(ax.sx(h.lo + bw * (i + 1)), ax.max().y), heatColor(t));
+      sdl->AddRectFilled(ImVec2(ax.sx(h.lo + bw * i), p.y), ImVec2(std::max(ax.sx(h.lo + bw * i) + 1, ax.sx(h.lo + bw * (i + 1))), p.y + stripH),
+                         heatColor(t));
     }
-    ax.end();
+    sdl->AddRect(ImVec2(ax.min().x, p.y), ImVec2(ax.max().x, p.y + stripH), IM_COL32(90, 90, 100, 255));
   }
   ImGui::PushTextWrapPos(0.0f);
-  ImGui::TextDisabled("all %llu values of the tensor on a log count axis, the selected block's %zu levels (yellow); the strip: "
-                      "where the levels of all %zu level sets (blocks%s) fall after their scaling (brighter: more)",
-                      static_cast<unsigned long long>(h.total), b.allLevels.size(), h.levelSets,
-                      formatDesc(v.q.format).isRaw() ? " or sub-blocks" : "");
+  ImGui::TextDisabled("all %llu values of the tensor on a log count axis with the selected block's %zu levels (yellow); "
+                      "the strip: where the levels of every block fall (brighter: more of them, log scale)",
+                      static_cast<unsigned long long>(h.total), b.allLevels.size());
   ImGui::PopTextWrapPos();
   const ImVec4 c = h.clipped ? ImVec4(1, 0.7f, 0.4f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_Text);
   char a[64], bb[96];
