@@ -266,10 +266,10 @@ void constantsTable(const BlockView& bv) {
   const float rowH = ImGui::GetTextLineHeightWithSpacing() + ImGui::GetStyle().CellPadding.y * 2;
   const float height = rowH * float(std::min(rows, 10) + 1) + ImGui::GetStyle().CellPadding.y * 2;
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit |
-                                ImGuiTableFlags_ScrollY;
+                                ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX;
   if (!ImGui::BeginTable("constants", 5, flags, ImVec2(std::min(ImGui::GetContentRegionAvail().x, fh * 40), height))) return;
   ImGui::TableSetupScrollFreeze(0, 1);
-  for (const char* h : {"constant", "bits", "raw (hex)", "raw (binary)", "decoded value"}) ImGui::TableSetupColumn(h);
+  for (const char* h : {"constant", "bits", "raw (hex)", "decoded value", "raw (binary)"}) ImGui::TableSetupColumn(h);
   ImGui::TableHeadersRow();
   for (const BlockView::Constant& c : bv.constants) {
     ImGui::TableNextRow();
@@ -280,9 +280,9 @@ void constantsTable(const BlockView& bv) {
     ImGui::TableSetColumnIndex(2);
     ImGui::Text("0x%0*X", std::max(1, (c.rawBits + 3) / 4), c.raw);
     ImGui::TableSetColumnIndex(3);
-    ImGui::TextUnformatted(bitString(c.raw, c.rawBits).c_str());
-    ImGui::TableSetColumnIndex(4);
     ImGui::Text("%.6g", double(c.value));
+    ImGui::TableSetColumnIndex(4);
+    ImGui::TextUnformatted(bitString(c.raw, c.rawBits).c_str());
   }
   ImGui::EndTable();
 }
@@ -315,7 +315,7 @@ void subBlockScales(const BlockView& bv) {
       dl->AddRectFilled(ImVec2(xc, std::min(ax.sy(mins[j]), ax.sy(0))), ImVec2(xc + w, std::max(ax.sy(mins[j]), ax.sy(0))), cm);
   }
   std::vector<std::pair<std::string, ImU32>> legend{{"scale", cs}};
-  if (!mins.empty()) legend.push_back({"min", cm});
+  if (!mins.empty()) legend.push_back({"min (subtracted)", cm});
   ax.legend(legend);
   if (ax.hovered()) {
     const std::size_t j = std::min(k - 1, std::size_t(std::max(0.0f, ax.mouseX() - ax.min().x) / bw));
@@ -332,7 +332,10 @@ void scaleLevels(const BlockView& bv, const FormatDesc& d) {
     for (const BlockView::Constant& c : bv.constants)
       if (c.rawBits == 8) {
         const int se = int(c.raw) - 127;
-        ImGui::Text("shared scale: E8M0 code %u (0x%02X) = 2^(%u - 127) = 2^%d = %.6g", c.raw, c.raw, c.raw, se, double(c.value));
+        char a[64], b[64];
+        std::snprintf(a, sizeof a, "E8M0 code %u (0x%02X)", c.raw, c.raw);
+        std::snprintf(b, sizeof b, "= 2^(%u - 127) = 2^%d = %.6g", c.raw, se, double(c.value));
+        plot::flowText({"shared scale:", a, b}, ImGui::GetStyleColorVec4(ImGuiCol_Text));
         break;
       }
   } else if (family == "nvfp4") {
@@ -470,7 +473,7 @@ void tensorHistogram(const WeightsView& v, const BlockInspect& b) {
     // The levels of every block after its scaling, as a strip under the same x axis (brighter: more
     // (block, level) pairs in that bin, on a log scale).
     ImGui::TextDisabled("levels of all %zu %s after their scaling:", h.levelSets,
-                        formatDesc(v.q.format).isRaw() ? "blocks or sub-blocks" : "blocks");
+                        h.levelSets > v.blockRmse.size() ? "sub-blocks" : "blocks");
     const ImVec2 p = ImGui::GetCursorScreenPos();
     const float stripH = fh * 1.4f;
     ImGui::Dummy(ImVec2(w, stripH));
@@ -549,7 +552,12 @@ std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
 }
 
 void formatTable(const WeightsView& v, TensorFormat current) {
-  if (!ImGui::BeginTable("formats", 5, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerV))
+  // Scrolls sideways where the panel is narrower than the table (presenter mode), its rows all shown.
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float rowH = ImGui::GetTextLineHeight() + st.CellPadding.y * 2;
+  const float height = rowH * float(v.table.size() + 1) + st.ScrollbarSize + st.CellPadding.y * 2;
+  if (!ImGui::BeginTable("formats", 5, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersInnerV |
+                                           ImGuiTableFlags_ScrollX, ImVec2(0, height)))
     return;
   for (const char* h : {"format", "bits / param", "SQNR", "RMSE", "max |error|"}) ImGui::TableSetupColumn(h);
   ImGui::TableHeadersRow();
