@@ -203,3 +203,64 @@ TEST_CASE("offscreen weights panel: every format of the table draws, in presente
     }
   }
 }
+
+TEST_CASE("weights: MX blocks run along a file's last axis, a short last block of each row padded; NVFP4 refuses such rows",
+          "[weights]") {
+  const std::string path = (std::filesystem::temp_directory_path() / "qviz_test_weights_10x40.npy").string();
+  core::Tensor t;
+  t.dtype = core::DType::F32;
+  t.shape = {10, 40};
+  t.bytes.resize(1600);
+  for (std::size_t i = 0; i < 400; ++i) {
+    const float x = std::sin(float(i) * 0.37f) * (i % 7 == 0 ? 3.0f : 1.0f);
+    std::memcpy(t.bytes.data() + 4 * i, &x, 4);
+  }
+  REQUIRE(core::writeNpy(path, t));
+  WeightsDoc doc;
+  doc.source = WeightSource::File;
+  doc.path = path;
+  doc.format = core::TensorFormat::MXFP4;
+  WeightsView v;
+  updateWeightsView(doc, v);
+  REQUIRE(v.error.empty());
+  CHECK(v.rowLength == 40);
+  CHECK(v.blockRmse.size() == 20);  // 10 rows of 2 blocks (32 + 8 values)
+  const BlockInspect b = inspectWeightsBlock(v, 3);
+  CHECK(b.span.first == 72);
+  CHECK(b.span.count == 8);
+  const auto core = core::inspectBlock(v.q, 3);
+  REQUIRE(core);
+  REQUIRE(b.view);
+  CHECK(b.view->structure == core->structure);
+  REQUIRE(b.view->constants.size() == 1);
+  CHECK(b.view->constants[0].raw == core->constants[0].raw);
+  CHECK(b.view->constants[0].value == core->constants[0].value);
+  // The 8 values of the tensor and their codes; the padding is not shown.
+  CHECK(b.dequant == std::vector<float>(core->values.begin(), core->values.begin() + 8));
+  CHECK(b.codes == std::vector<std::uint8_t>(core->codes.begin(), core->codes.begin() + 8));
+  CHECK(b.original == std::vector<float>(v.values.begin() + 72, v.values.begin() + 80));
+  CHECK(std::accumulate(v.histogram.counts.begin(), v.histogram.counts.end(), 0.0) == 400.0);
+  doc.format = core::TensorFormat::NVFP4;
+  updateWeightsView(doc, v);
+  CHECK(v.error == "nvfp4 makes blocks of 16 along the last axis, which must be a multiple of 16; it is 40");
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("weights: q8_0's inspector reads its ggml block (fp16 d and 32 int8 codes)", "[weights]") {
+  WeightsDoc doc;
+  doc.format = core::TensorFormat::Q8_0;
+  WeightsView v;
+  updateWeightsView(doc, v);
+  REQUIRE(v.error.empty());
+  const BlockInspect b = inspectWeightsBlock(v, 100);
+  const auto core = core::inspectBlock(v.q, 100);
+  REQUIRE(core);
+  REQUIRE(b.view);
+  CHECK(b.view->structure == core->structure);
+  REQUIRE(!b.view->constants.empty());
+  CHECK(b.view->constants[0].value == v.q.absmax[100]);  // the fp16 d, as the per-value path stores it
+  CHECK(b.dequant == core->values);
+  CHECK(b.span.first == 3200);
+  CHECK(b.allLevels.size() <= 256);
+  for (float x : b.dequant) CHECK(std::binary_search(b.allLevels.begin(), b.allLevels.end(), x));
+}
