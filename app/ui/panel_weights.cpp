@@ -84,7 +84,9 @@ void formatControls(const WeightsDoc& w, Commands& cmd) {
   char preview[96];
   std::snprintf(preview, sizeof preview, "%s  (%.3f bits/weight)", desc.name,
                 bitsPerParam({w.format, w.blocksize, w.doubleQuant && desc.doubleQuant}, 0));
-  ImGui::SetNextItemWidth(fh * 14);
+  // As wide as the preview needs, less where the panel is narrower (presenter mode), its label kept.
+  const float avail = ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemInnerSpacing.x - ImGui::CalcTextSize("format").x;
+  ImGui::SetNextItemWidth(std::max(fh * 6, std::min(fh * 16, avail)));
   if (ImGui::BeginCombo("format", preview, ImGuiComboFlags_HeightLargest)) {
     // Grouped by family under a header; each item with its bits per weight (scales included).
     for (const FormatGroup& g : formatMenuGroups()) {
@@ -263,8 +265,9 @@ void constantsTable(const BlockView& bv) {
   const float fh = ImGui::GetFontSize();
   const int rows = int(bv.constants.size());
   if (rows == 0) return;
-  const float rowH = ImGui::GetTextLineHeightWithSpacing() + ImGui::GetStyle().CellPadding.y * 2;
-  const float height = rowH * float(std::min(rows, 10) + 1) + ImGui::GetStyle().CellPadding.y * 2;
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float rowH = ImGui::GetTextLineHeight() + st.CellPadding.y * 2;
+  const float height = rowH * float(std::min(rows, 10) + 1) + st.ScrollbarSize + st.CellPadding.y * 2;
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit |
                                 ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX;
   if (!ImGui::BeginTable("constants", 5, flags, ImVec2(std::min(ImGui::GetContentRegionAvail().x, fh * 40), height))) return;
@@ -303,6 +306,7 @@ void subBlockScales(const BlockView& bv) {
   if (hi <= lo) hi = lo + 1;
   const double pad = (hi - lo) * 0.08;
   plot::AxisSpec xs{-0.5, double(k) - 0.5, plot::Scale::Linear, "sub-block"};
+  xs.maxTicks = int(std::min<std::size_t>(k, 8));  // whole sub-block numbers
   plot::AxisSpec ys{lo < 0 ? lo - pad : 0.0, hi + pad, plot::Scale::Linear, "decoded"};
   plot::Axes ax("subscales", ImVec2(std::min(ImGui::GetContentRegionAvail().x, fh * 36), fh * 8), xs, ys);
   ImDrawList* dl = ax.drawList();

@@ -264,3 +264,4 @@ TEST_CASE("weights: q8_0's inspector reads its ggml block (fp16 d and 32 int8 co
   CHECK(b.allLevels.size() <= 256);
   for (float x : b.dequant) CHECK(std::binary_search(b.allLevels.begin(), b.allLevels.end(), x));
 }
+
