@@ -164,6 +164,49 @@ void levelSets(const WeightsView& v, std::size_t block, std::optional<BlockView>
 }
 
 constexpr int kHistogramBins = 160;
+
+// blockLevels of every block of a format without stored blocks, dequantized together: per block, as
+// many pseudo-blocks with its constants as its codes need, in chunks of blocks (one call each).
+std::vector<std::vector<float>> allBlockLevels(const QuantizedTensor& q, std::size_t nb) {
+  std::vector<std::vector<float>> out(nb);
+  const std::size_t bs = std::size_t(std::max(1, q.blocksize));
+  const std::size_t codes = std::size_t(1) << formatCodeBits(q.format);
+  const std::size_t per = (codes + bs - 1) / bs;  // pseudo-blocks per block
+  const bool dq = q.doubleQuant && q.absmaxDq.size() >= nb;
+  if (q.absmax.size() < nb || (!q.zeroPoint.empty() && q.zeroPoint.size() < nb)) return out;
+  const std::size_t chunk = std::max<std::size_t>(1, (std::size_t(1) << 20) / (per * bs));
+  QuantizedTensor one;
+  one.format = q.format;
+  one.blocksize = q.blocksize;
+  one.doubleQuant = dq;
+  std::vector<float> values;
+  for (std::size_t b0 = 0; b0 < nb; b0 += chunk) {
+    const std::size_t m = std::min(chunk, nb - b0), pseudo = m * per;
+    one.n = pseudo * bs;
+    one.codes.resize(one.n);
+    one.absmax.resize(pseudo);
+    one.zeroPoint.resize(q.zeroPoint.empty() ? 0 : pseudo);
+    one.absmaxDq.resize(dq ? pseudo : 0);
+    for (std::size_t k = 0; k < m; ++k)
+      for (std::size_t j = 0; j < per; ++j) {
+        const std::size_t p = k * per + j;
+        one.absmax[p] = q.absmax[b0 + k];
+        if (!q.zeroPoint.empty()) one.zeroPoint[p] = q.zeroPoint[b0 + k];
+        if (dq) one.absmaxDq[p] = q.absmaxDq[b0 + k];
+        for (std::size_t i = 0; i < bs; ++i) one.codes[p * bs + i] = std::uint8_t(std::min(codes - 1, j * bs + i));
+      }
+    values.resize(one.n);
+    dequantizeBlockwise(one, values.data());
+    for (std::size_t k = 0; k < m; ++k) {
+      std::vector<float>& l = out[b0 + k];
+      for (std::size_t i = k * per * bs; i < (k + 1) * per * bs; ++i)
+        if (std::isfinite(values[i])) l.push_back(values[i]);
+      std::sort(l.begin(), l.end());
+      l.erase(std::unique(l.begin(), l.end()), l.end());
+    }
+  }
+  return out;
+}
 }  // namespace
 
 int WeightsHistogram::binOf(double x) const {
@@ -199,9 +242,16 @@ void buildHistogram(WeightsView& v) {
     lo = std::min(lo, x);
     hi = std::max(hi, x);
   }
+  const bool stored = formatDesc(v.q.format).hasRawBlocks();
+  std::vector<std::vector<float>> flat;
+  if (!stored) flat = allBlockLevels(v.q, nb);
   for (std::size_t b = 0; b < nb; ++b) {
     int sub = 1;
-    levelSets(v, b, nullptr, nullptr, sets[b], sub, subLen[b]);
+    if (stored) levelSets(v, b, nullptr, nullptr, sets[b], sub, subLen[b]);
+    else {
+      sets[b] = {std::move(flat[b])};
+      subLen[b] = std::size_t(std::max(1, v.q.blocksize));
+    }
     for (const auto& l : sets[b])
       if (!l.empty()) {
         lo = std::min(lo, l.front());
@@ -266,7 +316,8 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
     view.error = "the tensor is empty";
     return;
   }
-  BlockwiseSettings s{doc.format, doc.blocksize, doc.doubleQuant};
+  // Double quantization stays set when a format without it is chosen; it applies where the format has it.
+  BlockwiseSettings s{doc.format, doc.blocksize, doc.doubleQuant && formatDesc(doc.format).doubleQuant};
   s.rowLength = view.rowLength;
   auto q = quantizeBlockwise(view.values.data(), view.values.size(), s);
   if (!q) {

@@ -92,6 +92,34 @@ TEST_CASE("weights: the clipped count is the values beyond their block's outermo
   CHECK(std::accumulate(v.histogram.counts.begin(), v.histogram.counts.end(), 0.0) == 65536.0);
 }
 
+TEST_CASE("weights: every block's levels in the strip are blockLevels' own (formats without stored blocks)", "[weights]") {
+  for (auto f : {core::TensorFormat::Int8, core::TensorFormat::UInt4, core::TensorFormat::FP8E4M3, core::TensorFormat::NF4}) {
+    WeightsDoc doc;
+    doc.format = f;
+    doc.blocksize = 32;
+    doc.size = 8192;
+    doc.doubleQuant = f == core::TensorFormat::NF4;
+    doc.source = WeightSource::HeavyTailed;
+    WeightsView v;
+    updateWeightsView(doc, v);
+    REQUIRE(v.error.empty());
+    std::vector<double> density(v.histogram.levelDensity.size(), 0.0);
+    std::uint64_t low = 0, high = 0;
+    for (std::size_t b = 0; b < 256; ++b) {
+      const auto l = blockLevels(v.q, b);
+      for (float x : l) density[std::size_t(v.histogram.binOf(x))] += 1;
+      for (std::size_t i = b * 32; i < b * 32 + 32; ++i) {
+        low += v.values[i] < l.front();
+        high += v.values[i] > l.back();
+      }
+    }
+    CHECK(v.histogram.levelDensity == density);
+    CHECK(v.histogram.clippedLow == low);
+    CHECK(v.histogram.clippedHigh == high);
+    CHECK(v.histogram.levelSets == 256);
+  }
+}
+
 TEST_CASE("weights: a tensor a ggml format cannot take shows the quantizer's message", "[weights]") {
   const std::string path = (std::filesystem::temp_directory_path() / "qviz_test_weights_1000.npy").string();
   core::Tensor t;
