@@ -318,15 +318,18 @@ void subBlockScales(const BlockView& bv) {
     if (j < mins.size())
       dl->AddRectFilled(ImVec2(xc, std::min(ax.sy(mins[j]), ax.sy(0))), ImVec2(xc + w, std::max(ax.sy(mins[j]), ax.sy(0))), cm);
   }
-  std::vector<std::pair<std::string, ImU32>> legend{{"scale", cs}};
-  if (!mins.empty()) legend.push_back({"min (subtracted)", cm});
-  ax.legend(legend);
   if (ax.hovered()) {
     const std::size_t j = std::min(k - 1, std::size_t(std::max(0.0f, ax.mouseX() - ax.min().x) / bw));
     if (j < mins.size()) ImGui::SetTooltip("sub-block %zu: scale %.6g, min %.6g", j, scales[j], mins[j]);
     else ImGui::SetTooltip("sub-block %zu: scale %.6g", j, scales[j]);
   }
   ax.end();
+  // The key under the chart (a legend inside would cover the bars).
+  ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(cs), "%zu sub-block scales", k);
+  if (!mins.empty()) {
+    sameLineIfFits(ImGui::CalcTextSize("and mins (subtracted)").x);
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(cm), "and mins (subtracted)");
+  }
 }
 
 // MX: the shared exponent; NVFP4: its two scale levels (read from the block's own constants).

@@ -418,7 +418,7 @@ const char* familyAbout(const std::string& family) {
     return "ggml's own FP4 formats share names with, but not bytes of, the standards. ggml MXFP4: the OCP scale "
            "rule (E8M0, floor(log2 amax) - 2) and E2M1 grid, but ties go to the lower code (toward zero) where "
            "microxcaling rounds half away from zero, tiny blocks wrap below 2^-125, and a byte pairs value j with "
-           "j+16 (OCP layout here: 2j with 2j+1). ggml NVFP4: 64-value blocks of four UE4M3 scales (one per 16), "
+           "j+16 (our MX layout: 2j with 2j+1). ggml NVFP4: 64-value blocks of four UE4M3 scales (one per 16), "
            "no tensor scale, its own scale rounding (half up; 256..448 -> 448; subnormals kept) and ties toward "
            "zero, where NVIDIA's NVFP4 has one E4M3 per 16 (RNE) and an fp32 tensor scale.";
   if (family == "mx")
