@@ -22,6 +22,9 @@ void printUsage() {
   for (const auto& p : qviz::ui::panelTable()) names += std::string(names.empty() ? "" : ", ") + p.name;
   std::printf("  --panel NAME        open this panel: %s\n", names.c_str());
   std::puts("  --bits B            bits per sample");
+  std::puts("  --weights-format F  the Weights panel's format: a name of the format table (nf4, q4_k, mxfp4, ...)");
+  std::puts("  --weights-source S  its synthetic tensor: normal, heavy (0.1% outliers) or uniform");
+  std::puts("  --weights-block N   the block it inspects");
   std::puts("  --presenter         presenter mode (large font)");
   std::puts("  --screenshot OUT    render --frames frames (default 5), save the window as PNG, exit");
   std::puts("  --bench-ui          drive the bits slider and pan for --frames frames (default 300), print p50/p95/max");
@@ -99,6 +102,14 @@ int main(int argc, char** argv) {
       soak.growthBoundMiB = mib;
     }
     else if (a == "--rounding" && hasValue) o.rounding = argv[++i];
+    else if (a == "--weights-format" && hasValue) o.weightsFormat = argv[++i];
+    else if (a == "--weights-source" && hasValue) o.weightsSource = argv[++i];
+    else if (a == "--weights-block" && hasValue) {
+      int b = 0;
+      if (std::strcmp(argv[i + 1], "0") == 0) ++i;
+      else if (!parsePositive(argv[++i], b)) return usageError("--weights-block takes a block number");
+      o.weightsBlock = b;
+    }
     else if (a == "--lora-steps" && hasValue) {
       if (!parsePositive(argv[++i], script.loraSteps)) return usageError("--lora-steps takes a positive number");
     }

@@ -19,11 +19,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <string_view>
 
 #include <thread>
 
 #include "image/image_io.hpp"
 #include "gpu/shader_library.hpp"
+#include "quant/format_table.hpp"
 #include "ui/commands.hpp"
 #include "ui/derived.hpp"
 #include "ui/frame.hpp"
@@ -236,6 +238,24 @@ int applyOptions(AppState& s, const ExplorerOptions& o) {
     }
     if (s.doc.quant.rounding != core::Rounding::Nearest) s.doc.quant.dither = core::Dither::None;
   }
+  if (!o.weightsFormat.empty()) {
+    const core::FormatDesc* f = core::findFormat(o.weightsFormat);
+    if (!f) {
+      std::fprintf(stderr, "qviz: error: unknown format '%s' (%s)\n", o.weightsFormat.c_str(), core::formatNames(", ").c_str());
+      return 2;
+    }
+    s.doc.weights.format = f->format;
+  }
+  if (!o.weightsSource.empty()) {
+    const char* names[] = {"normal", "heavy", "uniform"};
+    const auto it = std::find(std::begin(names), std::end(names), std::string_view(o.weightsSource));
+    if (it == std::end(names)) {
+      std::fprintf(stderr, "qviz: error: unknown weights source '%s' (normal, heavy, uniform)\n", o.weightsSource.c_str());
+      return 2;
+    }
+    s.doc.weights.source = WeightSource(it - std::begin(names));
+  }
+  if (o.weightsBlock >= 0) s.doc.weights.block = o.weightsBlock;
   if (!o.shaderDir.empty()) {
     if (!std::filesystem::is_directory(o.shaderDir, ec)) {
       std::fprintf(stderr, "qviz: error: --shader-dir %s is not a directory\n", o.shaderDir.c_str());

@@ -21,6 +21,9 @@ struct ExplorerOptions {
   bool ignoreSettings = false;  // --no-settings: start from defaults, save nothing
   std::string shaderDir;        // --shader-dir DIR: shaders (and the user quantizer) from DIR
   std::string rounding;         // --rounding MODE (e.g. user)
+  std::string weightsFormat;    // --weights-format NAME: the Weights panel's format (a table name)
+  std::string weightsSource;    // --weights-source normal|heavy|uniform: its synthetic tensor
+  int weightsBlock = -1;        // --weights-block N: the block it inspects (-1: keep)
 };
 
 // The running explorer, as a driver sees it.

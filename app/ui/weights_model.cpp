@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 
@@ -36,7 +37,7 @@ std::vector<float> syntheticWeights(WeightSource source, std::size_t n, std::uin
 }
 
 namespace {
-Result<std::vector<float>> loadTensorFile(const WeightsDoc& doc, std::string& description) {
+Result<std::vector<float>> loadTensorFile(const WeightsDoc& doc, std::string& description, std::size_t& rowLength) {
   const std::string ext = std::filesystem::path(doc.path).extension().string();
   Result<Tensor> t = fail("unsupported tensor file (use .npy or .safetensors): " + doc.path);
   std::string name;
@@ -56,6 +57,8 @@ Result<std::vector<float>> loadTensorFile(const WeightsDoc& doc, std::string& de
   if (auto st = checkFinite(values.data(), values.size()); !st) return fail(doc.path + ": " + st.error());
   description = std::filesystem::path(doc.path).filename().string() + (name.empty() ? "" : ": " + name) + " " +
                 shapeString(t->shape) + " " + dtypeName(t->dtype);
+  // MX and NVFP4 make their blocks along the last axis (ggml cuts the flattened tensor).
+  rowLength = t->shape.size() >= 2 ? std::size_t(t->shape.back()) : 0;
   return values;
 }
 }  // namespace
@@ -77,12 +80,210 @@ std::vector<float> blockLevels(const QuantizedTensor& q, std::size_t block) {
     one.codes.assign(bs, 0);
     for (std::size_t i = 0; i < bs; ++i) one.codes[i] = std::uint8_t(std::min(codes - 1, first + i));
     dequantizeBlockwise(one, out.data());
-    levels.insert(levels.end(), out.begin(), out.end());
+    for (float l : out)
+      if (std::isfinite(l)) levels.push_back(l);  // FP8's NaN and Inf patterns are no level
   }
   std::sort(levels.begin(), levels.end());
   levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
   return levels;
 }
+
+std::size_t blockTotal(const WeightsView& v) {
+  const FormatDesc& d = formatDesc(v.q.format);
+  const std::size_t n = v.q.n;
+  if (d.isRaw()) {
+    const std::size_t bv = std::size_t(d.raw.blockValues);
+    const std::size_t row = d.raw.rows == RowRule::Flat || v.q.rowLength == 0 ? n : v.q.rowLength;
+    return row ? (n / row) * ((row + bv - 1) / bv) : 0;
+  }
+  const std::size_t bs = std::size_t(std::max(1, v.q.blocksize));
+  return (n + bs - 1) / bs;
+}
+
+BlockSpan blockSpan(const WeightsView& v, std::size_t block) {
+  const FormatDesc& d = formatDesc(v.q.format);
+  const std::size_t n = v.q.n;
+  BlockSpan sp;
+  if (block >= blockTotal(v)) return sp;
+  if (d.isRaw()) {
+    const std::size_t bv = std::size_t(d.raw.blockValues);
+    const std::size_t row = d.raw.rows == RowRule::Flat || v.q.rowLength == 0 ? n : v.q.rowLength;
+    const std::size_t perRow = (row + bv - 1) / bv, inRow = (block % perRow) * bv;
+    sp.first = (block / perRow) * row + inRow;
+    sp.count = std::min(bv, row - inRow);
+    return sp;
+  }
+  const std::size_t bs = std::size_t(std::max(1, v.q.blocksize));
+  sp.first = block * bs;
+  sp.count = std::min(bs, n - sp.first);
+  return sp;
+}
+
+namespace {
+// Each value's code: `codes` where it holds n of them, else the 4-bit packed bytes (high nibble first).
+std::uint8_t codeAt(const QuantizedTensor& q, std::size_t i) {
+  if (q.codes.size() == q.n) return q.codes[i];
+  if (q.packed.size() * 2 >= q.n) return std::uint8_t((i & 1) ? (q.packed[i / 2] & 15u) : (q.packed[i / 2] >> 4));
+  return 0;
+}
+
+std::vector<float> unionOf(const std::vector<std::vector<float>>& sets) {
+  std::vector<float> all;
+  for (const auto& l : sets) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+// The levels of block b of v as sets per sub-block, with the sub-block length.
+void levelSets(const WeightsView& v, std::size_t block, std::optional<BlockView>* view, std::string* error,
+               std::vector<std::vector<float>>& sets, int& subBlocks, std::size_t& subLength) {
+  const FormatDesc& d = formatDesc(v.q.format);
+  sets.clear();
+  subBlocks = 1;
+  subLength = std::size_t(std::max(1, v.q.blocksize));
+  if (d.hasRawBlocks()) {
+    auto bv = inspectBlock(v.q, block);
+    if (bv) {
+      subBlocks = std::max(1, bv->subBlocks);
+      subLength = std::max<std::size_t>(1, std::size_t(d.raw.blockValues) / std::size_t(subBlocks));
+      for (auto l : bv->levels) {
+        std::sort(l.begin(), l.end());
+        l.erase(std::unique(l.begin(), l.end()), l.end());
+        sets.push_back(std::move(l));
+      }
+      if (view) *view = std::move(*bv);
+      return;
+    }
+    if (error) *error = bv.error();
+    if (d.isRaw()) return;
+  } else if (error) {
+    *error = std::string(d.name) + " stores no blocks of its own: its block is its codes and " + d.scaleName;
+  }
+  sets.push_back(blockLevels(v.q, block));
+}
+
+constexpr int kHistogramBins = 160;
+
+// blockLevels of every block of a format without stored blocks, dequantized together: per block, as
+// many pseudo-blocks with its constants as its codes need, in chunks of blocks (one call each).
+std::vector<std::vector<float>> allBlockLevels(const QuantizedTensor& q, std::size_t nb) {
+  std::vector<std::vector<float>> out(nb);
+  const std::size_t bs = std::size_t(std::max(1, q.blocksize));
+  const std::size_t codes = std::size_t(1) << formatCodeBits(q.format);
+  const std::size_t per = (codes + bs - 1) / bs;  // pseudo-blocks per block
+  const bool dq = q.doubleQuant && q.absmaxDq.size() >= nb;
+  if (q.absmax.size() < nb || (!q.zeroPoint.empty() && q.zeroPoint.size() < nb)) return out;
+  const std::size_t chunk = std::max<std::size_t>(1, (std::size_t(1) << 20) / (per * bs));
+  QuantizedTensor one;
+  one.format = q.format;
+  one.blocksize = q.blocksize;
+  one.doubleQuant = dq;
+  std::vector<float> values;
+  for (std::size_t b0 = 0; b0 < nb; b0 += chunk) {
+    const std::size_t m = std::min(chunk, nb - b0), pseudo = m * per;
+    one.n = pseudo * bs;
+    one.codes.resize(one.n);
+    one.absmax.resize(pseudo);
+    one.zeroPoint.resize(q.zeroPoint.empty() ? 0 : pseudo);
+    one.absmaxDq.resize(dq ? pseudo : 0);
+    for (std::size_t k = 0; k < m; ++k)
+      for (std::size_t j = 0; j < per; ++j) {
+        const std::size_t p = k * per + j;
+        one.absmax[p] = q.absmax[b0 + k];
+        if (!q.zeroPoint.empty()) one.zeroPoint[p] = q.zeroPoint[b0 + k];
+        if (dq) one.absmaxDq[p] = q.absmaxDq[b0 + k];
+        for (std::size_t i = 0; i < bs; ++i) one.codes[p * bs + i] = std::uint8_t(std::min(codes - 1, j * bs + i));
+      }
+    values.resize(one.n);
+    dequantizeBlockwise(one, values.data());
+    for (std::size_t k = 0; k < m; ++k) {
+      std::vector<float>& l = out[b0 + k];
+      for (std::size_t i = k * per * bs; i < (k + 1) * per * bs; ++i)
+        if (std::isfinite(values[i])) l.push_back(values[i]);
+      std::sort(l.begin(), l.end());
+      l.erase(std::unique(l.begin(), l.end()), l.end());
+    }
+  }
+  return out;
+}
+}  // namespace
+
+int WeightsHistogram::binOf(double x) const {
+  const int bins = int(counts.size());
+  if (bins == 0 || !(hi > lo)) return 0;
+  return std::clamp(int((x - lo) / (hi - lo) * double(bins)), 0, bins - 1);
+}
+
+BlockInspect inspectWeightsBlock(const WeightsView& v, std::size_t block) {
+  BlockInspect b;
+  b.block = block;
+  b.span = blockSpan(v, block);
+  if (b.span.count == 0 || v.values.size() < b.span.first + b.span.count || v.dequant.size() < v.values.size()) return b;
+  const auto from = std::ptrdiff_t(b.span.first), to = std::ptrdiff_t(b.span.first + b.span.count);
+  b.original.assign(v.values.begin() + from, v.values.begin() + to);
+  b.dequant.assign(v.dequant.begin() + from, v.dequant.begin() + to);
+  for (std::size_t i = b.span.first; i < b.span.first + b.span.count; ++i) b.codes.push_back(codeAt(v.q, i));
+  levelSets(v, block, &b.view, &b.viewError, b.levels, b.subBlocks, b.subLength);
+  b.allLevels = unionOf(b.levels);
+  return b;
+}
+
+namespace {
+void buildHistogram(WeightsView& v) {
+  WeightsHistogram& h = v.histogram;
+  h = WeightsHistogram{};
+  const std::size_t nb = blockTotal(v);
+  // Every block's level sets, once (they also set the range: a level may lie beyond the values).
+  std::vector<std::vector<std::vector<float>>> sets(nb);
+  std::vector<std::size_t> subLen(nb, 1);
+  float lo = 0.0f, hi = 0.0f;
+  for (float x : v.values) {
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  const bool stored = formatDesc(v.q.format).hasRawBlocks();
+  std::vector<std::vector<float>> flat;
+  if (!stored) flat = allBlockLevels(v.q, nb);
+  for (std::size_t b = 0; b < nb; ++b) {
+    int sub = 1;
+    if (stored) levelSets(v, b, nullptr, nullptr, sets[b], sub, subLen[b]);
+    else {
+      sets[b] = {std::move(flat[b])};
+      subLen[b] = std::size_t(std::max(1, v.q.blocksize));
+    }
+    for (const auto& l : sets[b])
+      if (!l.empty()) {
+        lo = std::min(lo, l.front());
+        hi = std::max(hi, l.back());
+      }
+  }
+  const double span = std::max(1e-30, double(hi) - double(lo));
+  h.lo = double(lo) - span * 0.01;
+  h.hi = double(hi) + span * 0.01;
+  h.counts.assign(kHistogramBins, 0.0);
+  h.levelDensity.assign(kHistogramBins, 0.0);
+  for (float x : v.values) h.counts[std::size_t(h.binOf(x))] += 1;
+  h.total = v.values.size();
+  for (std::size_t b = 0; b < nb; ++b) {
+    for (const auto& l : sets[b]) {
+      if (l.empty()) continue;
+      ++h.levelSets;
+      for (float x : l) h.levelDensity[std::size_t(h.binOf(x))] += 1;
+    }
+    // A value beyond its own (sub-)block's outermost level was clipped (saturated) to it.
+    const BlockSpan sp = blockSpan(v, b);
+    for (std::size_t i = 0; i < sp.count; ++i) {
+      const std::size_t s = std::min(sets[b].size() - (sets[b].empty() ? 0 : 1), i / std::max<std::size_t>(1, subLen[b]));
+      if (s >= sets[b].size() || sets[b][s].empty()) continue;
+      const float x = v.values[sp.first + i];
+      if (x < sets[b][s].front()) ++h.clippedLow;
+      if (x > sets[b][s].back()) ++h.clippedHigh;
+    }
+  }
+  h.clipped = h.clippedLow + h.clippedHigh;
+}
+}  // namespace
 
 void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   WeightsDoc key = doc;
@@ -90,13 +291,14 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   if (view.inputs == key) return;
   const bool sameTensor = view.inputs && view.error.empty() && view.inputs->source == key.source &&
                           view.inputs->size == key.size && view.inputs->seed == key.seed && view.inputs->path == key.path &&
-                          view.inputs->tensorName == key.tensorName;
+                          view.inputs->tensorName == key.tensorName && !view.values.empty();
   view.inputs = key;
   const auto t0 = std::chrono::steady_clock::now();
   if (!sameTensor) {
     view.error.clear();
+    view.rowLength = 0;
     if (doc.source == WeightSource::File) {
-      auto loaded = loadTensorFile(doc, view.description);
+      auto loaded = loadTensorFile(doc, view.description, view.rowLength);
       if (!loaded) {
         view.error = loaded.error();
         view.values.clear();
@@ -114,7 +316,9 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
     view.error = "the tensor is empty";
     return;
   }
-  BlockwiseSettings s{doc.format, doc.blocksize, doc.doubleQuant};
+  // Double quantization stays set when a format without it is chosen; it applies where the format has it.
+  BlockwiseSettings s{doc.format, doc.blocksize, doc.doubleQuant && formatDesc(doc.format).doubleQuant};
+  s.rowLength = view.rowLength;
   auto q = quantizeBlockwise(view.values.data(), view.values.size(), s);
   if (!q) {
     view.error = q.error();
@@ -126,28 +330,110 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   dequantizeBlockwise(view.q, view.dequant.data());
   view.stats = formatStats(view.values.data(), view.dequant.data(), view.values.size(), s);
   view.codeUse = codeUse(view.q);
-  const std::size_t bs = std::size_t(view.q.blocksize), nb = (view.values.size() + bs - 1) / bs;
+  const std::size_t nb = blockTotal(view);
   view.blockRmse.assign(nb, 0.0);
   for (std::size_t b = 0; b < nb; ++b) {
+    const BlockSpan sp = blockSpan(view, b);
     double sum = 0;
-    const std::size_t end = std::min(view.values.size(), (b + 1) * bs);
-    for (std::size_t i = b * bs; i < end; ++i) {
+    for (std::size_t i = sp.first; i < sp.first + sp.count; ++i) {
       const double e = double(view.dequant[i]) - double(view.values[i]);
       sum += e * e;
     }
-    view.blockRmse[b] = std::sqrt(sum / double(end - b * bs));
+    view.blockRmse[b] = sp.count ? std::sqrt(sum / double(sp.count)) : 0.0;
   }
+  buildHistogram(view);
   // Every format of the table side by side at this blocksize (formats with a fixed blocksize use theirs).
   view.table.clear();
   std::vector<float> dq(view.values.size());
   for (const FormatDesc& f : tensorFormats()) {
     BlockwiseSettings fs{f.format, doc.blocksize, doc.doubleQuant && f.doubleQuant};
+    fs.rowLength = view.rowLength;
     auto qf = quantizeBlockwise(view.values.data(), view.values.size(), fs);
     if (!qf) continue;
     dequantizeBlockwise(*qf, dq.data());
     view.table.push_back({f.format, formatStats(view.values.data(), dq.data(), dq.size(), fs)});
   }
   view.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// ---- The Format menu and the "About this format" texts ---------------------------------------
+
+std::string familyHeader(const std::string& family) {
+  static const std::pair<const char*, const char*> kHeaders[] = {
+      {"bnb4", "bitsandbytes"},       {"intn", "integer"},      {"fp8", "FP8"},
+      {"ggml_legacy", "ggml legacy"}, {"ggml_kquants", "ggml k-quants"}, {"ggml_iq4", "ggml IQ4"},
+      {"ggml_fp4", "ggml FP4"},       {"mx", "OCP MX"},         {"nvfp4", "NVIDIA NVFP4"}};
+  for (const auto& [f, h] : kHeaders)
+    if (family == f) return h;
+  return family;
+}
+
+std::vector<FormatGroup> formatMenuGroups() {
+  std::vector<FormatGroup> groups;
+  for (const FormatDesc& f : tensorFormats()) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const FormatGroup& g) { return g.family == f.family; });
+    if (it == groups.end()) {
+      groups.push_back({f.family, familyHeader(f.family), {}});
+      it = groups.end() - 1;
+    }
+    it->formats.push_back(f.format);
+  }
+  return groups;
+}
+
+std::string formatMenuLabel(const FormatDesc& f, int blocksize, bool doubleQuant) {
+  BlockwiseSettings s{f.format, blocksize, doubleQuant && f.doubleQuant};
+  char b[96];
+  std::snprintf(b, sizeof b, "%-13s %6.3f bits/weight", f.name, bitsPerParam(s, 0));
+  return b;
+}
+
+const char* familyAbout(const std::string& family) {
+  // Each statement is backed by docs/FORMATS.md (the numeric contract) or the formats' own documents.
+  if (family == "bnb4")
+    return "bitsandbytes' 4-bit formats (QLoRA): 16 fixed levels (NF4: quantiles of a normal; FP4) scaled by each "
+           "block's absmax, stored as float32; double quantization stores the absmax as 8-bit codes with one "
+           "float32 per 256 blocks.";
+  if (family == "intn")
+    return "Plain integer grids: symmetric (scale = absmax / (2^(N-1) - 1)) or asymmetric min-max with a zero "
+           "point, one float32 scale per block.";
+  if (family == "fp8")
+    return "OCP FP8 (E4M3: max 448; E5M2: max 57344), rounded to nearest even and saturating, with a float32 "
+           "scale per block.";
+  if (family == "ggml_legacy")
+    return "ggml's first formats (GGUF files, llama.cpp): blocks of 32 with an fp16 scale d (Q4_0, Q5_0, Q8_0: "
+           "symmetric, Q4_0/Q5_0 from the signed value of largest magnitude) or d and a minimum m (Q4_1, Q5_1: "
+           "value = code * d + m).";
+  if (family == "ggml_kquants")
+    return "k-quants (GGUF files, llama.cpp): a super-block of 256 values in 16 sub-blocks of 16 (Q2_K, Q3_K, "
+           "Q6_K) or 8 of 32 (Q4_K, Q5_K). Each sub-block is fitted on its own; its scale (and min) is then "
+           "itself quantized, to 4 bits (Q2_K), 6 bits (Q3_K, Q4_K, Q5_K) or 8 bits (Q6_K), against one fp16 "
+           "super-block scale d (and dmin), and every value is coded again with the stored scales. So the "
+           "levels differ from sub-block to sub-block inside one block.";
+  if (family == "ggml_iq4")
+    return "IQ4 (GGUF files, llama.cpp): 4-bit indices into one fixed non-uniform table of 16 values (-127 .. 113), "
+           "times an fp16 d per 32 (IQ4_NL) or per super-block of 256 with eight 6-bit sub-block scales (IQ4_XS). "
+           "iq4_nl is the reference routine (ntry = -1); iq4_nl-ntry7 is what llama-quantize writes.";
+  if (family == "ggml_fp4")
+    return "ggml's own FP4 formats share names with, but not bytes of, the standards. ggml MXFP4: the OCP scale "
+           "rule (E8M0, floor(log2 amax) - 2) and E2M1 grid, but ties go to the lower code (toward zero) where "
+           "microxcaling rounds half away from zero, tiny blocks wrap below 2^-125, and a byte pairs value j with "
+           "j+16 (our MX layout: 2j with 2j+1). ggml NVFP4: 64-value blocks of four UE4M3 scales (one per 16), "
+           "no tensor scale, its own scale rounding (half up; 256..448 -> 448; subnormals kept) and ties toward "
+           "zero, where NVIDIA's NVFP4 has one E4M3 per 16 (RNE) and an fp32 tensor scale.";
+  if (family == "mx")
+    return "OCP Microscaling (MX v1.0): 32 values share one E8M0 scale, 2^se, a pure power of two, so applying it "
+           "is a shift of the exponent with no multiplier in hardware; se = floor(log2 amax) - emax of the "
+           "element (2 for E2M1). Elements FP4 E2M1, FP6 E3M2/E2M3, FP8 E4M3/E5M2 or INT8, rounded half away "
+           "from zero (microxcaling) and saturating. MXFP4 is the format gpt-oss ships its MoE weights in "
+           "(4.25 bits per weight).";
+  if (family == "nvfp4")
+    return "NVIDIA NVFP4 (Blackwell's 4-bit format; here as torchao computes it): E2M1 values in blocks of 16, "
+           "each with an FP8 E4M3 scale, and an fp32 scale per tensor (amax / 2688, 2688 = 448 x 6). E4M3 block "
+           "scales span only about 2^-9 .. 448 (torchao clamps them to 2^-6 .. 448), so the tensor scale maps the "
+           "tensor's range into that span; nvfp4-1level leaves it out (block scales must then hold the values "
+           "themselves).";
+  return "";
 }
 
 }  // namespace qviz::ui

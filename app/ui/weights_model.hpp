@@ -1,6 +1,8 @@
 // The weights panel's inputs (WeightsDoc, part of the Document), its data (WeightsView) and its
 // computations (no drawing): synthetic tensors, loading a tensor from .npy or
-// .safetensors, quantizing with every format, per-block errors and the levels of one block.
+// .safetensors, quantizing with every format, per-block errors, the levels of one block, the
+// block inspector's data (core::inspectBlock for raw block formats), the whole-tensor histogram
+// with the format's levels, and the Format menu grouped by family with its "About" texts.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -32,6 +34,19 @@ struct FormatRow {
   core::FormatStats stats;
 };
 
+// The whole tensor's values binned over [lo, hi] (which covers the values and every level of every
+// block), and how the format's levels fall on the same bins over all blocks.
+struct WeightsHistogram {
+  double lo = 0, hi = 0;
+  std::vector<double> counts;        // values per bin; they sum to the tensor's n
+  std::vector<double> levelDensity;  // per bin: (block or sub-block, level) pairs over the whole tensor
+  std::size_t levelSets = 0;         // how many level sets (blocks, or sub-blocks of raw formats) were counted
+  std::uint64_t clipped = 0;         // values beyond the outermost level of their block (or sub-block)
+  std::uint64_t clippedLow = 0, clippedHigh = 0;
+  std::uint64_t total = 0;
+  int binOf(double x) const;         // the bin of a value (clamped to the ends)
+};
+
 struct WeightsView {
   std::optional<WeightsDoc> inputs;  // what this was built from (block excluded)
   std::string error;                 // why there is no tensor
@@ -42,8 +57,51 @@ struct WeightsView {
   std::vector<double> blockRmse;     // per block
   core::CodeUse codeUse;             // how often each code (level) is used over the whole tensor
   std::vector<FormatRow> table;      // every format at the same blocksize
+  std::size_t rowLength = 0;         // the row length given to the quantizer (a file's last axis; 0: one row)
+  WeightsHistogram histogram;        // of the whole tensor, with the levels of every block
   double elapsedMs = 0;
 };
+
+// Which values of the tensor block b covers (raw formats: blocks along rows of rowLength, a partial
+// last block of a row holding fewer values; other formats: b * blocksize on).
+struct BlockSpan {
+  std::size_t first = 0, count = 0;
+};
+BlockSpan blockSpan(const WeightsView& v, std::size_t block);
+std::size_t blockTotal(const WeightsView& v);  // how many blocks the tensor has
+
+// The block inspector's data for one block: the values before and after, their codes, the levels,
+// and for formats with stored blocks (raw formats, q8_0/q4_0) the block as core::inspectBlock
+// takes it apart.
+struct BlockInspect {
+  std::size_t block = 0;
+  BlockSpan span;
+  std::vector<float> original, dequant;  // span.count values
+  std::vector<std::uint8_t> codes;       // each value's code (span.count)
+  std::optional<core::BlockView> view;   // core::inspectBlock's answer, where the format stores blocks
+  std::string viewError;                 // why there is no view (a format without stored blocks)
+  int subBlocks = 1;                     // value i is in sub-block i / subLength
+  std::size_t subLength = 0;
+  std::vector<std::vector<float>> levels;  // per sub-block, ascending (one set for formats without sub-blocks)
+  std::vector<float> allLevels;            // the union of the sub-blocks' levels, ascending, distinct
+};
+BlockInspect inspectWeightsBlock(const WeightsView& v, std::size_t block);
+
+// The Format menu: every format of the table exactly once, grouped by family under its header, the
+// groups in the order their first format has in the table.
+struct FormatGroup {
+  std::string family;  // FormatDesc::family: "bnb4", "ggml_kquants", ...
+  std::string header;  // "bitsandbytes", "ggml k-quants", ...
+  std::vector<core::TensorFormat> formats;
+};
+std::vector<FormatGroup> formatMenuGroups();
+// The menu header of a family ("mx" -> "OCP MX"); an unknown family is shown as its own name.
+std::string familyHeader(const std::string& family);
+// A few lines about the family (what its blocks are, why it is built that way, where it is used);
+// empty for none.
+const char* familyAbout(const std::string& family);
+// "q4_k  4.50 bits/weight": a menu item, the large-n bits per weight with its scales.
+std::string formatMenuLabel(const core::FormatDesc& f, int blocksize, bool doubleQuant);
 
 // Deterministic synthetic weights: normal (Box-Muller on mt19937 bits), heavy-tailed (normal
 // plus 0.1% outliers at 20 sigma) or uniform in [-1, 1].
