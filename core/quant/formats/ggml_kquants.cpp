@@ -2,7 +2,7 @@
 // matrix. Two quantizer paths give the same bytes:
 //  - the scalar path: the contract as written, one sub-block after another, float32 op by op in
 //    the written order (qviz_core builds with -ffp-contract=off), sums in index order;
-//  - the lane path: 16 sub-blocks at once in one 16-lane vector (GCC vector extensions, cloned for
+//  - the lane path: 8 sub-blocks at once in one 8-lane vector (GCC vector extensions, cloned for
 //    AVX2 and the baseline at build time, chosen at run time). Lane k runs sub-block k's scalar
 //    sequence exactly: the same operations on the same operands in the same order; branches become
 //    per-lane selects, and codes are recomputed at the end from the (iscale, min) of the pass that
@@ -204,9 +204,9 @@ float fit3Bit16(const float* x, std::uint8_t* Lout) {
   return suml2 > 0 ? sumlx / suml2 : 0.0f;
 }
 
-// ---- The lane path: 16 sub-blocks in one vector ----------------------------------------------
+// ---- The lane path: 8 sub-blocks in one vector (one AVX2 register) ----------------------------------------------
 
-constexpr int kLanes = 16;
+constexpr int kLanes = 8;
 typedef float vf __attribute__((vector_size(4 * kLanes)));
 typedef std::int32_t vi __attribute__((vector_size(4 * kLanes)));
 
@@ -409,7 +409,7 @@ QV_INLINE void fit3BitLanes(const vf* x, vf& scaleOut, vi* L) {
   for (int i = 0; i < n; ++i) L[i] = small ? z : L[i] + nmax;
 }
 
-// Element-wise requantization of `count` values (a multiple of 16): clamp(nearest((x + dm) / dd))
+// Element-wise requantization of `count` values (a multiple of 8): clamp(nearest((x + dm) / dd))
 // into 0..nmax (withMin) or clamp(nearest(x / dd), lo, hi) + offset.
 template <bool Vec>
 QV_INLINE void requantMin(const float* x, int count, float dd, float dm, int nmax, std::uint8_t* L) {
@@ -694,7 +694,7 @@ void quantizeQ6KScalar(const float* x, std::size_t blocks, std::uint8_t* out) {
 
 // ---- The lane path -------------------------------------------------------------------------------
 
-// Gathers value i of sub-block k (16 values each, sub-blocks consecutive) into t[i][k].
+// Gathers value i of lane k's sub-block into t[i][k].
 template <int N>
 QV_INLINE void gatherLanes(const float* const* sub, vf* t) {
   for (int k = 0; k < kLanes; ++k)
@@ -706,26 +706,29 @@ QV_INLINE void scatterCodes(const vi* L, std::uint8_t* const* dst) {
     for (int i = 0; i < N; ++i) dst[k][i] = std::uint8_t(L[i][k]);
 }
 
+// Q2_K, Q3_K, Q6_K: the 16 sub-blocks of 16 as two groups of 8 lanes.
 QV_CLONES void quantizeQ2KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
   for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 84) {
-    const float* sub[kLanes];
     std::uint8_t L[kQK];
-    std::uint8_t* dst[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
-      sub[k] = x + 16 * k;
-      dst[k] = L + 16 * k;
-    }
-    vf xt[16], w[16];
-    gatherLanes<16>(sub, xt);
-    for (int i = 0; i < 16; ++i) w[i] = vabs(xt[i]);
-    vf scale, theMin;
-    vi Lv[16];
-    fitWithMinLanes<16>(xt, w, 3, -0.5f, 0.1f, 15, true, scale, theMin, Lv);
-    scatterCodes<16>(Lv, dst);
     float scales[16], mins[16];
-    for (int k = 0; k < kLanes; ++k) {
-      scales[k] = scale[k];
-      mins[k] = theMin[k];
+    for (int g = 0; g < 2; ++g) {
+      const float* sub[kLanes];
+      std::uint8_t* dst[kLanes];
+      for (int k = 0; k < kLanes; ++k) {
+        sub[k] = x + 16 * (8 * g + k);
+        dst[k] = L + 16 * (8 * g + k);
+      }
+      vf xt[16], w[16];
+      gatherLanes<16>(sub, xt);
+      for (int i = 0; i < 16; ++i) w[i] = vabs(xt[i]);
+      vf scale, theMin;
+      vi Lv[16];
+      fitWithMinLanes<16>(xt, w, 3, -0.5f, 0.1f, 15, true, scale, theMin, Lv);
+      scatterCodes<16>(Lv, dst);
+      for (int k = 0; k < kLanes; ++k) {
+        scales[8 * g + k] = scale[k];
+        mins[8 * g + k] = theMin[k];
+      }
     }
     finishQ2K<true>(x, scales, mins, L, out);
   }
@@ -733,39 +736,37 @@ QV_CLONES void quantizeQ2KLanes(const float* x, std::size_t blocks, std::uint8_t
 
 QV_CLONES void quantizeQ3KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
   for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 110) {
-    const float* sub[kLanes];
     std::uint8_t L[kQK];
-    std::uint8_t* dst[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
-      sub[k] = x + 16 * k;
-      dst[k] = L + 16 * k;
-    }
-    vf xt[16];
-    gatherLanes<16>(sub, xt);
-    vf scale;
-    vi Lv[16];
-    fit3BitLanes(xt, scale, Lv);
-    scatterCodes<16>(Lv, dst);
     float scales[16];
-    for (int k = 0; k < kLanes; ++k) scales[k] = scale[k];
+    for (int g = 0; g < 2; ++g) {
+      const float* sub[kLanes];
+      std::uint8_t* dst[kLanes];
+      for (int k = 0; k < kLanes; ++k) {
+        sub[k] = x + 16 * (8 * g + k);
+        dst[k] = L + 16 * (8 * g + k);
+      }
+      vf xt[16];
+      gatherLanes<16>(sub, xt);
+      vf scale;
+      vi Lv[16];
+      fit3BitLanes(xt, scale, Lv);
+      scatterCodes<16>(Lv, dst);
+      for (int k = 0; k < kLanes; ++k) scales[8 * g + k] = scale[k];
+    }
     finishQ3K<true>(x, scales, L, out);
   }
 }
 
-// Two super-blocks per vector (8 sub-blocks each); an odd last one fills both halves.
+// Q4_K, Q5_K: the 8 sub-blocks of 32 of a super-block in the 8 lanes.
 template <bool Q5>
 QV_INLINE void quantizeQ45KLanesBody(const float* x, std::size_t blocks, std::uint8_t* out) {
-  constexpr std::size_t bb = Q5 ? 176 : 144;
-  for (std::size_t b = 0; b < blocks; b += 2) {
-    const bool pair = b + 1 < blocks;
-    const float* x0 = x + b * kQK;
-    const float* x1 = pair ? x0 + kQK : x0;
-    std::uint8_t L[2][kQK];
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += Q5 ? 176 : 144) {
+    std::uint8_t L[kQK];
     const float* sub[kLanes];
     std::uint8_t* dst[kLanes];
     for (int k = 0; k < kLanes; ++k) {
-      sub[k] = (k < 8 ? x0 : x1) + 32 * (k % 8);
-      dst[k] = L[k / 8] + 32 * (k % 8);
+      sub[k] = x + 32 * k;
+      dst[k] = L + 32 * k;
     }
     vf xt[32], w[32];
     gatherLanes<32>(sub, xt);
@@ -782,14 +783,12 @@ QV_INLINE void quantizeQ45KLanesBody(const float* x, std::size_t blocks, std::ui
     else
       fitWithMinLanes<32>(xt, w, 15, -1.0f, 0.1f, 20, false, scale, theMin, Lv);
     scatterCodes<32>(Lv, dst);
-    for (int h = 0; h < (pair ? 2 : 1); ++h) {
-      float scales[8], mins[8];
-      for (int j = 0; j < 8; ++j) {
-        scales[j] = scale[8 * h + j];
-        mins[j] = theMin[8 * h + j];
-      }
-      finishQ45K<true, Q5>(h ? x1 : x0, scales, mins, L[h], out + (b + std::size_t(h)) * bb);
+    float scales[8], mins[8];
+    for (int j = 0; j < 8; ++j) {
+      scales[j] = scale[j];
+      mins[j] = theMin[j];
     }
+    finishQ45K<true, Q5>(x, scales, mins, L, out);
   }
 }
 QV_CLONES void quantizeQ4KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
@@ -801,21 +800,23 @@ QV_CLONES void quantizeQ5KLanes(const float* x, std::size_t blocks, std::uint8_t
 
 QV_CLONES void quantizeQ6KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
   for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 210) {
-    const float* sub[kLanes];
     std::uint8_t L[kQK];
-    std::uint8_t* dst[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
-      sub[k] = x + 16 * k;
-      dst[k] = L + 16 * k;
-    }
-    vf xt[16];
-    gatherLanes<16>(sub, xt);
-    vf scale;
-    vi Lv[16];
-    fitSymmetricLanes(xt, scale, Lv);
-    scatterCodes<16>(Lv, dst);
     float scales[16];
-    for (int k = 0; k < kLanes; ++k) scales[k] = scale[k];
+    for (int g = 0; g < 2; ++g) {
+      const float* sub[kLanes];
+      std::uint8_t* dst[kLanes];
+      for (int k = 0; k < kLanes; ++k) {
+        sub[k] = x + 16 * (8 * g + k);
+        dst[k] = L + 16 * (8 * g + k);
+      }
+      vf xt[16];
+      gatherLanes<16>(sub, xt);
+      vf scale;
+      vi Lv[16];
+      fitSymmetricLanes(xt, scale, Lv);
+      scatterCodes<16>(Lv, dst);
+      for (int k = 0; k < kLanes; ++k) scales[8 * g + k] = scale[k];
+    }
     finishQ6K<true>(x, scales, L, out);
   }
 }
