@@ -54,6 +54,7 @@ void benchFormatsCpu(BenchContext& ctx, std::vector<BenchResult>& out) {
     }
     if (ctx.wants(f + "_dequantize_cpu_16m")) {
       y.resize(n);
+      if (!dequantizeRawBlocks(blocks.data(), blocks.size(), n, s, y.data())) continue;
       const double ms =
           medianMs([&] { (void)dequantizeRawBlocks(blocks.data(), blocks.size(), n, s, y.data()); }, runs, secs);
       out.push_back(makeResult(f + "_dequantize_cpu_16m", ms, double(n), moved, ctx));
