@@ -878,37 +878,39 @@ QV_CLONES void quantizeQ5KLanes(const float* x, std::size_t blocks, std::uint8_t
 
 // ---- Dequantize (straight loops the compiler vectorizes) ----------------------------------------
 
+// The codes first (q as a signed byte, in element order), then one multiply (and subtract) per
+// value with its sub-block's dl (ml): two loops the compiler vectorizes.
 void dequantizeQ2K(const std::uint8_t* in, std::size_t blocks, float, float* y) {
   for (std::size_t b = 0; b < blocks; ++b, in += 84, y += kQK) {
     const float d = f32(getU16(in + 80)), dmin = f32(getU16(in + 82));
-    const std::uint8_t* qs = in + 16;
+    std::int8_t q[kQK];
     for (int n = 0; n < 2; ++n)
-      for (int j = 0; j < 4; ++j)
-        for (int h = 0; h < 2; ++h) {
-          const int sb = 8 * n + 2 * j + h;
-          const float dl = d * float(in[sb] & 15), ml = dmin * float(in[sb] >> 4);
-          const std::uint8_t* q = qs + 32 * n + 16 * h;
-          float* o = y + 128 * n + 32 * j + 16 * h;
-          for (int l = 0; l < 16; ++l) o[l] = dl * float((q[l] >> (2 * j)) & 3) - ml;
-        }
+      for (int j = 0; j < 4; ++j) {
+        const std::uint8_t* qs = in + 16 + 32 * n;
+        std::int8_t* o = q + 128 * n + 32 * j;
+        for (int l = 0; l < 32; ++l) o[l] = std::int8_t((qs[l] >> (2 * j)) & 3);
+      }
+    for (int sb = 0; sb < 16; ++sb) {
+      const float dl = d * float(in[sb] & 15), ml = dmin * float(in[sb] >> 4);
+      for (int l = 0; l < 16; ++l) y[16 * sb + l] = dl * float(q[16 * sb + l]) - ml;
+    }
   }
 }
 void dequantizeQ3K(const std::uint8_t* in, std::size_t blocks, float, float* y) {
   for (std::size_t b = 0; b < blocks; ++b, in += 110, y += kQK) {
     const float d = f32(getU16(in + 108));
-    const std::uint8_t* hm = in;
-    const std::uint8_t* qs = in + 32;
+    std::int8_t q[kQK];
     for (int n = 0; n < 2; ++n)
-      for (int j = 0; j < 4; ++j)
-        for (int h = 0; h < 2; ++h) {
-          const int sb = 8 * n + 2 * j + h;
-          const float dl = d * float(scaleFieldQ3(in + 96, sb) - 32);
-          const std::uint8_t* q = qs + 32 * n + 16 * h;
-          const std::uint8_t* m = hm + 16 * h;
-          float* o = y + 128 * n + 32 * j + 16 * h;
-          const int bit = 4 * n + j;
-          for (int l = 0; l < 16; ++l) o[l] = dl * float(int((q[l] >> (2 * j)) & 3) - (((m[l] >> bit) & 1) ? 0 : 4));
-        }
+      for (int j = 0; j < 4; ++j) {
+        const std::uint8_t* qs = in + 32 + 32 * n;
+        const int bit = 4 * n + j;
+        std::int8_t* o = q + 128 * n + 32 * j;
+        for (int l = 0; l < 32; ++l) o[l] = std::int8_t(((qs[l] >> (2 * j)) & 3) - (((in[l] >> bit) & 1) ? 0 : 4));
+      }
+    for (int sb = 0; sb < 16; ++sb) {
+      const float dl = d * float(scaleFieldQ3(in + 96, sb) - 32);
+      for (int l = 0; l < 16; ++l) y[16 * sb + l] = dl * float(q[16 * sb + l]);
+    }
   }
 }
 template <bool Q5>
@@ -938,19 +940,19 @@ void dequantizeQ6K(const std::uint8_t* in, std::size_t blocks, float, float* y) 
   for (std::size_t b = 0; b < blocks; ++b, in += 210, y += kQK) {
     const float d = f32(getU16(in + 208));
     const std::int8_t* sc = reinterpret_cast<const std::int8_t*>(in + 192);
+    std::int8_t q[kQK];
     for (int n = 0; n < 2; ++n)
-      for (int k = 0; k < 4; ++k)
-        for (int h = 0; h < 2; ++h) {
-          const float dl = d * float(sc[8 * n + 2 * k + h]);
-          const std::uint8_t* ql = in + 64 * n + 32 * (k % 2) + 16 * h;
-          const std::uint8_t* qh = in + 128 + 32 * n + 16 * h;
-          const int shift = k < 2 ? 0 : 4;
-          float* o = y + 128 * n + 32 * k + 16 * h;
-          for (int l = 0; l < 16; ++l) {
-            const int q = (((ql[l] >> shift) & 15) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
-            o[l] = dl * float(q);
-          }
-        }
+      for (int k = 0; k < 4; ++k) {
+        const std::uint8_t* ql = in + 64 * n + 32 * (k % 2);
+        const std::uint8_t* qh = in + 128 + 32 * n;
+        const int shift = k < 2 ? 0 : 4;
+        std::int8_t* o = q + 128 * n + 32 * k;
+        for (int l = 0; l < 32; ++l) o[l] = std::int8_t((((ql[l] >> shift) & 15) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32);
+      }
+    for (int sb = 0; sb < 16; ++sb) {
+      const float dl = d * float(sc[sb]);
+      for (int l = 0; l < 16; ++l) y[16 * sb + l] = dl * float(q[16 * sb + l]);
+    }
   }
 }
 
