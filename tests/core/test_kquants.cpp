@@ -292,6 +292,10 @@ TEST_CASE("k-quants: the SIMD quantizer equals the scalar contract path bit for 
       if (a[i] != b[i]) first = i;
     INFO("first differing byte " << first << " (super-block " << first / std::size_t(k.bytes) << ")");
     CHECK(first == a.size());
+    // An odd count (Q4_K/Q5_K run two super-blocks side by side; the last one alone).
+    std::vector<std::uint8_t> odd(a.size() - std::size_t(k.bytes), 0xAA);
+    REQUIRE(ggml::kquantQuantizeSimd(k.format, x.data() + 256, blocks - 1, odd.data()));
+    CHECK(std::equal(odd.begin(), odd.end(), a.begin() + k.bytes));
     // And the codec (whichever path QVIZ_SIMD selects, over the worker threads) gives the same.
     CHECK(quantize(k, x) == a);
   }
