@@ -828,23 +828,25 @@ QV_CLONES void quantizeQ6KLanes(const float* x, std::size_t blocks, std::uint8_t
 
 // Q4_K, Q5_K: the 8 sub-blocks of 32 of a super-block in the 8 lanes, two super-blocks side by
 // side (an odd last one is run twice).
-template <bool Q5>
+constexpr int kQ45Groups = 2;  // 4 measured no faster (the loops are throughput-bound by then)
+template <bool Q5, int G>
 QV_INLINE void quantizeQ45KLanesBody(const float* x, std::size_t blocks, std::uint8_t* out) {
   constexpr std::size_t bb = Q5 ? 176 : 144;
-  for (std::size_t b = 0; b < blocks; b += 2) {
-    const std::size_t count = std::min<std::size_t>(2, blocks - b);
-    std::uint8_t L[2][kQK];
-    const float* xs[2] = {x + b * kQK, x + (b + count - 1) * kQK};
-    const float* sub[2][kLanes];
-    std::uint8_t* dst[2][kLanes];
-    for (int g = 0; g < 2; ++g)
+  for (std::size_t b = 0; b < blocks; b += G) {
+    const std::size_t count = std::min<std::size_t>(G, blocks - b);
+    std::uint8_t L[G][kQK];
+    const float* xs[G];
+    for (int g = 0; g < G; ++g) xs[g] = x + (b + std::min<std::size_t>(std::size_t(g), count - 1)) * kQK;
+    const float* sub[G][kLanes];
+    std::uint8_t* dst[G][kLanes];
+    for (int g = 0; g < G; ++g)
       for (int k = 0; k < kLanes; ++k) {
         sub[g][k] = xs[g] + 32 * k;
         dst[g][k] = L[g] + 32 * k;
       }
-    vf xt[32][2], w[32][2];
-    gatherLanes<32, 2>(sub, xt);
-    for (int g = 0; g < 2; ++g) {
+    vf xt[32][G], w[32][G];
+    gatherLanes<32, G>(sub, xt);
+    for (int g = 0; g < G; ++g) {
       vf sumX2 = splat(0.0f);
       for (int i = 0; i < 32; ++i) sumX2 += xt[i][g] * xt[i][g];
       const vf q = sumX2 / 32.0f;
@@ -852,13 +854,13 @@ QV_INLINE void quantizeQ45KLanesBody(const float* x, std::size_t blocks, std::ui
       for (int k = 0; k < kLanes; ++k) av[k] = std::sqrt(q[k]);
       for (int i = 0; i < 32; ++i) w[i][g] = av + vabs(xt[i][g]);
     }
-    vf scale[2], theMin[2];
-    vi Lv[32][2];
+    vf scale[G], theMin[G];
+    vi Lv[32][G];
     if (Q5)
-      fitWithMinLanes<32, 2>(xt, w, 31, -0.5f, 0.1f, 15, false, scale, theMin, Lv);
+      fitWithMinLanes<32, G>(xt, w, 31, -0.5f, 0.1f, 15, false, scale, theMin, Lv);
     else
-      fitWithMinLanes<32, 2>(xt, w, 15, -1.0f, 0.1f, 20, false, scale, theMin, Lv);
-    scatterCodes<32, 2>(Lv, dst);
+      fitWithMinLanes<32, G>(xt, w, 15, -1.0f, 0.1f, 20, false, scale, theMin, Lv);
+    scatterCodes<32, G>(Lv, dst);
     for (std::size_t h = 0; h < count; ++h) {
       float scales[8], mins[8];
       for (int j = 0; j < 8; ++j) {
@@ -870,10 +872,10 @@ QV_INLINE void quantizeQ45KLanesBody(const float* x, std::size_t blocks, std::ui
   }
 }
 QV_CLONES void quantizeQ4KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
-  quantizeQ45KLanesBody<false>(x, blocks, out);
+  quantizeQ45KLanesBody<false, kQ45Groups>(x, blocks, out);
 }
 QV_CLONES void quantizeQ5KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
-  quantizeQ45KLanesBody<true>(x, blocks, out);
+  quantizeQ45KLanesBody<true, kQ45Groups>(x, blocks, out);
 }
 
 // ---- Dequantize (straight loops the compiler vectorizes) ----------------------------------------
