@@ -2,8 +2,9 @@
 // matrix. Two quantizer paths give the same bytes:
 //  - the scalar path: the contract as written, one sub-block after another, float32 op by op in
 //    the written order (qviz_core builds with -ffp-contract=off), sums in index order;
-//  - the lane path: 8 sub-blocks at once in one 8-lane vector (GCC vector extensions, cloned for
-//    AVX2 and the baseline at build time, chosen at run time). Lane k runs sub-block k's scalar
+//  - the lane path: 8 sub-blocks at once in one 8-lane vector, two such vectors side by side
+//    (GCC vector extensions, cloned for AVX2 and the baseline at build time, chosen at run time
+//    by the loader from the CPU's features). Lane k runs sub-block k's scalar
 //    sequence exactly: the same operations on the same operands in the same order; branches become
 //    per-lane selects, and codes are recomputed at the end from the (iscale, min) of the pass that
 //    won, which is what the scalar path stores. QVIZ_SIMD=0 selects the scalar path.
