@@ -205,11 +205,14 @@ float fit3Bit16(const float* x, std::uint8_t* Lout) {
   return suml2 > 0 ? sumlx / suml2 : 0.0f;
 }
 
-// ---- The lane path: 8 sub-blocks in one vector (one AVX2 register) ----------------------------------------------
+// ---- The lane path: 8 sub-blocks in one vector (one AVX2 register) ----------------------------
 
-constexpr int kLanes = 8;
-typedef float vf __attribute__((vector_size(4 * kLanes)));
-typedef std::int32_t vi __attribute__((vector_size(4 * kLanes)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef std::int32_t v8i __attribute__((vector_size(32)));
+template <class V>
+using IntOf = decltype(V{} < V{});  // the int vector of a float vector's lanes
+template <class V>
+inline constexpr int kWidth = int(sizeof(V) / 4);
 
 #define QV_INLINE inline __attribute__((always_inline))
 #if defined(__x86_64__)
@@ -218,44 +221,52 @@ typedef std::int32_t vi __attribute__((vector_size(4 * kLanes)));
 #define QV_CLONES
 #endif
 
-QV_INLINE vf splat(float s) {
-  vf v;
-  for (int k = 0; k < kLanes; ++k) v[k] = s;
+template <class V>
+QV_INLINE V splat(float s) {
+  V v;
+  for (int k = 0; k < kWidth<V>; ++k) v[k] = s;
   return v;
 }
-QV_INLINE vi splati(std::int32_t s) {
-  vi v;
-  for (int k = 0; k < kLanes; ++k) v[k] = s;
+template <class V>
+QV_INLINE IntOf<V> splati(std::int32_t s) {
+  IntOf<V> v;
+  for (int k = 0; k < kWidth<V>; ++k) v[k] = s;
   return v;
 }
-QV_INLINE vi vnearest(vf v) {
-  const vf s = v + 12582912.0f;
-  const vi b = __builtin_bit_cast(vi, s);
+template <class V>
+QV_INLINE IntOf<V> vnearest(V v) {
+  const V s = v + 12582912.0f;
+  const IntOf<V> b = __builtin_bit_cast(IntOf<V>, s);
   return (b & 0x007fffff) - 0x00400000;
 }
-QV_INLINE vi vclamp(vi v, vi lo, vi hi) {
+template <class I>
+QV_INLINE I vclamp(I v, I lo, I hi) {
   v = v < hi ? v : hi;
   return v > lo ? v : lo;
 }
-QV_INLINE vf vcvt(vi v) { return __builtin_convertvector(v, vf); }
-QV_INLINE vf vabs(vf v) { return __builtin_bit_cast(vf, __builtin_bit_cast(vi, v) & 0x7fffffff); }
-QV_INLINE bool anyLane(vi m) {
+template <class V>
+QV_INLINE V vcvt(IntOf<V> v) { return __builtin_convertvector(v, V); }
+template <class V>
+QV_INLINE V vabs(V v) { return __builtin_bit_cast(V, __builtin_bit_cast(IntOf<V>, v) & 0x7fffffff); }
+template <class I>
+QV_INLINE bool anyLane(I m) {
   std::int32_t a = 0;
-  for (int k = 0; k < kLanes; ++k) a |= m[k];
+  for (int k = 0; k < int(sizeof(I) / 4); ++k) a |= m[k];
   return a != 0;
 }
 
-// The lane helpers run G independent vectors (G groups of 8 lanes) side by side, so that their
+// The lane helpers run G independent vectors (G groups of W lanes) side by side, so that their
 // sequential sums (one add after another in each lane) overlap in the pipeline. x[i][g] holds
 // value i of the sub-blocks of group g.
 #define QV_G for (int g = 0; g < G; ++g)
 
-// Helper A on G x 8 lanes. Outputs per lane.
-template <int N, int G>
+// Helper A on G x W lanes. Outputs per lane.
+template <int N, int G, class vf>
 QV_INLINE void fitWithMinLanes(const vf (*x)[G], const vf (*w)[G], int nmax, float rmin, float rdelta, int nstep,
-                               bool useMad, vf* scaleOut, vf* theMinOut, vi (*L)[G]) {
-  const vf zero = splat(0.0f);
-  const vi lo = splati(0), hi = splati(nmax);
+                               bool useMad, vf* scaleOut, vf* theMinOut, IntOf<vf> (*L)[G]) {
+  using vi = IntOf<vf>;
+  const vf zero = splat<vf>(0.0f);
+  const vi lo = splati<vf>(0), hi = splati<vf>(nmax);
   vf mn[G], mx[G], sumW[G], sumX[G], mn0[G], iscale[G], scale[G], bestError[G], lIscale[G], lMin[G];
   vi flat[G];
   QV_G {
@@ -279,7 +290,7 @@ QV_INLINE void fitWithMinLanes(const vf (*x)[G], const vf (*w)[G], int nmax, flo
     bestError[g] = zero;
   }
   for (int i = 0; i < N; ++i) QV_G {
-      const vf l = vcvt(vclamp(vnearest(iscale[g] * (x[i][g] - mn[g])), lo, hi));
+      const vf l = vcvt<vf>(vclamp(vnearest(iscale[g] * (x[i][g] - mn[g])), lo, hi));
       vf diff = scale[g] * l + mn[g] - x[i][g];
       diff = useMad ? vabs(diff) : diff * diff;
       bestError[g] += w[i][g] * diff;
@@ -299,7 +310,7 @@ QV_INLINE void fitWithMinLanes(const vf (*x)[G], const vf (*w)[G], int nmax, flo
       sumXL[g] = zero;
     }
     for (int i = 0; i < N; ++i) QV_G {
-        const vf l = vcvt(vclamp(vnearest(iscale[g] * (x[i][g] - mn[g])), lo, hi));
+        const vf l = vcvt<vf>(vclamp(vnearest(iscale[g] * (x[i][g] - mn[g])), lo, hi));
         aux[i][g] = l;
         const vf wl = w[i][g] * l;
         sumL[g] += wl;
@@ -330,7 +341,7 @@ QV_INLINE void fitWithMinLanes(const vf (*x)[G], const vf (*w)[G], int nmax, flo
       mn[g] = take ? thisMin[g] : mn[g];
     }
   }
-  const vi z = splati(0);
+  const vi z = splati<vf>(0);
   QV_G {
     scaleOut[g] = flat[g] ? zero : scale[g];
     theMinOut[g] = flat[g] ? -mn0[g] : -mn[g];
@@ -338,11 +349,12 @@ QV_INLINE void fitWithMinLanes(const vf (*x)[G], const vf (*w)[G], int nmax, flo
   for (int i = 0; i < N; ++i) QV_G L[i][g] = flat[g] ? z : vclamp(vnearest(lIscale[g] * (x[i][g] - lMin[g])), lo, hi);
 }
 
-template <int G>
+template <int G, class vf>
 QV_INLINE void firstArgmaxLanes(const vf (*x)[G], int n, vf* amax, vf* mx) {
+  using vi = IntOf<vf>;
   QV_G {
-    amax[g] = splat(0.0f);
-    mx[g] = splat(0.0f);
+    amax[g] = splat<vf>(0.0f);
+    mx[g] = splat<vf>(0.0f);
   }
   for (int i = 0; i < n; ++i) QV_G {
       const vf ax = vabs(x[i][g]);
@@ -352,14 +364,15 @@ QV_INLINE void firstArgmaxLanes(const vf (*x)[G], int n, vf* amax, vf* mx) {
     }
 }
 
-// Helper B on G x 8 lanes; L as q + 32.
-template <int G>
-QV_INLINE void fitSymmetricLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
+// Helper B on G x W lanes; L as q + 32.
+template <int G, class vf>
+QV_INLINE void fitSymmetricLanes(const vf (*x)[G], vf* scaleOut, IntOf<vf> (*L)[G]) {
+  using vi = IntOf<vf>;
   constexpr int n = 16, nmax = 32;
-  const vf zero = splat(0.0f);
-  const vi lo = splati(-nmax), hi = splati(nmax - 1);
+  const vf zero = splat<vf>(0.0f);
+  const vi lo = splati<vf>(-nmax), hi = splati<vf>(nmax - 1);
   vf amax[G], mx[G];
-  firstArgmaxLanes<G>(x, n, amax, mx);
+  firstArgmaxLanes<G, vf>(x, n, amax, mx);
   vf wx[n][G], w[n][G];
   for (int i = 0; i < n; ++i) QV_G {
       w[i][g] = x[i][g] * x[i][g];
@@ -372,7 +385,7 @@ QV_INLINE void fitSymmetricLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
     suml2[g] = zero;
   }
   for (int i = 0; i < n; ++i) QV_G {
-      const vf l = vcvt(vclamp(vnearest(iscale[g] * x[i][g]), lo, hi));
+      const vf l = vcvt<vf>(vclamp(vnearest(iscale[g] * x[i][g]), lo, hi));
       sumlx[g] += wx[i][g] * l;
       suml2[g] += w[i][g] * l * l;
     }
@@ -390,7 +403,7 @@ QV_INLINE void fitSymmetricLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
       suml2[g] = zero;
     }
     for (int i = 0; i < n; ++i) QV_G {
-        const vf l = vcvt(vclamp(vnearest(iscale[g] * x[i][g]), lo, hi));
+        const vf l = vcvt<vf>(vclamp(vnearest(iscale[g] * x[i][g]), lo, hi));
         sumlx[g] += wx[i][g] * l;
         suml2[g] += w[i][g] * l * l;
       }
@@ -401,7 +414,7 @@ QV_INLINE void fitSymmetricLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
       lIscale[g] = take ? iscale[g] : lIscale[g];
     }
   }
-  const vi z = splati(0);
+  const vi z = splati<vf>(0);
   vi small[G];
   QV_G {
     small[g] = amax[g] < kGroupMaxEps;
@@ -410,15 +423,16 @@ QV_INLINE void fitSymmetricLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
   for (int i = 0; i < n; ++i) QV_G L[i][g] = small[g] ? z : vclamp(vnearest(lIscale[g] * x[i][g]), lo, hi) + nmax;
 }
 
-// Helper C on G x 8 lanes; L as q + 4. A lane whose pass changed nothing is at a fixed point, so
+// Helper C on G x W lanes; L as q + 4. A lane whose pass changed nothing is at a fixed point, so
 // the further passes other lanes need leave it as the scalar path leaves it.
-template <int G>
-QV_INLINE void fit3BitLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
+template <int G, class vf>
+QV_INLINE void fit3BitLanes(const vf (*x)[G], vf* scaleOut, IntOf<vf> (*L)[G]) {
+  using vi = IntOf<vf>;
   constexpr int n = 16, nmax = 4;
-  const vf zero = splat(0.0f);
-  const vi lo = splati(-nmax), hi = splati(nmax - 1);
+  const vf zero = splat<vf>(0.0f);
+  const vi lo = splati<vf>(-nmax), hi = splati<vf>(nmax - 1);
   vf amax[G], mx[G];
-  firstArgmaxLanes<G>(x, n, amax, mx);
+  firstArgmaxLanes<G, vf>(x, n, amax, mx);
   vf iscale[G], sumlx[G], suml2[G];
   QV_G {
     iscale[g] = float(-nmax) / mx[g];
@@ -428,20 +442,20 @@ QV_INLINE void fit3BitLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
   vf w[n][G], wx[n][G], lf[n][G];
   for (int i = 0; i < n; ++i) QV_G {
       L[i][g] = vclamp(vnearest(iscale[g] * x[i][g]), lo, hi);
-      lf[i][g] = vcvt(L[i][g]);
+      lf[i][g] = vcvt<vf>(L[i][g]);
       w[i][g] = x[i][g] * x[i][g];
       wx[i][g] = w[i][g] * x[i][g];
       sumlx[g] += wx[i][g] * lf[i][g];
       suml2[g] += w[i][g] * lf[i][g] * lf[i][g];
     }
   for (int pass = 0; pass < 5; ++pass) {
-    vi changed = splati(0);
+    vi changed = splati<vf>(0);
     for (int i = 0; i < n; ++i) QV_G {
         vf slx = sumlx[g] - wx[i][g] * lf[i][g];
         const vi positive = slx > 0.0f;
         vf sl2 = suml2[g] - w[i][g] * lf[i][g] * lf[i][g];
         const vi nl = vclamp(vnearest(x[i][g] * sl2 / slx), lo, hi);
-        const vf nlf = vcvt(nl);
+        const vf nlf = vcvt<vf>(nl);
         slx += wx[i][g] * nlf;
         sl2 += w[i][g] * nlf * nlf;
         const vi take =
@@ -454,7 +468,7 @@ QV_INLINE void fit3BitLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
       }
     if (!anyLane(changed)) break;
   }
-  const vi z = splati(0);
+  const vi z = splati<vf>(0);
   QV_G {
     const vi small = amax[g] < kGroupMaxEps;
     scaleOut[g] = small ? zero : (suml2[g] > 0.0f ? sumlx[g] / suml2[g] : zero);
@@ -470,12 +484,12 @@ QV_INLINE void fit3BitLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
 template <bool Vec>
 QV_INLINE void requantMin(const float* x, int count, float dd, float dm, int nmax, std::uint8_t* L) {
   if constexpr (Vec) {
-    const vi lo = splati(0), hi = splati(nmax);
-    for (int i = 0; i < count; i += kLanes) {
-      vf v;
+    const v8i lo = splati<v8f>(0), hi = splati<v8f>(nmax);
+    for (int i = 0; i < count; i += 8) {
+      v8f v;
       std::memcpy(&v, x + i, sizeof v);
-      const vi l = vclamp(vnearest((v + dm) / dd), lo, hi);
-      for (int k = 0; k < kLanes; ++k) L[i + k] = std::uint8_t(l[k]);
+      const v8i l = vclamp(vnearest((v + dm) / dd), lo, hi);
+      for (int k = 0; k < 8; ++k) L[i + k] = std::uint8_t(l[k]);
     }
   } else {
     for (int i = 0; i < count; ++i) L[i] = std::uint8_t(clampInt(nearestInt((x[i] + dm) / dd), 0, nmax));
@@ -484,12 +498,12 @@ QV_INLINE void requantMin(const float* x, int count, float dd, float dm, int nma
 template <bool Vec>
 QV_INLINE void requantSym(const float* x, int count, float dd, int lo, int hi, std::uint8_t* L) {
   if constexpr (Vec) {
-    const vi vlo = splati(lo), vhi = splati(hi);
-    for (int i = 0; i < count; i += kLanes) {
-      vf v;
+    const v8i vlo = splati<v8f>(lo), vhi = splati<v8f>(hi);
+    for (int i = 0; i < count; i += 8) {
+      v8f v;
       std::memcpy(&v, x + i, sizeof v);
-      const vi l = vclamp(vnearest(v / dd), vlo, vhi) - lo;
-      for (int k = 0; k < kLanes; ++k) L[i + k] = std::uint8_t(l[k]);
+      const v8i l = vclamp(vnearest(v / dd), vlo, vhi) - lo;
+      for (int k = 0; k < 8; ++k) L[i + k] = std::uint8_t(l[k]);
     }
   } else {
     for (int i = 0; i < count; ++i) L[i] = std::uint8_t(clampInt(nearestInt(x[i] / dd), lo, hi) - lo);
@@ -752,131 +766,129 @@ void quantizeQ6KScalar(const float* x, std::size_t blocks, std::uint8_t* out) {
 
 // Gathers value i of lane k of group g (sub[g][k] points at its sub-block) into t[i][g][k], and
 // scatters the codes back.
-template <int N, int G>
-QV_INLINE void gatherLanes(const float* const (*sub)[kLanes], vf (*t)[G]) {
-  QV_G for (int k = 0; k < kLanes; ++k) for (int i = 0; i < N; ++i) t[i][g][k] = sub[g][k][i];
+template <int N, int G, class vf>
+QV_INLINE void gatherLanes(const float* const (*sub)[kWidth<vf>], vf (*t)[G]) {
+  QV_G for (int k = 0; k < kWidth<vf>; ++k) for (int i = 0; i < N; ++i) t[i][g][k] = sub[g][k][i];
 }
-template <int N, int G>
-QV_INLINE void scatterCodes(const vi (*L)[G], std::uint8_t* const (*dst)[kLanes]) {
-  QV_G for (int k = 0; k < kLanes; ++k) for (int i = 0; i < N; ++i) dst[g][k][i] = std::uint8_t(L[i][g][k]);
+template <int N, int G, class vi>
+QV_INLINE void scatterCodes(const vi (*L)[G], std::uint8_t* const (*dst)[int(sizeof(vi) / 4)]) {
+  QV_G for (int k = 0; k < int(sizeof(vi) / 4); ++k) for (int i = 0; i < N; ++i) dst[g][k][i] = std::uint8_t(L[i][g][k]);
 }
 
-// Q2_K, Q3_K, Q6_K: the 16 sub-blocks of 16 as two groups of 8 lanes.
-struct Lanes16 {
-  const float* sub[2][kLanes];
-  std::uint8_t* dst[2][kLanes];
-  Lanes16(const float* x, std::uint8_t* L) {
-    for (int g = 0; g < 2; ++g)
-      for (int k = 0; k < kLanes; ++k) {
-        sub[g][k] = x + 16 * (8 * g + k);
-        dst[g][k] = L + 16 * (8 * g + k);
+// One batch of G x W sub-blocks of SB values: slot s = g * W + k is sub-block s % (256 / SB) of the
+// batch's super-block s / (256 / SB); a short last batch repeats its last super-block.
+template <class vf, int G, int SB>
+struct Batch {
+  static constexpr int W = kWidth<vf>, perBlock = kQK / SB, blocks = W * G / perBlock;
+  const float* xs[blocks];
+  std::uint8_t L[blocks][kQK];
+  const float* sub[G][W];
+  std::uint8_t* dst[G][W];
+  std::size_t count;
+  Batch(const float* x, std::size_t b, std::size_t total) : count(std::min<std::size_t>(blocks, total - b)) {
+    for (int h = 0; h < blocks; ++h) xs[h] = x + (b + std::min<std::size_t>(std::size_t(h), count - 1)) * kQK;
+    for (int g = 0; g < G; ++g)
+      for (int k = 0; k < W; ++k) {
+        const int s = g * W + k;
+        sub[g][k] = xs[s / perBlock] + SB * (s % perBlock);
+        dst[g][k] = L[s / perBlock] + SB * (s % perBlock);
       }
+  }
+  // Lane values of super-block h (perBlock of them) out of G vectors.
+  static void lanesOf(const vf* v, int h, float* outv) {
+    for (int j = 0; j < perBlock; ++j) {
+      const int s = h * perBlock + j;
+      outv[j] = v[s / W][s % W];
+    }
   }
 };
 
-QV_CLONES void quantizeQ2KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
-  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 84) {
-    std::uint8_t L[kQK];
-    const Lanes16 lanes(x, L);
-    vf xt[16][2], w[16][2];
-    gatherLanes<16, 2>(lanes.sub, xt);
-    for (int i = 0; i < 16; ++i)
-      for (int g = 0; g < 2; ++g) w[i][g] = vabs(xt[i][g]);
-    vf scale[2], theMin[2];
-    vi Lv[16][2];
-    fitWithMinLanes<16, 2>(xt, w, 3, -0.5f, 0.1f, 15, true, scale, theMin, Lv);
-    scatterCodes<16, 2>(Lv, lanes.dst);
-    float scales[16], mins[16];
-    for (int j = 0; j < 16; ++j) {
-      scales[j] = scale[j / 8][j % 8];
-      mins[j] = theMin[j / 8][j % 8];
+// Q2_K (2), Q3_K (3), Q6_K (6): sub-blocks of 16.
+template <int Fmt, class vf, int G>
+QV_INLINE void quantize16Lanes(const float* x, std::size_t blocks, std::uint8_t* out) {
+  using B = Batch<vf, G, 16>;
+  constexpr std::size_t bb = Fmt == 2 ? 84 : Fmt == 3 ? 110 : 210;
+  for (std::size_t b = 0; b < blocks; b += B::blocks) {
+    B batch(x, b, blocks);
+    vf xt[16][G];
+    gatherLanes<16, G>(batch.sub, xt);
+    vf scale[G], theMin[G];
+    IntOf<vf> Lv[16][G];
+    if constexpr (Fmt == 2) {
+      vf w[16][G];
+      for (int i = 0; i < 16; ++i) QV_G w[i][g] = vabs(xt[i][g]);
+      fitWithMinLanes<16, G>(xt, w, 3, -0.5f, 0.1f, 15, true, scale, theMin, Lv);
+    } else if constexpr (Fmt == 3) {
+      fit3BitLanes<G>(xt, scale, Lv);
+    } else {
+      fitSymmetricLanes<G>(xt, scale, Lv);
     }
-    finishQ2K<true>(x, scales, mins, L, out);
-  }
-}
-
-QV_CLONES void quantizeQ3KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
-  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 110) {
-    std::uint8_t L[kQK];
-    const Lanes16 lanes(x, L);
-    vf xt[16][2];
-    gatherLanes<16, 2>(lanes.sub, xt);
-    vf scale[2];
-    vi Lv[16][2];
-    fit3BitLanes<2>(xt, scale, Lv);
-    scatterCodes<16, 2>(Lv, lanes.dst);
-    float scales[16];
-    for (int j = 0; j < 16; ++j) scales[j] = scale[j / 8][j % 8];
-    finishQ3K<true>(x, scales, L, out);
-  }
-}
-
-QV_CLONES void quantizeQ6KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
-  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 210) {
-    std::uint8_t L[kQK];
-    const Lanes16 lanes(x, L);
-    vf xt[16][2];
-    gatherLanes<16, 2>(lanes.sub, xt);
-    vf scale[2];
-    vi Lv[16][2];
-    fitSymmetricLanes<2>(xt, scale, Lv);
-    scatterCodes<16, 2>(Lv, lanes.dst);
-    float scales[16];
-    for (int j = 0; j < 16; ++j) scales[j] = scale[j / 8][j % 8];
-    finishQ6K<true>(x, scales, L, out);
-  }
-}
-
-// Q4_K, Q5_K: the 8 sub-blocks of 32 of a super-block in the 8 lanes, two super-blocks side by
-// side (an odd last one is run twice).
-constexpr int kQ45Groups = 2;  // 4 measured no faster (the loops are throughput-bound by then)
-template <bool Q5, int G>
-QV_INLINE void quantizeQ45KLanesBody(const float* x, std::size_t blocks, std::uint8_t* out) {
-  constexpr std::size_t bb = Q5 ? 176 : 144;
-  for (std::size_t b = 0; b < blocks; b += G) {
-    const std::size_t count = std::min<std::size_t>(G, blocks - b);
-    std::uint8_t L[G][kQK];
-    const float* xs[G];
-    for (int g = 0; g < G; ++g) xs[g] = x + (b + std::min<std::size_t>(std::size_t(g), count - 1)) * kQK;
-    const float* sub[G][kLanes];
-    std::uint8_t* dst[G][kLanes];
-    for (int g = 0; g < G; ++g)
-      for (int k = 0; k < kLanes; ++k) {
-        sub[g][k] = xs[g] + 32 * k;
-        dst[g][k] = L[g] + 32 * k;
+    scatterCodes<16, G>(Lv, batch.dst);
+    for (std::size_t h = 0; h < batch.count; ++h) {
+      float scales[16], mins[16];
+      B::lanesOf(scale, int(h), scales);
+      std::uint8_t* o = out + (b + h) * bb;
+      if constexpr (Fmt == 2) {
+        B::lanesOf(theMin, int(h), mins);
+        finishQ2K<true>(batch.xs[h], scales, mins, batch.L[h], o);
+      } else if constexpr (Fmt == 3) {
+        finishQ3K<true>(batch.xs[h], scales, batch.L[h], o);
+      } else {
+        finishQ6K<true>(batch.xs[h], scales, batch.L[h], o);
       }
+    }
+  }
+}
+
+// Q4_K, Q5_K: sub-blocks of 32.
+template <bool Q5, class vf, int G>
+QV_INLINE void quantize32Lanes(const float* x, std::size_t blocks, std::uint8_t* out) {
+  using B = Batch<vf, G, 32>;
+  constexpr std::size_t bb = Q5 ? 176 : 144;
+  for (std::size_t b = 0; b < blocks; b += B::blocks) {
+    B batch(x, b, blocks);
     vf xt[32][G], w[32][G];
-    gatherLanes<32, G>(sub, xt);
-    for (int g = 0; g < G; ++g) {
-      vf sumX2 = splat(0.0f);
+    gatherLanes<32, G>(batch.sub, xt);
+    QV_G {
+      vf sumX2 = splat<vf>(0.0f);
       for (int i = 0; i < 32; ++i) sumX2 += xt[i][g] * xt[i][g];
       const vf q = sumX2 / 32.0f;
       vf av;
-      for (int k = 0; k < kLanes; ++k) av[k] = std::sqrt(q[k]);
+      for (int k = 0; k < kWidth<vf>; ++k) av[k] = std::sqrt(q[k]);
       for (int i = 0; i < 32; ++i) w[i][g] = av + vabs(xt[i][g]);
     }
     vf scale[G], theMin[G];
-    vi Lv[32][G];
-    if (Q5)
+    IntOf<vf> Lv[32][G];
+    if constexpr (Q5)
       fitWithMinLanes<32, G>(xt, w, 31, -0.5f, 0.1f, 15, false, scale, theMin, Lv);
     else
       fitWithMinLanes<32, G>(xt, w, 15, -1.0f, 0.1f, 20, false, scale, theMin, Lv);
-    scatterCodes<32, G>(Lv, dst);
-    for (std::size_t h = 0; h < count; ++h) {
+    scatterCodes<32, G>(Lv, batch.dst);
+    for (std::size_t h = 0; h < batch.count; ++h) {
       float scales[8], mins[8];
-      for (int j = 0; j < 8; ++j) {
-        scales[j] = scale[h][j];
-        mins[j] = theMin[h][j];
-      }
-      finishQ45K<true, Q5>(xs[h], scales, mins, L[h], out + (b + h) * bb);
+      B::lanesOf(scale, int(h), scales);
+      B::lanesOf(theMin, int(h), mins);
+      finishQ45K<true, Q5>(batch.xs[h], scales, mins, batch.L[h], out + (b + h) * bb);
     }
   }
 }
-QV_CLONES void quantizeQ4KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
-  quantizeQ45KLanesBody<false, kQ45Groups>(x, blocks, out);
-}
-QV_CLONES void quantizeQ5KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
-  quantizeQ45KLanesBody<true, kQ45Groups>(x, blocks, out);
+
+// 8 lanes, cloned for AVX2 and the baseline. (16 lanes with AVX-512F measured 1.5x slower on the
+// development machine's AMD EPYC, so there is no such variant.)
+QV_CLONES void quantizeQ2KLanes8(const float* x, std::size_t n, std::uint8_t* o) { quantize16Lanes<2, v8f, 2>(x, n, o); }
+QV_CLONES void quantizeQ3KLanes8(const float* x, std::size_t n, std::uint8_t* o) { quantize16Lanes<3, v8f, 2>(x, n, o); }
+QV_CLONES void quantizeQ4KLanes8(const float* x, std::size_t n, std::uint8_t* o) { quantize32Lanes<false, v8f, 2>(x, n, o); }
+QV_CLONES void quantizeQ5KLanes8(const float* x, std::size_t n, std::uint8_t* o) { quantize32Lanes<true, v8f, 2>(x, n, o); }
+QV_CLONES void quantizeQ6KLanes8(const float* x, std::size_t n, std::uint8_t* o) { quantize16Lanes<6, v8f, 2>(x, n, o); }
+
+using QuantizeFn = void (*)(const float*, std::size_t, std::uint8_t*);
+// The lane quantizer of f, null when f is no k-quant.
+QuantizeFn lanesFor(TensorFormat f) {
+  static constexpr int kFormats = 5;
+  static const QuantizeFn fns[kFormats] = {quantizeQ2KLanes8, quantizeQ3KLanes8, quantizeQ4KLanes8, quantizeQ5KLanes8,
+                                           quantizeQ6KLanes8};
+  const int i = int(f) - int(TensorFormat::Q2_K);
+  return i >= 0 && i < kFormats ? fns[i] : nullptr;
 }
 
 // ---- Dequantize (straight loops the compiler vectorizes) ----------------------------------------
@@ -1093,19 +1105,19 @@ void inspectQ6K(const std::uint8_t* in, float, BlockView& v) {
 // ---- The codec entries ----------------------------------------------------------------------------
 
 void quantizeQ2K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
-  simdEnabled() ? quantizeQ2KLanes(x, blocks, out) : quantizeQ2KScalar(x, blocks, out);
+  simdEnabled() ? lanesFor(TensorFormat::Q2_K)(x, blocks, out) : quantizeQ2KScalar(x, blocks, out);
 }
 void quantizeQ3K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
-  simdEnabled() ? quantizeQ3KLanes(x, blocks, out) : quantizeQ3KScalar(x, blocks, out);
+  simdEnabled() ? lanesFor(TensorFormat::Q3_K)(x, blocks, out) : quantizeQ3KScalar(x, blocks, out);
 }
 void quantizeQ4K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
-  simdEnabled() ? quantizeQ4KLanes(x, blocks, out) : quantizeQ45KScalar<false>(x, blocks, out);
+  simdEnabled() ? lanesFor(TensorFormat::Q4_K)(x, blocks, out) : quantizeQ45KScalar<false>(x, blocks, out);
 }
 void quantizeQ5K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
-  simdEnabled() ? quantizeQ5KLanes(x, blocks, out) : quantizeQ45KScalar<true>(x, blocks, out);
+  simdEnabled() ? lanesFor(TensorFormat::Q5_K)(x, blocks, out) : quantizeQ45KScalar<true>(x, blocks, out);
 }
 void quantizeQ6K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
-  simdEnabled() ? quantizeQ6KLanes(x, blocks, out) : quantizeQ6KScalar(x, blocks, out);
+  simdEnabled() ? lanesFor(TensorFormat::Q6_K)(x, blocks, out) : quantizeQ6KScalar(x, blocks, out);
 }
 
 }  // namespace
@@ -1123,14 +1135,10 @@ bool kquantQuantizeScalar(TensorFormat f, const float* x, std::size_t blocks, st
   }
 }
 bool kquantQuantizeSimd(TensorFormat f, const float* x, std::size_t blocks, std::uint8_t* out) {
-  switch (f) {
-    case TensorFormat::Q2_K: quantizeQ2KLanes(x, blocks, out); return true;
-    case TensorFormat::Q3_K: quantizeQ3KLanes(x, blocks, out); return true;
-    case TensorFormat::Q4_K: quantizeQ4KLanes(x, blocks, out); return true;
-    case TensorFormat::Q5_K: quantizeQ5KLanes(x, blocks, out); return true;
-    case TensorFormat::Q6_K: quantizeQ6KLanes(x, blocks, out); return true;
-    default: return false;
-  }
+  const QuantizeFn fn = lanesFor(f);
+  if (!fn) return false;
+  fn(x, blocks, out);
+  return true;
 }
 
 }  // namespace ggml
