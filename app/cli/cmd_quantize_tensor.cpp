@@ -125,16 +125,15 @@ std::string formatHelp() {
   return help + "; all: every format above, measured on the tensor (with --json, no --out-dir)";
 }
 
-// Where the chunk starting at i0 ends: kChunkValues on, cut back so that a raw format's chunk ends
-// at a block boundary of its row or at a row end (MX rows that are not a multiple of the block
-// have a padded last block that must stay whole).
+// Where the chunk starting at i0 ends: kChunkValues on (a multiple of every block), except for rows
+// that are not a multiple of their block (MX pads each row's last block, which must stay whole): a
+// chunk is then whole rows, or a piece of one row that ends at a block boundary or at the row end.
 std::size_t chunkEnd(std::size_t i0, std::size_t n, std::size_t chunk, std::size_t rowLength, std::size_t blockValues) {
   const std::size_t end = std::min(n, i0 + chunk);
-  if (end == n || blockValues == 0 || rowLength == 0 || rowLength % blockValues == 0) return end;
-  const std::size_t inRow = end % rowLength;
-  if (inRow % blockValues == 0) return end;
-  if (end - inRow > i0) return end - inRow;  // whole rows
-  return end - inRow % blockValues;          // inside one long row: its last block boundary
+  if (blockValues == 0 || rowLength == 0 || rowLength % blockValues == 0) return end;
+  const std::size_t rowEnd = i0 - i0 % rowLength + rowLength;
+  if (i0 % rowLength != 0 || end < rowEnd) return std::min(end, rowEnd);  // a piece of one row
+  return i0 + (end - i0) / rowLength * rowLength;                         // whole rows
 }
 
 // The settings that cut values [i0, i0 + m) of a raw format alone into the same blocks as the whole

@@ -160,7 +160,7 @@ TEST_CASE("quantize-tensor: raw formats streamed in chunks give the blocks of th
     for (const char* f : {"mxfp4", "mxfp6-e2m3", "mxint8"}) checkAgainstCore(in, shape, x, f, dir + "/rows40_" + f);
   }
   // More than one chunk (kChunkValues = 2^22 values): rows of 1008 (MX: the chunk ends at a row end),
-  // one row longer than a chunk whose last block is partial, and NVFP4's tensor scale over chunks.
+  // rows longer than a chunk whose last block is partial, and NVFP4's tensor scale over chunks.
   const std::size_t chunk = std::size_t(1) << 22;
   {
     const std::vector<std::size_t> shape = {4162, 1008};
@@ -170,8 +170,8 @@ TEST_CASE("quantize-tensor: raw formats streamed in chunks give the blocks of th
     checkAgainstCore(in, shape, x, "nvfp4-1level", dir + "/rows1008_nvfp4-1level");
   }
   {
-    const std::vector<std::size_t> shape = {1, chunk + 40};
-    auto x = sample(chunk + 40, 3);
+    const std::vector<std::size_t> shape = {2, chunk + 40};
+    auto x = sample(2 * (chunk + 40), 3);
     const std::string in = writeInput(dir + "/longrow.npy", shape, x);
     checkAgainstCore(in, shape, x, "mxfp8-e4m3", dir + "/longrow_mxfp8");
   }
