@@ -535,6 +535,14 @@ int runQuantizeTensor(int argc, char** argv) {
     if (!twoPass)
       if (auto st = dequantChunk(i0, m, part); !st) return badInput(kSub, what + st.error());
   }
+  if (withBlocks && n == 0) {
+    // An empty tensor: no chunk ran, but blocks.bin still has its header (nvfp4: the tensor scale of 0).
+    std::vector<std::uint8_t> empty;
+    if (auto st = quantizeRawBlocks(nullptr, 0, sc, empty); !st) return badInput(kSub, what + st.error());
+    if (auto st = (*blocksFile)->write(empty.data(), empty.size()); !st) return badInput(kSub, st.error());
+    blocksHash.update(empty.data(), empty.size());
+    blocksBytes = empty.size();
+  }
   if (twoPass) {
     // (the CPU only) every absmax is known: double-quantize them, then dequantize with absmax_dq,
     // quantizing each block range again for its codes.

@@ -159,6 +159,25 @@ TEST_CASE("quantize-tensor: raw formats streamed in chunks give the blocks of th
     const std::string in = writeInput(dir + "/rows40.npy", shape, x);
     for (const char* f : {"mxfp4", "mxfp6-e2m3", "mxint8"}) checkAgainstCore(in, shape, x, f, dir + "/rows40_" + f);
   }
+  // An empty tensor: blocks.bin is the header alone (nvfp4's tensor scale), or empty.
+  {
+    const std::string in = writeInput(dir + "/empty.npy", {0}, {});
+    for (const char* f : {"nvfp4", "q4_k", "mxfp4"}) {
+      INFO(f);
+      const auto r = runQviz({"quantize-tensor", in, "--format", f, "--out-dir", dir + "/empty_" + f});
+      INFO(r.err);
+      REQUIRE(r.exitCode == 0);
+      BlockwiseSettings s;
+      REQUIRE(parseTensorFormat(f, s.format));
+      std::vector<std::uint8_t> blocks;
+      REQUIRE(quantizeRawBlocks(nullptr, 0, s, blocks).ok());
+      CHECK(blocks.size() == (std::string(f) == "nvfp4" ? 4u : 0u));
+      CHECK(readText(dir + "/empty_" + f + "/blocks.bin") == std::string(blocks.begin(), blocks.end()));
+      const auto j = Json::parse(readText(dir + "/empty_" + f + "/summary.json"));
+      CHECK(j["n_blocks"] == 0);
+      CHECK(j["blocks_size"] == blocks.size());
+    }
+  }
   // More than one chunk (kChunkValues = 2^22 values): rows of 1008 (MX: the chunk ends at a row end),
   // rows longer than a chunk whose last block is partial, and NVFP4's tensor scale over chunks.
   const std::size_t chunk = std::size_t(1) << 22;
