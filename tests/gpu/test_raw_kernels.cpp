@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "data_names.hpp"
 #include "gpu/raw_kernels.hpp"
 #include "gpu/tensor_kernels.hpp"
 #include "gpu_fixture.hpp"
@@ -43,18 +44,7 @@ std::vector<float> loadF32(const std::string& rel) {
   return core::toFloat32(*t);
 }
 
-// Our format name -> the vectors' directory suffix (FORMATS.md §9; as tests/core/test_raw_formats.cpp).
-const std::map<std::string, std::string>& vectorNames() {
-  static const std::map<std::string, std::string> m = {
-      {"q8_0", "q8_0"},         {"q4_0", "q4_0"},           {"q4_1", "q4_1"},         {"q5_0", "q5_0"},
-      {"q5_1", "q5_1"},         {"q2_k", "q2_K"},           {"q3_k", "q3_K"},         {"q4_k", "q4_K"},
-      {"q5_k", "q5_K"},         {"q6_k", "q6_K"},           {"iq4_nl", "iq4_nl"},     {"iq4_nl-ntry7", "iq4_nl_ntry7"},
-      {"iq4_xs", "iq4_xs"},     {"ggml-mxfp4", "ggml_mxfp4"}, {"ggml-nvfp4", "ggml_nvfp4"}, {"mxfp4", "mx_fp4_e2m1"},
-      {"mxfp6-e3m2", "mx_fp6_e3m2"}, {"mxfp6-e2m3", "mx_fp6_e2m3"}, {"mxfp8-e4m3", "mx_fp8_e4m3"},
-      {"mxfp8-e5m2", "mx_fp8_e5m2"}, {"mxint8", "mx_int8"}, {"nvfp4", "nvfp4"},   {"nvfp4-1level", "nvfp4_1level"},
-  };
-  return m;
-}
+using qviz::test::vectorNames;
 
 std::size_t firstByteDiff(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
   const std::size_t n = std::min(a.size(), b.size());
