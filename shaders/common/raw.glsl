@@ -44,8 +44,8 @@ uint halfBits(float f) {
     uint mant = (a & 0x7fffffu) | 0x800000u;
     uint shift = 126u - (a >> 23u);
     uint q = mant >> shift;
-    uint rem = mant & ((1u << shift) - 1u), half = 1u << (shift - 1u);
-    if (rem > half || (rem == half && (q & 1u) != 0u)) ++q;
+    uint rem = mant & ((1u << shift) - 1u), halfway = 1u << (shift - 1u);
+    if (rem > halfway || (rem == halfway && (q & 1u) != 0u)) ++q;
     return sign | q;
   }
   uint h = (((a >> 23u) - 112u) << 10u) | ((a >> 13u) & 0x3ffu);
