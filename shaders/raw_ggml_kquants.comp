@@ -20,10 +20,7 @@
 // faster, approximate divide or sqrt, or with flush-to-zero, may differ in the last code.
 layout(local_size_x = 64) in;
 
-// common/raw.glsl names a local `half`, a reserved word in GLSL 4.30 (Mesa rejects it): renamed here.
-#define half rawHalfStep
 #include "common/raw.glsl"
-#undef half
 
 #if defined(FMT_Q2_K)
 #define KQ_BYTES 84u
