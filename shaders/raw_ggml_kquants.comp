@@ -12,15 +12,156 @@
 // Exactness. Every float operation is one float32 operation in the contract's order; each result
 // goes into a `precise` variable first, so that nothing is contracted into an FMA or reassociated,
 // and sums run in index order. The integer steps (ggml's nearest_int, (int8)/(uint8) casts, the
-// fp16 store) are exact (common/raw.glsl). What GLSL itself does not promise: `/` is only required
-// to be within 2.5 ULP, sqrt() is not required to be correctly rounded, and a driver may flush
-// float32 subnormals to zero. Mesa's llvmpipe divides and takes square roots correctly rounded and
-// keeps subnormals, so there the kernel is exact (tests/gpu/test_raw_kquants.cpp, including the
-// subnormal-only super-block, on which ggml feeds +-inf and NaN to nearest_int). A driver with a
-// faster, approximate divide or sqrt, or with flush-to-zero, may differ in the last code.
+// fp16 store) are exact (common/raw.glsl). GLSL itself promises only 2.5 ULP for `/`, does not
+// require sqrt() to be correctly rounded, and lets a driver flush float32 subnormals to zero; so
+// every division and square root here is crDiv / crSqrt below, which give the correctly rounded
+// IEEE result (subnormals, +-0, +-inf and NaN as x86-64 SSE) from integer operations: crSqrt
+// digit by digit, crDiv from the driver's quotient of the two significands (any error up to
+// 3 ULP is corrected with exact integer remainders). Checked against the CPU on 2.9M operand
+// pairs, with the divide's estimate also pushed off by up to 3 ULP ([kquants-arith]).
+// What remains driver-dependent: + - * must be correctly rounded (GLSL 4.x requires it) and keep
+// subnormals (GLSL allows flushing them; Mesa's llvmpipe keeps them, as the subnormal-only test
+// super-block shows, so on llvmpipe the kernel is exact); a driver that flushes can differ on
+// blocks whose values or products fall below 2^-126 (about 1.2e-38).
+//
+// Compiled with KQ_ARITH_TEST instead (no format), the kernel is the test of crDiv and crSqrt:
+// binding 0 holds pairs (a, b) as bits, binding 1 gets (crDiv(a, b), crSqrt(a)) as bits;
+// u_perturb = 1 moves crDiv's estimate by (pair index % 7) - 3 ULP.
 layout(local_size_x = 64) in;
 
 #include "common/raw.glsl"
+
+// Correctly rounded float32 division and square root from integer operations only (GLSL promises
+// 2.5 ULP for `/` and nothing better for sqrt, and a driver may flush subnormals; these do
+// not depend on the driver's float unit at all). IEEE-754 binary32, round to nearest even,
+// subnormal operands and results, +-0, +-inf, and NaN as x86-64 SSE gives them (a NaN operand
+// comes back quieted, the first one if both are; invalid operations give 0xffc00000).
+const uint kDefaultNaN = 0xffc00000u;
+#ifdef KQ_ARITH_TEST
+int g_divPerturb = 0;  // the test's stand-in for an inexact `/`: ULPs added to crDiv's estimate
+uniform uint u_perturb;
+#endif
+
+// |bits| of a finite nonzero float as m * 2^(e - 150), m in [2^23, 2^24).
+void unpackFinite(uint a, out uint m, out int e) {
+  uint frac = a & 0x7fffffu;
+  int field = int(a >> 23u);
+  int s = field == 0 ? 23 - findMSB(frac) : 0;  // subnormal: normalise
+  m = field == 0 ? frac << uint(s) : frac | 0x800000u;
+  e = field == 0 ? 1 - s : field;
+}
+
+// Both are written without early returns and with loops of a fixed trip count: a first version
+// with early returns and a bit-by-bit division loop of data-dependent length gave wrong results on
+// llvmpipe from an invocation's second or third grid-stride iteration on (right with one).
+float crDiv(float fa, float fb) {
+  uint ua = floatBitsToUint(fa), ub = floatBitsToUint(fb);
+  uint sign = (ua ^ ub) & 0x80000000u;
+  uint a = ua & 0x7fffffffu, b = ub & 0x7fffffffu;
+  // Special operands: NaN (the first one quieted), inf, 0.
+  bool special = true;
+  uint res = 0u;
+  if (a > 0x7f800000u) res = ua | 0x400000u;
+  else if (b > 0x7f800000u) res = ub | 0x400000u;
+  else if (a == 0x7f800000u) res = b == 0x7f800000u ? kDefaultNaN : sign | 0x7f800000u;
+  else if (b == 0x7f800000u) res = sign;
+  else if (b == 0u) res = a == 0u ? kDefaultNaN : sign | 0x7f800000u;
+  else if (a == 0u) res = sign;
+  else special = false;
+  uint ma, mb;
+  int ea, eb;
+  unpackFinite(special ? 0x3f800000u : a, ma, ea);
+  unpackFinite(special ? 0x3f800000u : b, mb, eb);
+  int e = ea - eb;  // a/b = (ma/mb) * 2^e
+  if (ma < mb) {
+    ma <<= 1u;
+    e -= 1;
+  }
+  // ma/mb in [1, 2): the result's biased exponent if normal, and how many significand bits fit.
+  int ef = e + 127;
+  int nbits = ef >= 1 ? 24 : 23 + ef;
+  // Q = floor(ma/mb * 2^(nbits-1)) and its remainder R = ma * 2^(nbits-1) - Q*mb, found from the
+  // driver's own quotient (within 2.5 ULP in GLSL, so Q0 is within 3 of the floor) and corrected
+  // with exact integer remainders; |R| < 2^31, so the low 32 bits of the products give it exactly.
+  int sh = max(nbits - 1, 0);
+  precise float est = float(ma) / float(mb);  // an estimate only
+#ifdef KQ_ARITH_TEST
+  est = uintBitsToFloat(floatBitsToUint(est) + uint(g_divPerturb));  // a driver's error of up to 3 ULP
+#endif
+  uint q = uint(ldexp(est, sh));
+  uint t = ma << uint(sh);
+  int r = int(t - q * mb);
+  for (int i = 0; i < 4; ++i) {
+    bool low = r < 0;
+    q = low ? q - 1u : q;
+    r = low ? r + int(mb) : r;
+  }
+  for (int i = 0; i < 4; ++i) {
+    bool high = r >= int(mb);
+    q = high ? q + 1u : q;
+    r = high ? r - int(mb) : r;
+  }
+  // The rest is r / mb of the last bit: above a half rounds up, a half goes to even.
+  if (2 * r > int(mb) || (2 * r == int(mb) && (q & 1u) != 0u)) ++q;
+  if (nbits == 0) q = ma == mb ? 0u : 1u;  // [2^-150, 2^-149): a half of the smallest subnormal or more
+  bool carry = ef >= 1 && q == 0x1000000u;
+  q = carry ? 0x800000u : q;
+  ef = carry ? ef + 1 : ef;
+  uint finite = ef >= 1 ? sign | uint(ef) << 23u | (q & 0x7fffffu)
+                        : sign | q;  // subnormal (q == 2^23 is the smallest normal, as the bits say)
+  if (ef >= 255) finite = sign | 0x7f800000u;
+  if (nbits < 0) finite = sign;  // below half the smallest subnormal
+  return uintBitsToFloat(special ? res : finite);
+}
+
+float crSqrt(float fx) {
+  uint ux = floatBitsToUint(fx), x = ux & 0x7fffffffu;
+  bool special = true;
+  uint res = 0u;
+  if (x > 0x7f800000u) res = ux | 0x400000u;
+  else if (x == 0u) res = ux;  // +-0
+  else if ((ux >> 31u) != 0u) res = kDefaultNaN;
+  else if (x == 0x7f800000u) res = ux;
+  else special = false;
+  uint m;
+  int e;
+  unpackFinite(special ? 0x3f800000u : x, m, e);  // x = m * 2^(e - 150)
+  // R = m * 2^s with e - 150 - s even: R in [2^24, 2^26), x = R * 2^(e - 150 - s).
+  uint s = ((e - 150) & 1) != 0 ? 1u : 2u;
+  uint R = m << s;
+  // floor(sqrt(R * 2^24)), 25 bits, digit by digit over 25 pairs of radicand bits (13 from R, 12 zero).
+  uint root = 0u, rem = 0u;
+  for (int i = 0; i < 25; ++i) {
+    int shift = 24 - 2 * i;
+    uint pair = shift >= 0 ? (R >> uint(max(shift, 0))) & 3u : 0u;
+    rem = (rem << 2u) | pair;
+    uint t = (root << 2u) | 1u;
+    bool take = rem >= t;
+    rem = take ? rem - t : rem;
+    root = (root << 1u) | (take ? 1u : 0u);
+  }
+  // sqrt(x) = root * 2^(-12 + (e - 150 - s)/2); the last bit rounds (a square root is never a tie).
+  uint sig = (root >> 1u) + (root & 1u);
+  int p = -11 + (e - 150 - int(s)) / 2;  // sqrt(x) = sig * 2^p, sig in [2^23, 2^24]
+  bool carry = sig == 0x1000000u;
+  sig = carry ? 0x800000u : sig;
+  p = carry ? p + 1 : p;
+  return uintBitsToFloat(special ? res : uint(p + 150) << 23u | (sig & 0x7fffffu));
+}
+
+#ifdef KQ_ARITH_TEST
+layout(std430, binding = 0) readonly restrict buffer ArithIn { uint s_pairs[]; };
+layout(std430, binding = 1) writeonly restrict buffer ArithOut { uint s_results[]; };
+uniform uint u_count;
+void main() {
+  for (uint i = gl_GlobalInvocationID.x; i < u_count; i += gl_NumWorkGroups.x * gl_WorkGroupSize.x) {
+    float a = uintBitsToFloat(s_pairs[2u * i]), b = uintBitsToFloat(s_pairs[2u * i + 1u]);
+    g_divPerturb = u_perturb != 0u ? int(i % 7u) - 3 : 0;
+    s_results[2u * i] = floatBitsToUint(crDiv(a, b));
+    s_results[2u * i + 1u] = floatBitsToUint(crSqrt(a));
+  }
+}
+#else
 
 #if defined(FMT_Q2_K)
 #define KQ_BYTES 84u
@@ -118,8 +259,8 @@ float helperA(uint off, out float theMin) {
     return 0.0;
   }
   precise float range = mx - mn;
-  precise float iscale = float(KQ_NMAX) / range;
-  precise float scale = 1.0 / iscale;
+  precise float iscale = crDiv(float(KQ_NMAX), range);
+  precise float scale = crDiv(1.0, iscale);
   precise float bestError = 0.0;
   for (uint i = 0u; i < KQ_SUB; ++i) {
     precise float xi = g_x[off + i];
@@ -143,7 +284,7 @@ float helperA(uint off, out float theMin) {
     precise float r0 = KQ_RMIN + rd;
     precise float r1 = r0 + float(KQ_NMAX);
     precise float range2 = mx - mn;
-    iscale = r1 / range2;
+    iscale = crDiv(r1, range2);
     precise float sumL = 0.0;
     precise float sumL2 = 0.0;
     precise float sumXL = 0.0;
@@ -169,14 +310,14 @@ float helperA(uint off, out float theMin) {
       precise float s1 = sumW * sumXL;
       precise float s2 = sumX * sumL;
       precise float sn = s1 - s2;
-      precise float thisScale = sn / D;
+      precise float thisScale = crDiv(sn, D);
       precise float m1 = sumL2 * sumX;
       precise float m2 = sumL * sumXL;
       precise float mnum = m1 - m2;
-      precise float thisMin = mnum / D;
+      precise float thisMin = crDiv(mnum, D);
       if (thisMin > 0.0) {
         thisMin = 0.0;
-        thisScale = sumXL / sumL2;
+        thisScale = crDiv(sumXL, sumL2);
       }
       precise float curError = 0.0;
       for (uint i = 0u; i < KQ_SUB; ++i) {
@@ -221,7 +362,7 @@ float helperC(uint off) {
     for (uint i = 0u; i < 16u; ++i) setL(off + i, 0u);
     return 0.0;
   }
-  precise float iscale = -4.0 / mx;
+  precise float iscale = crDiv(-4.0, mx);
   int L[16];
   precise float sumlx = 0.0;
   precise float suml2 = 0.0;
@@ -253,7 +394,7 @@ float helperC(uint off) {
         precise float wll = wl * fl;
         precise float sl2 = suml2 - wll;
         precise float xs = xi * sl2;
-        precise float t = xs / slx;
+        precise float t = crDiv(xs, slx);
         int nl = clampedNearest(t, -4, 3);
         if (nl != L[i]) {
           precise float fn = float(nl);
@@ -279,7 +420,7 @@ float helperC(uint off) {
   }
   for (uint i = 0u; i < 16u; ++i) setL(off + i, uint(L[i] + 4));
   precise float r = 0.0;
-  if (suml2 > 0.0) r = sumlx / suml2;
+  if (suml2 > 0.0) r = crDiv(sumlx, suml2);
   return r;
 }
 #endif
@@ -325,25 +466,25 @@ float helperB(uint off) {
     for (uint i = 0u; i < 16u; ++i) setL(off + i, 0u);
     return 0.0;
   }
-  precise float iscale = -32.0 / mx;
+  precise float iscale = crDiv(-32.0, mx);
   precise float sumlx, suml2;
   sumsB(off, iscale, sumlx, suml2);
   codesB(off, iscale);
   precise float scale = 0.0;
-  if (suml2 != 0.0) scale = sumlx / suml2;
+  if (suml2 != 0.0) scale = crDiv(sumlx, suml2);
   precise float best = scale * sumlx;
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
     precise float tenth = 0.1 * float(is);
     precise float num = 32.0 + tenth;
     precise float nneg = -num;
-    iscale = nneg / mx;
+    iscale = crDiv(nneg, mx);
     sumsB(off, iscale, sumlx, suml2);
     precise float p = sumlx * sumlx;
     precise float q = best * suml2;
     if (suml2 > 0.0 && p > q) {
       codesB(off, iscale);
-      scale = sumlx / suml2;
+      scale = crDiv(sumlx, suml2);
       best = scale * sumlx;
     }
   }
@@ -378,21 +519,21 @@ void quantizeBlock(uint b) {
   }
   uint dh = 0u, dminh = 0u;
   if (maxScale > 0.0) {
-    precise float iscale = 15.0 / maxScale;
+    precise float iscale = crDiv(15.0, maxScale);
     for (uint j = 0u; j < 16u; ++j) {
       precise float t = iscale * sc[j];
       orByte(j, uint(nearestInt(t)));
     }
-    precise float d = maxScale / 15.0;
+    precise float d = crDiv(maxScale, 15.0);
     dh = halfBits(d);
   }
   if (maxMin > 0.0) {
-    precise float iscale = 15.0 / maxMin;
+    precise float iscale = crDiv(15.0, maxMin);
     for (uint j = 0u; j < 16u; ++j) {
       precise float t = iscale * mins[j];
       orByte(j, uint(nearestInt(t)) << 4u);
     }
-    precise float dm = maxMin / 15.0;
+    precise float dm = crDiv(maxMin, 15.0);
     dminh = halfBits(dm);
   }
   orU16(80u, dh);
@@ -406,7 +547,7 @@ void quantizeBlock(uint b) {
     precise float dm = dmin * float(s >> 4u);
     for (uint i = 0u; i < 16u; ++i) {
       precise float xm = g_x[16u * j + i] + dm;
-      precise float t = xm / dd;
+      precise float t = crDiv(xm, dd);
       setL(16u * j + i, uint(clampedNearest(t, 0, 3)));
     }
   }
@@ -425,7 +566,7 @@ void quantizeBlock(uint b) {
   }
   uint dh = 0u;
   if (!(maxScale == 0.0)) {
-    precise float iscale = -32.0 / maxScale;
+    precise float iscale = crDiv(-32.0, maxScale);
     for (uint j = 0u; j < 16u; ++j) {
       precise float t = iscale * sc[j];
       int l8 = int((uint(nearestInt(t)) & 255u) ^ 128u) - 128;  // (int8) first
@@ -434,7 +575,7 @@ void quantizeBlock(uint b) {
       else orByte(96u + j - 8u, (l & 15u) << 4u);
       orByte(96u + 8u + j % 4u, (l >> 4u) << (2u * (j / 4u)));
     }
-    precise float d = 1.0 / iscale;
+    precise float d = crDiv(1.0, iscale);
     dh = halfBits(d);
   }
   orU16(108u, dh);
@@ -446,7 +587,7 @@ void quantizeBlock(uint b) {
     precise float dd = d * float(s);
     if (dd == 0.0) continue;
     for (uint i = 0u; i < 16u; ++i) {
-      precise float t = g_x[16u * j + i] / dd;
+      precise float t = crDiv(g_x[16u * j + i], dd);
       setL(16u * j + i, uint(clampedNearest(t, -4, 3) + 4));
     }
   }
@@ -468,8 +609,8 @@ void quantizeBlock(uint b) {
       precise float xx = g_x[32u * j + l] * g_x[32u * j + l];
       sumX2 = sumX2 + xx;
     }
-    precise float mean = sumX2 / 32.0;
-    precise float avX = sqrt(mean);
+    precise float mean = crDiv(sumX2, 32.0);
+    precise float avX = crSqrt(mean);
     for (uint l = 0u; l < 32u; ++l) {
       precise float w = avX + abs(g_x[32u * j + l]);
       g_w[l] = w;
@@ -481,9 +622,9 @@ void quantizeBlock(uint b) {
     if (mins[j] > maxMin) maxMin = mins[j];
   }
   precise float invScale = 0.0;
-  if (maxScale > 0.0) invScale = 63.0 / maxScale;
+  if (maxScale > 0.0) invScale = crDiv(63.0, maxScale);
   precise float invMin = 0.0;
-  if (maxMin > 0.0) invMin = 63.0 / maxMin;
+  if (maxMin > 0.0) invMin = crDiv(63.0, maxMin);
   for (uint j = 0u; j < 8u; ++j) {
     precise float ts = invScale * sc[j];
     precise float tm = invMin * mins[j];
@@ -498,8 +639,8 @@ void quantizeBlock(uint b) {
       orByte(4u + j, (lm >> 4u) << 6u);
     }
   }
-  precise float dq = maxScale / 63.0;
-  precise float mq = maxMin / 63.0;
+  precise float dq = crDiv(maxScale, 63.0);
+  precise float mq = crDiv(maxMin, 63.0);
   uint dh = halfBits(dq), dminh = halfBits(mq);
   orU16(0u, dh);
   orU16(2u, dminh);
@@ -519,7 +660,7 @@ void quantizeBlock(uint b) {
     precise float dm = dmin * float(m);
     for (uint i = 0u; i < 32u; ++i) {
       precise float xm = g_x[32u * j + i] + dm;
-      precise float t = xm / dd;
+      precise float t = crDiv(xm, dd);
       setL(32u * j + i, uint(clampedNearest(t, 0, KQ_NMAX)));
     }
   }
@@ -554,8 +695,8 @@ void quantizeBlock(uint b) {
     }
   }
   if (maxAbs < GROUP_MAX_EPS) return;  // the whole block is 0 (the buffer is zeroed)
-  precise float iscale = -128.0 / maxScale;
-  precise float dinv = 1.0 / iscale;
+  precise float iscale = crDiv(-128.0, maxScale);
+  precise float dinv = crDiv(1.0, iscale);
   uint dh = halfBits(dinv);
   orU16(208u, dh);
   for (uint j = 0u; j < 16u; ++j) {
@@ -568,7 +709,7 @@ void quantizeBlock(uint b) {
     precise float dd = d * float(s);
     if (dd == 0.0) continue;
     for (uint i = 0u; i < 16u; ++i) {
-      precise float t = g_x[16u * j + i] / dd;
+      precise float t = crDiv(g_x[16u * j + i], dd);
       setL(16u * j + i, uint(clampedNearest(t, -32, 31) + 32));
     }
   }
@@ -665,3 +806,4 @@ void main() {
 #endif
   }
 }
+#endif  // KQ_ARITH_TEST
