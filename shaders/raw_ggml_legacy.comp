@@ -23,7 +23,9 @@ layout(local_size_x = 64) in;
 #if defined(FMT_Q4_1) || defined(FMT_Q5_1)
 #define HAS_MIN 1
 #endif
-#if defined(FMT_Q5_0)
+#if defined(FMT_Q4_0)
+#define QS_AT 2u
+#elif defined(FMT_Q5_0)
 #define QS_AT 6u
 #elif defined(FMT_Q5_1)
 #define QS_AT 8u

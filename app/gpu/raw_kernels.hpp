@@ -24,10 +24,16 @@
 //   software driver, the one the tests run on) divides correctly rounded, so there the kernels are
 //   exact; on a GPU whose division is not correctly rounded, a scale or code can differ where a
 //   quotient lands within an ULP of a rounding boundary.
-// - Denormals: GLSL lets a GPU flush float32 subnormals to zero (llvmpipe does). The kernels build
-//   every subnormal result they must produce from bits (MX dequantized values, ggml-mxfp4 scales,
-//   fp16 reads), but blocks whose inputs or intermediate values are float32 subnormals (|x| below
-//   about 1.2e-38, e.g. ggml's all-subnormal blocks of FORMATS.md §2) can differ on such a GPU.
+// - Denormals: GLSL lets a GPU flush float32 subnormals to zero. The kernels build every
+//   subnormal value they must produce from bits (MX dequantized values and scaled elements,
+//   ggml-mxfp4 scales, fp16 reads), and on llvmpipe blocks of subnormals (ggml's all-subnormal
+//   blocks of FORMATS.md §2, MX's se = -127, ggml-mxfp4's wrapped E8M0) equal the CPU (tested);
+//   on a GPU that flushes them, blocks whose inputs are float32 subnormals (|x| < 1.2e-38) or whose
+//   arithmetic passes through one can differ.
+// - nvfp4 (two-level) on a tensor whose max |x| is below 2^-126 * 2688 (about 3.2e-35): the tensor
+//   scale amax/2688 is then a float32 subnormal and 1/pts overflows; llvmpipe's block scales differ
+//   from the CPU's there (observed: bs/pts with a subnormal divisor). Such a tensor is as far
+//   outside torchao's recipe as the all-zero one (pts = 0), which FORMATS.md §7 leaves out.
 // - Every float operation is `precise` (no fused multiply-add, no reassociation), as the core's
 //   -ffp-contract=off.
 #pragma once

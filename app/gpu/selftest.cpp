@@ -2,12 +2,14 @@
 // against their CPU references.
 #include "gpu/selftest.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include "gpu/error_map.hpp"
 #include "gpu/metrics_kernels.hpp"
+#include "gpu/raw_kernels.hpp"
 #include "gpu/tensor_kernels.hpp"
 #include "gpu/uniform_kernel.hpp"
 #include "image/compare.hpp"
@@ -228,19 +230,80 @@ void runSsim(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
   }
 }
 
+std::vector<float> blockwiseInput(std::size_t n) {
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t h = core::lowbias32(std::uint32_t(i) * 2654435761u ^ 0x7e45u);
+    x[i] = (i % 97 == 5) ? 0.0f : (float(h >> 8) / 16777216.0f - 0.5f) * float(1 + (h & 7u));
+  }
+  return x;
+}
+
+// A raw block format (FormatDesc::isRaw) on about n values, cut as the format allows: ggml's whole
+// blocks of the flattened tensor (n rounded up to the block); MX one row of n (a padded last block),
+// or rows of 40 for the largest n; NVFP4 one row rounded up to 16, or rows of 48. Blocks and codes
+// equal core::quantizeBlockwise's, the GPU's dequantization of the CPU's blocks bit-identical.
+void runRawFormat(BlockwiseQuantizerGpu& kernel, const ShaderLibrary& shaders, const core::FormatDesc& d, std::size_t n,
+                  bool rows, std::vector<SelftestRow>& out) {
+  const core::RawCodec& r = d.raw;
+  const std::size_t bv = std::size_t(std::max(1, r.blockValues));
+  core::BlockwiseSettings s;
+  s.format = d.format;
+  std::size_t count = (n + bv - 1) / bv * bv;
+  if (r.rows == core::RowRule::PadRows) {
+    count = rows ? n / 40 * 40 : n;
+    s.rowLength = rows ? 40 : 0;
+  } else if (r.rows == core::RowRule::WholeRows && rows) {
+    count = n / 48 * 48;
+    s.rowLength = 48;
+  }
+  std::string input = std::to_string(count) + " float32";
+  if (s.rowLength) input += ", rows of " + std::to_string(s.rowLength);
+  SelftestRow row{std::string("blockwise ") + d.name, BlockwiseQuantizerGpu::kReference, "compute", input, 1, true, {}};
+  if (!RawFormatGpu::hasKernel(shaders, d) || !r.quantize || !r.dequantize || !r.codes ||
+      (r.headerBytes && !r.tensorScale)) {
+    row.skipped = true;
+    row.cases = 0;
+    row.detail = !d.hasRawBlocks() || !r.quantize || !r.dequantize || !r.codes || (r.headerBytes && !r.tensorScale)
+                     ? std::string("no CPU codec for ") + d.name + " yet"
+                     : RawFormatGpu::kernelFile(d) + " is not in " + shaders.dir();
+    out.push_back(std::move(row));
+    return;
+  }
+  const std::vector<float> x = blockwiseInput(count);
+  auto cpu = core::quantizeBlockwise(x.data(), count, s);
+  auto gpu = kernel.quantize(x.data(), count, s);
+  if (!cpu || !gpu) {
+    row.detail = cpu ? gpu.error() : cpu.error();
+  } else if (cpu->blocks != gpu->blocks) {
+    std::size_t i = 0;
+    while (i < cpu->blocks.size() && i < gpu->blocks.size() && cpu->blocks[i] == gpu->blocks[i]) ++i;
+    row.detail = "blocks differ from byte " + std::to_string(i) + " (" + RawFormatGpu::kReference + ")";
+  } else if (cpu->codes != gpu->codes || cpu->rowLength != gpu->rowLength || cpu->blocksize != gpu->blocksize) {
+    row.detail = "codes differ";
+  } else {
+    std::vector<float> want(count), got(count);
+    core::dequantizeBlockwise(*cpu, want.data());
+    if (auto st = kernel.dequantize(*cpu, got.data()); !st) row.detail = st.error();
+    else if (std::memcmp(want.data(), got.data(), count * sizeof(float)) != 0)
+      row.detail = std::string("dequantized values differ (") + RawFormatGpu::kDequantReference + ")";
+  }
+  row.pass = row.detail.empty();
+  out.push_back(std::move(row));
+}
+
 // Block-wise tensor formats (every entry of core's format table; those that allow it also with double
 // quantization) on awkward lengths:
 // every field of core::quantizeBlockwise equal, dequantized floats bit-identical.
 void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
   BlockwiseQuantizerGpu kernel(env);
   for (std::size_t n : {std::size_t(1), std::size_t(4097), std::size_t(64 * 1000 + 33)}) {
-    std::vector<float> x(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t h = core::lowbias32(std::uint32_t(i) * 2654435761u ^ 0x7e45u);
-      x[i] = (i % 97 == 5) ? 0.0f : (float(h >> 8) / 16777216.0f - 0.5f) * float(1 + (h & 7u));
-    }
+    const std::vector<float> x = blockwiseInput(n);
     for (const core::FormatDesc& d : core::tensorFormats()) {
-      if (d.isRaw()) continue;
+      if (d.isRaw()) {
+        runRawFormat(kernel, *env.shaders, d, n, n > 4097, rows);
+        continue;
+      }
       const core::TensorFormat f = d.format;
       SelftestRow row{std::string("blockwise ") + d.name, BlockwiseQuantizerGpu::kReference,
                       "compute", std::to_string(n) + " float32", 0, true, {}};
@@ -263,8 +326,9 @@ void runBlockwise(GpuEnv env, GpuPath, std::vector<SelftestRow>& rows) {
           for (std::size_t i = 0; i < n; ++i) diffs += cpu->codes[i] != gpu->codes[i];
           if (diffs || cpu->packed != gpu->packed || cpu->absmax != gpu->absmax || cpu->qabsmax != gpu->qabsmax ||
               cpu->zeroPoint != gpu->zeroPoint ||
-              cpu->absmaxDq != gpu->absmaxDq || cpu->absmax2 != gpu->absmax2 || cpu->offset != gpu->offset) {
-            row.detail = what + std::to_string(diffs) + " codes differ (or packed/absmax/double-quant fields)";
+              cpu->absmaxDq != gpu->absmaxDq || cpu->absmax2 != gpu->absmax2 || cpu->offset != gpu->offset ||
+              cpu->blocks != gpu->blocks) {
+            row.detail = what + std::to_string(diffs) + " codes differ (or packed/absmax/double-quant fields, ggml blocks)";
             break;
           }
           std::vector<float> want(n), got(n);

@@ -62,6 +62,7 @@ Status BlockwiseQuantizerGpu::upload(const float* x, std::size_t n) {
 
 Status BlockwiseQuantizerGpu::runQuantize(std::size_t n, const core::BlockwiseSettings& s) {
   if (auto st = supports(s); !st) return st;
+  if (descOf(s.format).isRaw()) return core::fail("runQuantize: raw formats run through RawFormatGpu");
   if (!isTable4(s.format)) return runQuantizeFormats(n, s);
   if (auto st = ensurePrograms(s); !st) return st;
   const std::size_t bs = std::size_t(s.blocksize), nb = (n + bs - 1) / bs, words = (n + 7) / 8;
@@ -173,14 +174,58 @@ void BlockwiseQuantizerGpu::readQuantized(std::size_t n, const core::BlockwiseSe
   }
 }
 
+// Raw formats (and q8_0/q4_0's blocks): the GPU's blocks; for raw formats each value's code from
+// them with the format's RawCodec::codes, block after block, a padded block's padding dropped (as
+// core's quantizeRawInto).
+Status BlockwiseQuantizerGpu::quantizeRaw(const float* x, std::size_t n, const core::BlockwiseSettings& s,
+                                          core::QuantizedTensor& q) {
+  const core::FormatDesc& d = descOf(s.format);
+  auto blocks = m_raw.quantize(x, n, s);
+  if (!blocks) return core::fail(blocks.error());
+  q.blocks = std::move(*blocks);
+  q.rowLength = s.rowLength;
+  if (!d.isRaw()) return {};
+  const core::RawCodec& r = d.raw;
+  if (!r.codes) return core::fail(std::string(d.name) + ": the block codec is missing");
+  const std::size_t bv = std::size_t(r.blockValues), bb = std::size_t(r.blockBytes);
+  const std::size_t rowLength = r.rows == core::RowRule::Flat || s.rowLength == 0 ? n : s.rowLength;
+  q.format = s.format;
+  q.blocksize = int(bv);
+  q.doubleQuant = s.doubleQuant;
+  q.n = n;
+  q.codes.assign(n, 0);
+  q.packed.clear();
+  q.absmax.clear();
+  q.zeroPoint.clear();
+  std::vector<std::uint8_t> one(bv);
+  std::size_t b = 0;
+  for (std::size_t i = 0; i < n; ++b) {
+    const std::size_t m = std::min({bv, rowLength - i % rowLength, n - i});
+    r.codes(q.blocks.data() + r.headerBytes + b * bb, one.data());
+    std::copy(one.begin(), one.begin() + std::ptrdiff_t(m), q.codes.begin() + std::ptrdiff_t(i));
+    i += m;
+  }
+  return {};
+}
+
 Result<core::QuantizedTensor> BlockwiseQuantizerGpu::quantize(const float* x, std::size_t n,
                                                              const core::BlockwiseSettings& s) {
   if (auto st = supports(s); !st) return core::fail(st.error());
+  core::QuantizedTensor q;
+  const core::FormatDesc& d = descOf(s.format);
+  if (d.isRaw()) {
+    if (auto st = quantizeRaw(x, n, s, q); !st) return core::fail(st.error());
+    return q;
+  }
+  if (auto st = core::validateBlockwiseShape(s, n); !st) return core::fail(st.error());
   if (auto st = core::checkFinite(x, n); !st) return core::fail(st.error());
   if (auto st = upload(x, n); !st) return core::fail(st.error());
   if (auto st = runQuantize(n, s); !st) return core::fail(st.error());
-  core::QuantizedTensor q;
   readQuantized(n, s, q);
+  q.rowLength = s.rowLength;
+  // q8_0 and q4_0 also get their ggml blocks (blocks.bin), from raw_ggml_legacy.comp.
+  if (d.hasRawBlocks())
+    if (auto st = quantizeRaw(x, n, s, q); !st) return core::fail(st.error());
   return q;
 }
 
@@ -210,6 +255,10 @@ Status BlockwiseQuantizerGpu::dequantize(const core::QuantizedTensor& q, float* 
   s.format = q.format;
   s.blocksize = q.blocksize;
   if (auto st = supports(s); !st) return st;
+  if (descOf(q.format).isRaw()) {
+    s.rowLength = q.rowLength;
+    return m_raw.dequantize(q.blocks.data(), q.blocks.size(), q.n, s, out);
+  }
   if (!isTable4(q.format)) return dequantizeFormats(q, out);
   const std::size_t n = q.n, bs = std::size_t(q.blocksize), nb = (n + bs - 1) / bs;
   if (n == 0) return {};

@@ -126,12 +126,14 @@ Status quantizeRawSpan(const RawCodec& r, const RowGeometry& g, const float* x, 
     i += take;
     o += (whole + (rest ? 1 : 0)) * bb;
   }
-  parallelFor(runs.size() == 1 ? runs[0].blocks : runs.size(), 1, [&](std::size_t a, std::size_t b) {
+  // One run: its blocks split across the threads (at least one item, for a run that is only a
+  // padded block: fewer values than one block).
+  const std::size_t items = runs.size() == 1 ? std::max<std::size_t>(runs[0].blocks, 1) : runs.size();
+  parallelFor(items, 1, [&](std::size_t a, std::size_t b) {
     if (runs.size() == 1) {
       const Run& run = runs[0];
-      // One run: split its blocks across the threads.
       if (a < run.blocks) r.quantize(x + run.src + a * bv, std::min(b, run.blocks) - a, ts, out + run.dst + a * bb);
-      if (b == run.blocks && run.partial) {
+      if (b == items && run.partial) {
         std::vector<float> pad(bv, 0.0f);
         std::copy(x + run.src + run.blocks * bv, x + run.src + run.blocks * bv + run.partial, pad.begin());
         r.quantize(pad.data(), 1, ts, out + run.dst + run.blocks * bb);
