@@ -31,11 +31,12 @@ layout(local_size_x = 64) in;
 
 #include "common/raw.glsl"
 
-// Correctly rounded float32 division and square root from integer operations only (GLSL promises
-// 2.5 ULP for `/` and nothing better for sqrt, and a driver may flush subnormals; these do
-// not depend on the driver's float unit at all). IEEE-754 binary32, round to nearest even,
+// Correctly rounded float32 division and square root (GLSL promises 2.5 ULP for `/` and nothing
+// better for sqrt, and a driver may flush subnormals): IEEE-754 binary32, round to nearest even,
 // subnormal operands and results, +-0, +-inf, and NaN as x86-64 SSE gives them (a NaN operand
-// comes back quieted, the first one if both are; invalid operations give 0xffc00000).
+// comes back quieted, the first one if both are; invalid operations give 0xffc00000). crSqrt uses
+// integers only; crDiv takes one estimate from the driver's `/` of two integers in [2^23, 2^25)
+// and makes it exact with integer remainders.
 const uint kDefaultNaN = 0xffc00000u;
 #ifdef KQ_ARITH_TEST
 int g_divPerturb = 0;  // the test's stand-in for an inexact `/`: ULPs added to crDiv's estimate
