@@ -82,17 +82,20 @@ float crDiv(float fa, float fb) {
   int ef = e + 127;
   int nbits = ef >= 1 ? 24 : 23 + ef;
   // Q = floor(ma/mb * 2^(nbits-1)) and its remainder R = ma * 2^(nbits-1) - Q*mb, found from the
-  // driver's own quotient (within 2.5 ULP in GLSL, so Q0 is within 3 of the floor) and corrected
-  // with exact integer remainders; |R| < 2^31, so the low 32 bits of the products give it exactly.
-  int sh = max(nbits - 1, 0);
+  // driver's own quotient and corrected with exact integer remainders. A quotient within 3 ULP
+  // (GLSL promises 2.5) puts Q0 at most 6 above the floor (an estimate rounded up to 2 or more
+  // has ULPs twice as large) and 4 below it. |R| < 2^31, so the low 32 bits of the products give
+  // it exactly.
+  int sh = clamp(nbits - 1, 0, 23);
   precise float est = float(ma) / float(mb);  // an estimate only
 #ifdef KQ_ARITH_TEST
   est = uintBitsToFloat(floatBitsToUint(est) + uint(g_divPerturb));  // a driver's error of up to 3 ULP
 #endif
-  uint q = uint(ldexp(est, sh));
+  precise float scaled = est * uintBitsToFloat(uint(sh + 127) << 23u);  // * 2^sh, exact
+  uint q = uint(scaled);
   uint t = ma << uint(sh);
   int r = int(t - q * mb);
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 6; ++i) {
     bool low = r < 0;
     q = low ? q - 1u : q;
     r = low ? r + int(mb) : r;
