@@ -19,11 +19,11 @@
 //   add 1 where a is at or above the smallest value of its binade whose float32 log2 rounds up to
 //   the next integer (FORMATS.md §6.1); that boundary table is computed here on the CPU as
 //   floor((float)log2((double)a)) by bisection, so this step is exact on any GPU.
-// - Divisions the contract requires (1/d, max/-8, (max-min)/15, amax16/6, amax/2688, (1/pts)/s,
-//   sumqx/sumq2, ...) stay `/` in the kernels. GLSL only promises 2.5 ULP for `/`; llvmpipe (Mesa's
-//   software driver, the one the tests run on) divides correctly rounded, so there the kernels are
-//   exact; on a GPU whose division is not correctly rounded, a scale or code can differ where a
-//   quotient lands within an ULP of a rounding boundary.
+// - Divisions the contract requires (1/d, max/-8, (max-min)/15, amax16/6, bs/pts, (1/pts)/s,
+//   sumqx/sumq2, ...) stay `/` in the kernels (nvfp4's amax/2688 is the CPU's). GLSL only promises
+//   2.5 ULP for `/`; llvmpipe (Mesa's software driver, the one the tests run on) divides correctly
+//   rounded, so there the kernels are exact; on a GPU whose division is not correctly rounded, a
+//   scale or code can differ where a quotient lands within an ULP of a rounding boundary.
 // - Denormals: GLSL lets a GPU flush float32 subnormals to zero. The kernels build every
 //   subnormal value they must produce from bits (MX dequantized values and scaled elements,
 //   ggml-mxfp4 scales, fp16 reads), and on llvmpipe blocks of subnormals (ggml's all-subnormal
@@ -31,8 +31,9 @@
 //   on a GPU that flushes them, blocks whose inputs are float32 subnormals (|x| < 1.2e-38) or whose
 //   arithmetic passes through one can differ.
 // - nvfp4 (two-level) on a tensor whose max |x| is below 2^-126 * 2688 (about 3.2e-35): the tensor
-//   scale amax/2688 is then a float32 subnormal and 1/pts overflows; llvmpipe's block scales differ
-//   from the CPU's there (observed: bs/pts with a subnormal divisor). Such a tensor is as far
+//   scale amax/2688 is then a float32 subnormal and 1/pts overflows; llvmpipe's block scale bytes
+//   differ from the CPU's there (observed on a tensor of values about 1e-40 to 9e-38, where bs/pts
+//   divides a subnormal by a subnormal; not analysed further). Such a tensor is as far
 //   outside torchao's recipe as the all-zero one (pts = 0), which FORMATS.md §7 leaves out.
 // - Every float operation is `precise` (no fused multiply-add, no reassociation), as the core's
 //   -ffp-contract=off.

@@ -8,6 +8,7 @@
 
 #include "cli/cli_harness.hpp"
 #include "image/image_io.hpp"
+#include "quant/format_table.hpp"
 #include "tensor/npy.hpp"
 
 using namespace qviz::test;
@@ -282,6 +283,25 @@ TEST_CASE("bench: the GPU nf4 tensor results, with bytes and bandwidth fraction"
   CHECK(none.exitCode == 0);
   CHECK(none.err.find("GPU tensor benchmarks skipped") != std::string::npos);
   CHECK(Json::parse(readText(dir + "/n.json"))["results"].empty());
+}
+
+TEST_CASE("bench: the raw formats' GPU entries run or say why they are skipped") {
+  const std::string dir = freshDir("gpu_bench_raw");
+  const auto r = runQviz({"bench", "--quick", "--filter", "mxfp4_", "--json", dir + "/b.json"}, gpuEnv());
+  INFO(r.err);
+  REQUIRE(r.exitCode == 0);
+  const auto j = Json::parse(readText(dir + "/b.json"));
+  std::vector<std::string> names;
+  for (const auto& e : j["results"]) names.push_back(e["name"]);
+  auto has = [&](const char* n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  const qviz::core::FormatDesc* mx = qviz::core::findFormat(std::string_view("mxfp4"));
+  REQUIRE(mx);
+  if (mx->raw.quantize && mx->raw.dequantize) {
+    CHECK(has("mxfp4_quantize_gpu_16m"));
+    CHECK(has("mxfp4_dequantize_gpu_16m"));
+  } else {
+    CHECK(r.err.find("mxfp4 gpu skipped: no CPU codec for mxfp4 yet") != std::string::npos);
+  }
 }
 
 TEST_CASE("render: an image over the texture limit falls back to the CPU on the fragment path, with a notice",
