@@ -1,6 +1,7 @@
 // `qviz selftest`: runs every GPU kernel against the CPU core on built-in images, on the compute
 // and fragment paths, and prints one table with the renderer. Exit 0 when everything agrees, 1 on
 // any mismatch, 2 when no GL context can be made (the message says why).
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/cli.hpp"
@@ -34,9 +35,12 @@ int runSelftest(int argc, char** argv) {
     std::erase_if(report.rows, [](const gpu::SelftestRow& r) { return r.path != "compute"; });
   }
   std::printf("renderer: %s\n", ctx.describe().c_str());
-  std::printf("%-20s %-9s %-32s %5s  %-6s %s\n", "kernel", "path", "input", "cases", "result", "reference");
+  // The kernel column is as wide as the longest name ("blockwise iq4_nl-ntry7").
+  int width = 20;
+  for (const auto& r : report.rows) width = std::max(width, int(r.kernel.size()));
+  std::printf("%-*s %-9s %-32s %5s  %-6s %s\n", width, "kernel", "path", "input", "cases", "result", "reference");
   for (const auto& r : report.rows) {
-    std::printf("%-20s %-9s %-32s %5d  %-6s %s\n", r.kernel.c_str(), r.path.c_str(), r.input.c_str(), r.cases,
+    std::printf("%-*s %-9s %-32s %5d  %-6s %s\n", width, r.kernel.c_str(), r.path.c_str(), r.input.c_str(), r.cases,
                 r.skipped ? "skip" : r.pass ? "ok" : "FAIL", r.reference.c_str());
     if (!r.detail.empty()) std::printf("    %s\n", r.detail.c_str());
   }
