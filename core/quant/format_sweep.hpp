@@ -18,7 +18,8 @@ struct SweepRow {
   std::string error;            // why not (a length that is not a multiple of 256, ...)
   double bitsPerWeight = 0;     // bitsPerParam(settings, n): every stored bit over n
   double rmse = 0, sqnrDb = 0, maxAbsError = 0;
-  bool pareto = false;          // no other row has both fewer (or equal) bits and a higher SQNR
+  bool pareto = false;          // ok, and no other ok row has fewer or equal bits and a higher or equal
+                                // SQNR, better in one of the two
 };
 
 struct SweepOptions {

@@ -14,9 +14,11 @@
 #include "quant/blockwise.hpp"
 #include "quant/format_table.hpp"
 #include "tensor/npy.hpp"
+#include "../data_names.hpp"
 #include "test_support.hpp"
 
 using namespace qviz::core;
+using qviz::test::vectorNames;
 
 namespace {
 
@@ -29,19 +31,6 @@ std::vector<float> loadF32(const std::string& rel) {
   REQUIRE(t.ok());
   REQUIRE(t->dtype == DType::F32);
   return toFloat32(*t);
-}
-
-// Our format name -> the vectors' directory suffix (FORMATS.md §9).
-const std::map<std::string, std::string>& vectorNames() {
-  static const std::map<std::string, std::string> m = {
-      {"q8_0", "q8_0"},         {"q4_0", "q4_0"},           {"q4_1", "q4_1"},         {"q5_0", "q5_0"},
-      {"q5_1", "q5_1"},         {"q2_k", "q2_K"},           {"q3_k", "q3_K"},         {"q4_k", "q4_K"},
-      {"q5_k", "q5_K"},         {"q6_k", "q6_K"},           {"iq4_nl", "iq4_nl"},     {"iq4_nl-ntry7", "iq4_nl_ntry7"},
-      {"iq4_xs", "iq4_xs"},     {"ggml-mxfp4", "ggml_mxfp4"}, {"ggml-nvfp4", "ggml_nvfp4"}, {"mxfp4", "mx_fp4_e2m1"},
-      {"mxfp6-e3m2", "mx_fp6_e3m2"}, {"mxfp6-e2m3", "mx_fp6_e2m3"}, {"mxfp8-e4m3", "mx_fp8_e4m3"},
-      {"mxfp8-e5m2", "mx_fp8_e5m2"}, {"mxint8", "mx_int8"}, {"nvfp4", "nvfp4"},   {"nvfp4-1level", "nvfp4_1level"},
-  };
-  return m;
 }
 
 // Blocks of 32 IQ4_NL values whose codes the reference leaves unspecified (all-zero blocks of

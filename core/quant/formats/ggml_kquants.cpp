@@ -1,17 +1,1107 @@
-// ggml's k-quants (FORMATS.md §3): super-blocks of 256, quantize_row_qX_K_ref without an importance matrix.
+// ggml's k-quants (FORMATS.md §3): super-blocks of 256, quantize_row_qX_K_ref without an importance
+// matrix. Two quantizer paths give the same bytes:
+//  - the scalar path: the contract as written, one sub-block after another, float32 op by op in
+//    the written order (qviz_core builds with -ffp-contract=off), sums in index order;
+//  - the lane path: 16 sub-blocks at once in one 16-lane vector (GCC vector extensions, cloned for
+//    AVX2 and the baseline at build time, chosen at run time). Lane k runs sub-block k's scalar
+//    sequence exactly: the same operations on the same operands in the same order; branches become
+//    per-lane selects, and codes are recomputed at the end from the (iscale, min) of the pass that
+//    won, which is what the scalar path stores. QVIZ_SIMD=0 selects the scalar path.
+// The per-super-block steps after the fits (scale quantization, requantization, packing) are
+// shared; the requantization is element-wise, so its vector form is exact as well.
+#include "quant/formats/ggml_kquants.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
 #include "quant/formats/family.hpp"
+#include "quant/formats/ggml_common.hpp"
+
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace qviz::core {
+namespace {
+
+using ggml::f32;
+using ggml::fp16;
+using ggml::getU16;
+using ggml::kGroupMaxEps;
+using ggml::nearestInt;
+using ggml::putU16;
+
+constexpr int kQK = 256;
+
+inline int clampInt(int v, int lo, int hi) { return std::max(lo, std::min(hi, v)); }
+
+bool simdEnabled() {
+  const char* env = std::getenv("QVIZ_SIMD");
+  return !(env && std::string(env) == "0");
+}
+
+// ---- Scalar helpers (§3.1 - §3.3) ------------------------------------------------------------
+
+// Helper A (make_qkx2_quants): returns the scale, *theMin the amount subtracted, L in 0..nmax.
+float fitWithMin(int n, int nmax, const float* x, const float* w, std::uint8_t* L, float* theMin, float rmin,
+                 float rdelta, int nstep, bool useMad) {
+  float mn = x[0], mx = x[0];
+  float sumW = w[0];
+  float sumX = sumW * x[0];
+  for (int i = 1; i < n; ++i) {
+    if (x[i] < mn) mn = x[i];
+    if (x[i] > mx) mx = x[i];
+    sumW += w[i];
+    sumX += w[i] * x[i];
+  }
+  if (mn > 0) mn = 0;
+  if (mx == mn) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    *theMin = -mn;
+    return 0.0f;
+  }
+  float iscale = float(nmax) / (mx - mn);
+  float scale = 1 / iscale;
+  float bestError = 0;
+  for (int i = 0; i < n; ++i) {
+    L[i] = std::uint8_t(clampInt(nearestInt(iscale * (x[i] - mn)), 0, nmax));
+    float diff = scale * float(L[i]) + mn - x[i];
+    diff = useMad ? std::fabs(diff) : diff * diff;
+    bestError += w[i] * diff;
+  }
+  std::uint8_t aux[32];
+  for (int is = 0; is <= nstep; ++is) {
+    iscale = (rmin + rdelta * float(is) + float(nmax)) / (mx - mn);
+    float sumL = 0, sumL2 = 0, sumXL = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = clampInt(nearestInt(iscale * (x[i] - mn)), 0, nmax);
+      aux[i] = std::uint8_t(l);
+      sumL += w[i] * float(l);
+      sumL2 += w[i] * float(l) * float(l);
+      sumXL += w[i] * float(l) * x[i];
+    }
+    const float D = sumW * sumL2 - sumL * sumL;
+    if (D > 0) {
+      float thisScale = (sumW * sumXL - sumX * sumL) / D;
+      float thisMin = (sumL2 * sumX - sumL * sumXL) / D;
+      if (thisMin > 0) {
+        thisMin = 0;
+        thisScale = sumXL / sumL2;
+      }
+      float curError = 0;
+      for (int i = 0; i < n; ++i) {
+        float diff = thisScale * float(aux[i]) + thisMin - x[i];
+        diff = useMad ? std::fabs(diff) : diff * diff;
+        curError += w[i] * diff;
+      }
+      if (curError < bestError) {
+        for (int i = 0; i < n; ++i) L[i] = aux[i];
+        bestError = curError;
+        scale = thisScale;
+        mn = thisMin;
+      }
+    }
+  }
+  *theMin = -mn;
+  return scale;
+}
+
+// First argmax |x| (strict >, from 0): its magnitude and signed value.
+inline void firstArgmax(const float* x, int n, float& amax, float& mx) {
+  amax = 0;
+  mx = 0;
+  for (int i = 0; i < n; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > amax) {
+      amax = ax;
+      mx = x[i];
+    }
+  }
+}
+
+// Helper B (make_qx_quants, n 16, nmax 32, rmse_type 1, no weights): L in 0..63 (q + 32).
+float fitSymmetric16(const float* x, std::uint8_t* L) {
+  constexpr int n = 16, nmax = 32;
+  float amax, mx;
+  firstArgmax(x, n, amax, mx);
+  if (amax < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    return 0.0f;
+  }
+  float iscale = float(-nmax) / mx;
+  float sumlx = 0, suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const int l = clampInt(nearestInt(iscale * x[i]), -nmax, nmax - 1);
+    L[i] = std::uint8_t(l + nmax);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * float(l);
+    suml2 += w * float(l) * float(l);
+  }
+  float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
+  float best = scale * sumlx;
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    iscale = -(float(nmax) + 0.1f * float(is)) / mx;
+    sumlx = suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = clampInt(nearestInt(iscale * x[i]), -nmax, nmax - 1);
+      const float w = x[i] * x[i];
+      sumlx += w * x[i] * float(l);
+      suml2 += w * float(l) * float(l);
+    }
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+      for (int i = 0; i < n; ++i) L[i] = std::uint8_t(nmax + clampInt(nearestInt(iscale * x[i]), -nmax, nmax - 1));
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+// Helper C (make_q3_quants, n 16, nmax 4, do_rmse): L in 0..7 (q + 4).
+float fit3Bit16(const float* x, std::uint8_t* Lout) {
+  constexpr int n = 16, nmax = 4;
+  float amax, mx;
+  firstArgmax(x, n, amax, mx);
+  if (amax < kGroupMaxEps) {
+    for (int i = 0; i < n; ++i) Lout[i] = 0;
+    return 0.0f;
+  }
+  const float iscale = float(-nmax) / mx;
+  int L[n];
+  float sumlx = 0, suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    L[i] = clampInt(nearestInt(iscale * x[i]), -nmax, nmax - 1);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * float(L[i]);
+    suml2 += w * float(L[i]) * float(L[i]);
+  }
+  for (int pass = 0; pass < 5; ++pass) {
+    int changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const float w = x[i] * x[i];
+      float slx = sumlx - w * x[i] * float(L[i]);
+      if (slx > 0) {
+        float sl2 = suml2 - w * float(L[i]) * float(L[i]);
+        const int nl = clampInt(nearestInt(x[i] * sl2 / slx), -nmax, nmax - 1);
+        if (nl != L[i]) {
+          slx += w * x[i] * float(nl);
+          sl2 += w * float(nl) * float(nl);
+          if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+            L[i] = nl;
+            sumlx = slx;
+            suml2 = sl2;
+            ++changed;
+          }
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  for (int i = 0; i < n; ++i) Lout[i] = std::uint8_t(L[i] + nmax);
+  return suml2 > 0 ? sumlx / suml2 : 0.0f;
+}
+
+// ---- The lane path: 16 sub-blocks in one vector ----------------------------------------------
+
+constexpr int kLanes = 16;
+typedef float vf __attribute__((vector_size(4 * kLanes)));
+typedef std::int32_t vi __attribute__((vector_size(4 * kLanes)));
+
+#define QV_INLINE inline __attribute__((always_inline))
+#if defined(__x86_64__)
+#define QV_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define QV_CLONES
+#endif
+
+QV_INLINE vf splat(float s) {
+  vf v;
+  for (int k = 0; k < kLanes; ++k) v[k] = s;
+  return v;
+}
+QV_INLINE vi splati(std::int32_t s) {
+  vi v;
+  for (int k = 0; k < kLanes; ++k) v[k] = s;
+  return v;
+}
+QV_INLINE vi vnearest(vf v) {
+  const vf s = v + 12582912.0f;
+  const vi b = __builtin_bit_cast(vi, s);
+  return (b & 0x007fffff) - 0x00400000;
+}
+QV_INLINE vi vclamp(vi v, vi lo, vi hi) {
+  v = v < hi ? v : hi;
+  return v > lo ? v : lo;
+}
+QV_INLINE vf vcvt(vi v) { return __builtin_convertvector(v, vf); }
+QV_INLINE vf vabs(vf v) { return __builtin_bit_cast(vf, __builtin_bit_cast(vi, v) & 0x7fffffff); }
+QV_INLINE bool anyLane(vi m) {
+  std::int32_t a = 0;
+  for (int k = 0; k < kLanes; ++k) a |= m[k];
+  return a != 0;
+}
+
+// Helper A on 16 lanes: x[i], w[i] hold value i of each lane's sub-block. Outputs per lane.
+template <int N>
+QV_INLINE void fitWithMinLanes(const vf* x, const vf* w, int nmax, float rmin, float rdelta, int nstep, bool useMad,
+                               vf& scaleOut, vf& theMinOut, vi* L) {
+  const vf zero = splat(0.0f);
+  const vi lo = splati(0), hi = splati(nmax);
+  vf mn = x[0], mx = x[0];
+  vf sumW = w[0];
+  vf sumX = sumW * x[0];
+  for (int i = 1; i < N; ++i) {
+    mn = x[i] < mn ? x[i] : mn;
+    mx = x[i] > mx ? x[i] : mx;
+    sumW += w[i];
+    sumX += w[i] * x[i];
+  }
+  mn = mn > 0.0f ? zero : mn;
+  const vi flat = mx == mn;
+  const vf mn0 = mn;
+  vf iscale = float(nmax) / (mx - mn);
+  vf scale = 1.0f / iscale;
+  vf bestError = zero;
+  for (int i = 0; i < N; ++i) {
+    const vf l = vcvt(vclamp(vnearest(iscale * (x[i] - mn)), lo, hi));
+    vf diff = scale * l + mn - x[i];
+    diff = useMad ? vabs(diff) : diff * diff;
+    bestError += w[i] * diff;
+  }
+  vf lIscale = iscale, lMin = mn;
+  vf aux[N];
+  for (int is = 0; is <= nstep; ++is) {
+    const float num = rmin + rdelta * float(is) + float(nmax);
+    iscale = num / (mx - mn);
+    vf sumL = zero, sumL2 = zero, sumXL = zero;
+    for (int i = 0; i < N; ++i) {
+      const vf l = vcvt(vclamp(vnearest(iscale * (x[i] - mn)), lo, hi));
+      aux[i] = l;
+      const vf wl = w[i] * l;
+      sumL += wl;
+      sumL2 += wl * l;
+      sumXL += wl * x[i];
+    }
+    const vf D = sumW * sumL2 - sumL * sumL;
+    vf thisScale = (sumW * sumXL - sumX * sumL) / D;
+    vf thisMin = (sumL2 * sumX - sumL * sumXL) / D;
+    const vi pos = thisMin > 0.0f;
+    thisMin = pos ? zero : thisMin;
+    thisScale = pos ? sumXL / sumL2 : thisScale;
+    vf curError = zero;
+    for (int i = 0; i < N; ++i) {
+      vf diff = thisScale * aux[i] + thisMin - x[i];
+      diff = useMad ? vabs(diff) : diff * diff;
+      curError += w[i] * diff;
+    }
+    const vi take = (D > 0.0f) & (curError < bestError);
+    bestError = take ? curError : bestError;
+    scale = take ? thisScale : scale;
+    lIscale = take ? iscale : lIscale;
+    lMin = take ? mn : lMin;
+    mn = take ? thisMin : mn;
+  }
+  scaleOut = flat ? zero : scale;
+  theMinOut = flat ? -mn0 : -mn;
+  const vi z = splati(0);
+  for (int i = 0; i < N; ++i) L[i] = flat ? z : vclamp(vnearest(lIscale * (x[i] - lMin)), lo, hi);
+}
+
+QV_INLINE void firstArgmaxLanes(const vf* x, int n, vf& amax, vf& mx) {
+  amax = splat(0.0f);
+  mx = splat(0.0f);
+  for (int i = 0; i < n; ++i) {
+    const vf ax = vabs(x[i]);
+    const vi gt = ax > amax;
+    amax = gt ? ax : amax;
+    mx = gt ? x[i] : mx;
+  }
+}
+
+// Helper B on 16 lanes; L as q + 32.
+QV_INLINE void fitSymmetricLanes(const vf* x, vf& scaleOut, vi* L) {
+  constexpr int n = 16, nmax = 32;
+  const vf zero = splat(0.0f);
+  const vi lo = splati(-nmax), hi = splati(nmax - 1);
+  vf amax, mx;
+  firstArgmaxLanes(x, n, amax, mx);
+  const vi small = amax < kGroupMaxEps;
+  vf wx[n], w[n];
+  for (int i = 0; i < n; ++i) {
+    w[i] = x[i] * x[i];
+    wx[i] = w[i] * x[i];
+  }
+  vf iscale = float(-nmax) / mx;
+  vf sumlx = zero, suml2 = zero;
+  for (int i = 0; i < n; ++i) {
+    const vf l = vcvt(vclamp(vnearest(iscale * x[i]), lo, hi));
+    sumlx += wx[i] * l;
+    suml2 += w[i] * l * l;
+  }
+  vf scale = suml2 != 0.0f ? sumlx / suml2 : zero;
+  vf best = scale * sumlx;
+  vf lIscale = iscale;
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    const float num = -(float(nmax) + 0.1f * float(is));
+    iscale = num / mx;
+    sumlx = zero;
+    suml2 = zero;
+    for (int i = 0; i < n; ++i) {
+      const vf l = vcvt(vclamp(vnearest(iscale * x[i]), lo, hi));
+      sumlx += wx[i] * l;
+      suml2 += w[i] * l * l;
+    }
+    const vi take = (suml2 > 0.0f) & (sumlx * sumlx > best * suml2);
+    scale = take ? sumlx / suml2 : scale;
+    best = take ? scale * sumlx : best;
+    lIscale = take ? iscale : lIscale;
+  }
+  scaleOut = small ? zero : scale;
+  const vi z = splati(0);
+  for (int i = 0; i < n; ++i) L[i] = small ? z : vclamp(vnearest(lIscale * x[i]), lo, hi) + nmax;
+}
+
+// Helper C on 16 lanes; L as q + 4. A lane whose pass changed nothing is at a fixed point, so
+// the further passes other lanes need leave it as the scalar path leaves it.
+QV_INLINE void fit3BitLanes(const vf* x, vf& scaleOut, vi* L) {
+  constexpr int n = 16, nmax = 4;
+  const vf zero = splat(0.0f);
+  const vi lo = splati(-nmax), hi = splati(nmax - 1);
+  vf amax, mx;
+  firstArgmaxLanes(x, n, amax, mx);
+  const vi small = amax < kGroupMaxEps;
+  const vf iscale = float(-nmax) / mx;
+  vf w[n], wx[n], lf[n];
+  vf sumlx = zero, suml2 = zero;
+  for (int i = 0; i < n; ++i) {
+    L[i] = vclamp(vnearest(iscale * x[i]), lo, hi);
+    lf[i] = vcvt(L[i]);
+    w[i] = x[i] * x[i];
+    wx[i] = w[i] * x[i];
+    sumlx += wx[i] * lf[i];
+    suml2 += w[i] * lf[i] * lf[i];
+  }
+  for (int pass = 0; pass < 5; ++pass) {
+    vi changed = splati(0);
+    for (int i = 0; i < n; ++i) {
+      vf slx = sumlx - wx[i] * lf[i];
+      const vi positive = slx > 0.0f;
+      vf sl2 = suml2 - w[i] * lf[i] * lf[i];
+      const vi nl = vclamp(vnearest(x[i] * sl2 / slx), lo, hi);
+      const vf nlf = vcvt(nl);
+      slx += wx[i] * nlf;
+      sl2 += w[i] * nlf * nlf;
+      const vi take = positive & (nl != L[i]) & (sl2 > 0.0f) & (slx * slx * suml2 > sumlx * sumlx * sl2);
+      L[i] = take ? nl : L[i];
+      lf[i] = take ? nlf : lf[i];
+      sumlx = take ? slx : sumlx;
+      suml2 = take ? sl2 : suml2;
+      changed |= take;
+    }
+    if (!anyLane(changed)) break;
+  }
+  scaleOut = small ? zero : (suml2 > 0.0f ? sumlx / suml2 : zero);
+  const vi z = splati(0);
+  for (int i = 0; i < n; ++i) L[i] = small ? z : L[i] + nmax;
+}
+
+// Element-wise requantization of `count` values (a multiple of 16): clamp(nearest((x + dm) / dd))
+// into 0..nmax (withMin) or clamp(nearest(x / dd), lo, hi) + offset.
+template <bool Vec>
+QV_INLINE void requantMin(const float* x, int count, float dd, float dm, int nmax, std::uint8_t* L) {
+  if constexpr (Vec) {
+    const vi lo = splati(0), hi = splati(nmax);
+    for (int i = 0; i < count; i += kLanes) {
+      vf v;
+      std::memcpy(&v, x + i, sizeof v);
+      const vi l = vclamp(vnearest((v + dm) / dd), lo, hi);
+      for (int k = 0; k < kLanes; ++k) L[i + k] = std::uint8_t(l[k]);
+    }
+  } else {
+    for (int i = 0; i < count; ++i) L[i] = std::uint8_t(clampInt(nearestInt((x[i] + dm) / dd), 0, nmax));
+  }
+}
+template <bool Vec>
+QV_INLINE void requantSym(const float* x, int count, float dd, int lo, int hi, std::uint8_t* L) {
+  if constexpr (Vec) {
+    const vi vlo = splati(lo), vhi = splati(hi);
+    for (int i = 0; i < count; i += kLanes) {
+      vf v;
+      std::memcpy(&v, x + i, sizeof v);
+      const vi l = vclamp(vnearest(v / dd), vlo, vhi) - lo;
+      for (int k = 0; k < kLanes; ++k) L[i + k] = std::uint8_t(l[k]);
+    }
+  } else {
+    for (int i = 0; i < count; ++i) L[i] = std::uint8_t(clampInt(nearestInt(x[i] / dd), lo, hi) - lo);
+  }
+}
+
+// ---- Scale fields ------------------------------------------------------------------------------
+
+// Q4_K / Q5_K: the 6-bit scale and min of sub-block j from the 12 scale bytes.
+inline void scaleMinK4(int j, const std::uint8_t* s, int& sc, int& m) {
+  if (j < 4) {
+    sc = s[j] & 63;
+    m = s[j + 4] & 63;
+  } else {
+    sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+    m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+// Q3_K: the 6-bit field of sub-block j (0..63; the scale is the field - 32).
+inline int scaleFieldQ3(const std::uint8_t* s, int j) {
+  const int low = j < 8 ? (s[j] & 15) : (s[j - 8] >> 4);
+  const int high = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
+  return low | (high << 4);
+}
+
+// Q2_K / Q3_K: 2-bit codes of the 256 values into qs[64] (value 128n + 32j + l at bit 2j of qs[32n + l]).
+inline void packLow2(const std::uint8_t* L, std::uint8_t* qs) {
+  for (int n = 0; n < 2; ++n)
+    for (int l = 0; l < 32; ++l) {
+      const std::uint8_t* p = L + 128 * n + l;
+      qs[32 * n + l] = std::uint8_t(p[0] | (p[32] << 2) | (p[64] << 4) | (p[96] << 6));
+    }
+}
+
+// ---- Super-block finishing (shared by both paths) -------------------------------------------
+
+// Q2_K from the 16 fits; L holds the helper's codes and is overwritten.
+template <bool Vec>
+QV_INLINE void finishQ2K(const float* x, const float* scales, const float* mins, std::uint8_t* L, std::uint8_t* out) {
+  constexpr float q4scale = 15.0f;
+  float maxScale = 0, maxMin = 0;
+  for (int j = 0; j < 16; ++j) {
+    if (scales[j] > maxScale) maxScale = scales[j];
+    if (mins[j] > maxMin) maxMin = mins[j];
+  }
+  std::uint8_t* sc = out;
+  float d = 0, dmin = 0;
+  std::uint16_t dh = 0, dminh = 0;
+  if (maxScale > 0) {
+    const float iscale = q4scale / maxScale;
+    for (int j = 0; j < 16; ++j) sc[j] = std::uint8_t(nearestInt(iscale * scales[j]));
+    d = maxScale / q4scale;
+    dh = fp16(d);
+  } else {
+    for (int j = 0; j < 16; ++j) sc[j] = 0;
+  }
+  if (maxMin > 0) {
+    const float iscale = q4scale / maxMin;
+    for (int j = 0; j < 16; ++j) sc[j] = std::uint8_t(sc[j] | (nearestInt(iscale * mins[j]) << 4));
+    dmin = maxMin / q4scale;
+    dminh = fp16(dmin);
+  }
+  for (int j = 0; j < 16; ++j) {
+    const float dd = f32(dh) * float(sc[j] & 15);
+    if (dd == 0) continue;
+    const float dm = f32(dminh) * float(sc[j] >> 4);
+    requantMin<Vec>(x + 16 * j, 16, dd, dm, 3, L + 16 * j);
+  }
+  packLow2(L, out + 16);
+  putU16(out + 80, dh);
+  putU16(out + 82, dminh);
+}
+
+template <bool Vec>
+QV_INLINE void finishQ3K(const float* x, const float* scales, std::uint8_t* L, std::uint8_t* out) {
+  float amax = 0, maxScale = 0;
+  for (int j = 0; j < 16; ++j) {
+    const float a = std::fabs(scales[j]);
+    if (a > amax) {
+      amax = a;
+      maxScale = scales[j];
+    }
+  }
+  std::uint8_t* s = out + 96;
+  std::memset(s, 0, 12);
+  std::uint16_t dh = 0;
+  if (maxScale != 0) {
+    const float iscale = -32.0f / maxScale;
+    for (int j = 0; j < 16; ++j) {
+      const int l = clampInt(int(std::int8_t(nearestInt(iscale * scales[j]))), -32, 31) + 32;
+      if (j < 8)
+        s[j] = std::uint8_t(l & 15);
+      else
+        s[j - 8] = std::uint8_t(s[j - 8] | ((l & 15) << 4));
+      s[8 + j % 4] = std::uint8_t(s[8 + j % 4] | ((l >> 4) << (2 * (j / 4))));
+    }
+    dh = fp16(1 / iscale);
+  }
+  for (int j = 0; j < 16; ++j) {
+    const float dd = f32(dh) * float(scaleFieldQ3(s, j) - 32);
+    if (dd == 0) continue;
+    requantSym<Vec>(x + 16 * j, 16, dd, -4, 3, L + 16 * j);
+  }
+  std::uint8_t* hmask = out;
+  std::memset(hmask, 0, 32);
+  for (int e = 0; e < kQK; ++e)
+    if (L[e] > 3) {
+      hmask[e % 32] = std::uint8_t(hmask[e % 32] | (1 << (e / 32)));
+      L[e] = std::uint8_t(L[e] - 4);
+    }
+  packLow2(L, out + 32);
+  putU16(out + 108, dh);
+}
+
+// Q4_K (nmax 15) and Q5_K (nmax 31) from the 8 fits.
+template <bool Vec, bool Q5>
+QV_INLINE void finishQ45K(const float* x, const float* scales, const float* mins, std::uint8_t* L, std::uint8_t* out) {
+  constexpr int nmax = Q5 ? 31 : 15;
+  float maxScale = 0, maxMin = 0;
+  for (int j = 0; j < 8; ++j) {
+    if (scales[j] > maxScale) maxScale = scales[j];
+    if (mins[j] > maxMin) maxMin = mins[j];
+  }
+  const float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
+  const float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
+  std::uint8_t* s = out + 4;
+  for (int j = 0; j < 8; ++j) {
+    const std::uint8_t ls = std::min<std::uint8_t>(63, std::uint8_t(nearestInt(invScale * scales[j])));
+    const std::uint8_t lm = std::min<std::uint8_t>(63, std::uint8_t(nearestInt(invMin * mins[j])));
+    if (j < 4) {
+      s[j] = ls;
+      s[j + 4] = lm;
+    } else {
+      s[j + 4] = std::uint8_t((ls & 15) | ((lm & 15) << 4));
+      s[j - 4] = std::uint8_t(s[j - 4] | ((ls >> 4) << 6));
+      s[j] = std::uint8_t(s[j] | ((lm >> 4) << 6));
+    }
+  }
+  const std::uint16_t dh = fp16(maxScale / 63.0f), dminh = fp16(maxMin / 63.0f);
+  putU16(out, dh);
+  putU16(out + 2, dminh);
+  for (int j = 0; j < 8; ++j) {
+    int sc, m;
+    scaleMinK4(j, s, sc, m);
+    const float dd = f32(dh) * float(sc);
+    if (dd == 0) continue;
+    const float dm = f32(dminh) * float(m);
+    requantMin<Vec>(x + 32 * j, 32, dd, dm, nmax, L + 32 * j);
+  }
+  if constexpr (Q5) {
+    std::uint8_t* qh = out + 16;
+    std::uint8_t* ql = out + 48;
+    std::memset(qh, 0, 32);
+    for (int c = 0; c < 4; ++c) {
+      for (int l = 0; l < 32; ++l) {
+        int l1 = L[64 * c + l], l2 = L[64 * c + 32 + l];
+        if (l1 > 15) {
+          l1 -= 16;
+          qh[l] = std::uint8_t(qh[l] | (1 << (2 * c)));
+        }
+        if (l2 > 15) {
+          l2 -= 16;
+          qh[l] = std::uint8_t(qh[l] | (2 << (2 * c)));
+        }
+        ql[32 * c + l] = std::uint8_t(l1 | (l2 << 4));
+      }
+    }
+  } else {
+    std::uint8_t* q = out + 16;
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 32; ++l) q[32 * c + l] = std::uint8_t(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+  }
+}
+
+template <bool Vec>
+QV_INLINE void finishQ6K(const float* x, const float* scales, std::uint8_t* L, std::uint8_t* out) {
+  float maxAbs = 0, maxScale = 0;
+  for (int j = 0; j < 16; ++j) {
+    const float a = std::fabs(scales[j]);
+    if (a > maxAbs) {
+      maxAbs = a;
+      maxScale = scales[j];
+    }
+  }
+  if (maxAbs < kGroupMaxEps) {
+    std::memset(out, 0, 210);
+    return;
+  }
+  const float iscale = -128.0f / maxScale;
+  const std::uint16_t dh = fp16(1 / iscale);
+  std::int8_t* sc = reinterpret_cast<std::int8_t*>(out + 192);
+  for (int j = 0; j < 16; ++j) sc[j] = std::int8_t(std::min(127, nearestInt(iscale * scales[j])));
+  for (int j = 0; j < 16; ++j) {
+    const float dd = f32(dh) * float(sc[j]);
+    if (dd == 0) continue;
+    requantSym<Vec>(x + 16 * j, 16, dd, -32, 31, L + 16 * j);
+  }
+  std::uint8_t* ql = out;
+  std::uint8_t* qh = out + 128;
+  for (int n = 0; n < 2; ++n) {
+    const std::uint8_t* p = L + 128 * n;
+    for (int l = 0; l < 32; ++l) {
+      ql[64 * n + l] = std::uint8_t((p[l] & 15) | ((p[l + 64] & 15) << 4));
+      ql[64 * n + 32 + l] = std::uint8_t((p[l + 32] & 15) | ((p[l + 96] & 15) << 4));
+      qh[32 * n + l] = std::uint8_t((p[l] >> 4) | ((p[l + 32] >> 4) << 2) | ((p[l + 64] >> 4) << 4) | ((p[l + 96] >> 4) << 6));
+    }
+  }
+  putU16(out + 208, dh);
+}
+
+// ---- The scalar path ---------------------------------------------------------------------------
+
+void quantizeQ2KScalar(const float* x, std::size_t blocks, std::uint8_t* out) {
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 84) {
+    float scales[16], mins[16], w[16];
+    std::uint8_t L[kQK];
+    for (int j = 0; j < 16; ++j) {
+      for (int l = 0; l < 16; ++l) w[l] = std::fabs(x[16 * j + l]);
+      scales[j] = fitWithMin(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
+    }
+    finishQ2K<false>(x, scales, mins, L, out);
+  }
+}
+void quantizeQ3KScalar(const float* x, std::size_t blocks, std::uint8_t* out) {
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 110) {
+    float scales[16];
+    std::uint8_t L[kQK];
+    for (int j = 0; j < 16; ++j) scales[j] = fit3Bit16(x + 16 * j, L + 16 * j);
+    finishQ3K<false>(x, scales, L, out);
+  }
+}
+template <bool Q5>
+void quantizeQ45KScalar(const float* x, std::size_t blocks, std::uint8_t* out) {
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += Q5 ? 176 : 144) {
+    float scales[8], mins[8], w[32];
+    std::uint8_t L[kQK];
+    for (int j = 0; j < 8; ++j) {
+      float sumX2 = 0;
+      for (int l = 0; l < 32; ++l) sumX2 += x[32 * j + l] * x[32 * j + l];
+      const float av = std::sqrt(sumX2 / 32);
+      for (int l = 0; l < 32; ++l) w[l] = av + std::fabs(x[32 * j + l]);
+      if (Q5)
+        scales[j] = fitWithMin(32, 31, x + 32 * j, w, L + 32 * j, &mins[j], -0.5f, 0.1f, 15, false);
+      else
+        scales[j] = fitWithMin(32, 15, x + 32 * j, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, false);
+    }
+    finishQ45K<false, Q5>(x, scales, mins, L, out);
+  }
+}
+void quantizeQ6KScalar(const float* x, std::size_t blocks, std::uint8_t* out) {
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 210) {
+    float scales[16];
+    std::uint8_t L[kQK];
+    for (int j = 0; j < 16; ++j) scales[j] = fitSymmetric16(x + 16 * j, L + 16 * j);
+    finishQ6K<false>(x, scales, L, out);
+  }
+}
+
+// ---- The lane path -------------------------------------------------------------------------------
+
+// Gathers value i of sub-block k (16 values each, sub-blocks consecutive) into t[i][k].
+template <int N>
+QV_INLINE void gatherLanes(const float* const* sub, vf* t) {
+  for (int k = 0; k < kLanes; ++k)
+    for (int i = 0; i < N; ++i) t[i][k] = sub[k][i];
+}
+template <int N>
+QV_INLINE void scatterCodes(const vi* L, std::uint8_t* const* dst) {
+  for (int k = 0; k < kLanes; ++k)
+    for (int i = 0; i < N; ++i) dst[k][i] = std::uint8_t(L[i][k]);
+}
+
+QV_CLONES void quantizeQ2KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 84) {
+    const float* sub[kLanes];
+    std::uint8_t L[kQK];
+    std::uint8_t* dst[kLanes];
+    for (int k = 0; k < kLanes; ++k) {
+      sub[k] = x + 16 * k;
+      dst[k] = L + 16 * k;
+    }
+    vf xt[16], w[16];
+    gatherLanes<16>(sub, xt);
+    for (int i = 0; i < 16; ++i) w[i] = vabs(xt[i]);
+    vf scale, theMin;
+    vi Lv[16];
+    fitWithMinLanes<16>(xt, w, 3, -0.5f, 0.1f, 15, true, scale, theMin, Lv);
+    scatterCodes<16>(Lv, dst);
+    float scales[16], mins[16];
+    for (int k = 0; k < kLanes; ++k) {
+      scales[k] = scale[k];
+      mins[k] = theMin[k];
+    }
+    finishQ2K<true>(x, scales, mins, L, out);
+  }
+}
+
+QV_CLONES void quantizeQ3KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 110) {
+    const float* sub[kLanes];
+    std::uint8_t L[kQK];
+    std::uint8_t* dst[kLanes];
+    for (int k = 0; k < kLanes; ++k) {
+      sub[k] = x + 16 * k;
+      dst[k] = L + 16 * k;
+    }
+    vf xt[16];
+    gatherLanes<16>(sub, xt);
+    vf scale;
+    vi Lv[16];
+    fit3BitLanes(xt, scale, Lv);
+    scatterCodes<16>(Lv, dst);
+    float scales[16];
+    for (int k = 0; k < kLanes; ++k) scales[k] = scale[k];
+    finishQ3K<true>(x, scales, L, out);
+  }
+}
+
+// Two super-blocks per vector (8 sub-blocks each); an odd last one fills both halves.
+template <bool Q5>
+QV_INLINE void quantizeQ45KLanesBody(const float* x, std::size_t blocks, std::uint8_t* out) {
+  constexpr std::size_t bb = Q5 ? 176 : 144;
+  for (std::size_t b = 0; b < blocks; b += 2) {
+    const bool pair = b + 1 < blocks;
+    const float* x0 = x + b * kQK;
+    const float* x1 = pair ? x0 + kQK : x0;
+    std::uint8_t L[2][kQK];
+    const float* sub[kLanes];
+    std::uint8_t* dst[kLanes];
+    for (int k = 0; k < kLanes; ++k) {
+      sub[k] = (k < 8 ? x0 : x1) + 32 * (k % 8);
+      dst[k] = L[k / 8] + 32 * (k % 8);
+    }
+    vf xt[32], w[32];
+    gatherLanes<32>(sub, xt);
+    vf sumX2 = splat(0.0f);
+    for (int i = 0; i < 32; ++i) sumX2 += xt[i] * xt[i];
+    const vf q = sumX2 / 32.0f;
+    vf av;
+    for (int k = 0; k < kLanes; ++k) av[k] = std::sqrt(q[k]);
+    for (int i = 0; i < 32; ++i) w[i] = av + vabs(xt[i]);
+    vf scale, theMin;
+    vi Lv[32];
+    if (Q5)
+      fitWithMinLanes<32>(xt, w, 31, -0.5f, 0.1f, 15, false, scale, theMin, Lv);
+    else
+      fitWithMinLanes<32>(xt, w, 15, -1.0f, 0.1f, 20, false, scale, theMin, Lv);
+    scatterCodes<32>(Lv, dst);
+    for (int h = 0; h < (pair ? 2 : 1); ++h) {
+      float scales[8], mins[8];
+      for (int j = 0; j < 8; ++j) {
+        scales[j] = scale[8 * h + j];
+        mins[j] = theMin[8 * h + j];
+      }
+      finishQ45K<true, Q5>(h ? x1 : x0, scales, mins, L[h], out + (b + std::size_t(h)) * bb);
+    }
+  }
+}
+QV_CLONES void quantizeQ4KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
+  quantizeQ45KLanesBody<false>(x, blocks, out);
+}
+QV_CLONES void quantizeQ5KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
+  quantizeQ45KLanesBody<true>(x, blocks, out);
+}
+
+QV_CLONES void quantizeQ6KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 210) {
+    const float* sub[kLanes];
+    std::uint8_t L[kQK];
+    std::uint8_t* dst[kLanes];
+    for (int k = 0; k < kLanes; ++k) {
+      sub[k] = x + 16 * k;
+      dst[k] = L + 16 * k;
+    }
+    vf xt[16];
+    gatherLanes<16>(sub, xt);
+    vf scale;
+    vi Lv[16];
+    fitSymmetricLanes(xt, scale, Lv);
+    scatterCodes<16>(Lv, dst);
+    float scales[16];
+    for (int k = 0; k < kLanes; ++k) scales[k] = scale[k];
+    finishQ6K<true>(x, scales, L, out);
+  }
+}
+
+// ---- Dequantize (straight loops the compiler vectorizes) ----------------------------------------
+
+void dequantizeQ2K(const std::uint8_t* in, std::size_t blocks, float, float* y) {
+  for (std::size_t b = 0; b < blocks; ++b, in += 84, y += kQK) {
+    const float d = f32(getU16(in + 80)), dmin = f32(getU16(in + 82));
+    const std::uint8_t* qs = in + 16;
+    for (int n = 0; n < 2; ++n)
+      for (int j = 0; j < 4; ++j)
+        for (int h = 0; h < 2; ++h) {
+          const int sb = 8 * n + 2 * j + h;
+          const float dl = d * float(in[sb] & 15), ml = dmin * float(in[sb] >> 4);
+          const std::uint8_t* q = qs + 32 * n + 16 * h;
+          float* o = y + 128 * n + 32 * j + 16 * h;
+          for (int l = 0; l < 16; ++l) o[l] = dl * float((q[l] >> (2 * j)) & 3) - ml;
+        }
+  }
+}
+void dequantizeQ3K(const std::uint8_t* in, std::size_t blocks, float, float* y) {
+  for (std::size_t b = 0; b < blocks; ++b, in += 110, y += kQK) {
+    const float d = f32(getU16(in + 108));
+    const std::uint8_t* hm = in;
+    const std::uint8_t* qs = in + 32;
+    for (int n = 0; n < 2; ++n)
+      for (int j = 0; j < 4; ++j)
+        for (int h = 0; h < 2; ++h) {
+          const int sb = 8 * n + 2 * j + h;
+          const float dl = d * float(scaleFieldQ3(in + 96, sb) - 32);
+          const std::uint8_t* q = qs + 32 * n + 16 * h;
+          const std::uint8_t* m = hm + 16 * h;
+          float* o = y + 128 * n + 32 * j + 16 * h;
+          const int bit = 4 * n + j;
+          for (int l = 0; l < 16; ++l) o[l] = dl * float(int((q[l] >> (2 * j)) & 3) - (((m[l] >> bit) & 1) ? 0 : 4));
+        }
+  }
+}
+template <bool Q5>
+void dequantizeQ45K(const std::uint8_t* in, std::size_t blocks, float, float* y) {
+  constexpr std::size_t bb = Q5 ? 176 : 144;
+  for (std::size_t b = 0; b < blocks; ++b, in += bb, y += kQK) {
+    const float d = f32(getU16(in)), dmin = f32(getU16(in + 2));
+    const std::uint8_t* qs = in + (Q5 ? 48 : 16);
+    const std::uint8_t* qh = in + 16;
+    for (int c = 0; c < 4; ++c)
+      for (int h = 0; h < 2; ++h) {
+        int sc, m;
+        scaleMinK4(2 * c + h, in + 4, sc, m);
+        const float d1 = d * float(sc), m1 = dmin * float(m);
+        const std::uint8_t* q = qs + 32 * c;
+        float* o = y + 64 * c + 32 * h;
+        const int shift = 4 * h, hb = 2 * c + h;
+        for (int l = 0; l < 32; ++l) {
+          int v = (q[l] >> shift) & 15;
+          if constexpr (Q5) v += ((qh[l] >> hb) & 1) << 4;
+          o[l] = d1 * float(v) - m1;
+        }
+      }
+  }
+}
+void dequantizeQ6K(const std::uint8_t* in, std::size_t blocks, float, float* y) {
+  for (std::size_t b = 0; b < blocks; ++b, in += 210, y += kQK) {
+    const float d = f32(getU16(in + 208));
+    const std::int8_t* sc = reinterpret_cast<const std::int8_t*>(in + 192);
+    for (int n = 0; n < 2; ++n)
+      for (int k = 0; k < 4; ++k)
+        for (int h = 0; h < 2; ++h) {
+          const float dl = d * float(sc[8 * n + 2 * k + h]);
+          const std::uint8_t* ql = in + 64 * n + 32 * (k % 2) + 16 * h;
+          const std::uint8_t* qh = in + 128 + 32 * n + 16 * h;
+          const int shift = k < 2 ? 0 : 4;
+          float* o = y + 128 * n + 32 * k + 16 * h;
+          for (int l = 0; l < 16; ++l) {
+            const int q = (((ql[l] >> shift) & 15) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+            o[l] = dl * float(q);
+          }
+        }
+  }
+}
+
+// ---- Codes and inspection ------------------------------------------------------------------------
+
+void codesQ2K(const std::uint8_t* in, std::uint8_t* out) {
+  for (int e = 0; e < kQK; ++e) {
+    const int n = e / 128, j = (e / 32) % 4, r = e % 32;
+    out[e] = std::uint8_t((in[16 + 32 * n + r] >> (2 * j)) & 3);
+  }
+}
+void codesQ3K(const std::uint8_t* in, std::uint8_t* out) {
+  for (int e = 0; e < kQK; ++e) {
+    const int n = e / 128, j = (e / 32) % 4, r = e % 32;
+    const int low = (in[32 + 32 * n + r] >> (2 * j)) & 3, high = (in[r] >> (4 * n + j)) & 1;
+    out[e] = std::uint8_t(low + 4 * high);  // q + 4
+  }
+}
+template <bool Q5>
+void codesQ45K(const std::uint8_t* in, std::uint8_t* out) {
+  const std::uint8_t* qs = in + (Q5 ? 48 : 16);
+  for (int e = 0; e < kQK; ++e) {
+    const int c = e / 64, h = (e / 32) % 2, l = e % 32;
+    int v = (qs[32 * c + l] >> (4 * h)) & 15;
+    if (Q5) v |= ((in[16 + l] >> (2 * c + h)) & 1) << 4;
+    out[e] = std::uint8_t(v);
+  }
+}
+void codesQ6K(const std::uint8_t* in, std::uint8_t* out) {
+  for (int e = 0; e < kQK; ++e) {
+    const int n = e / 128, k = (e / 32) % 4, l = e % 32;
+    const int low = (in[64 * n + l + 32 * (k % 2)] >> (k < 2 ? 0 : 4)) & 15;
+    const int high = (in[128 + 32 * n + l] >> (2 * k)) & 3;
+    out[e] = std::uint8_t(low | (high << 4));  // q + 32
+  }
+}
+
+BlockView::Constant constant(std::string name, std::uint32_t raw, int bits, float value) {
+  BlockView::Constant c;
+  c.name = std::move(name);
+  c.raw = raw;
+  c.rawBits = bits;
+  c.value = value;
+  return c;
+}
+std::string idx(const char* name, int j) { return std::string(name) + "[" + std::to_string(j) + "]"; }
+
+// Codes, decoded values and each sub-block's levels (ascending) from the block's own decoder.
+void fillValues(BlockView& v, const std::uint8_t* block, void (*codes)(const std::uint8_t*, std::uint8_t*),
+                void (*dequantize)(const std::uint8_t*, std::size_t, float, float*), int subBlocks) {
+  v.subBlocks = subBlocks;
+  v.codes.resize(kQK);
+  v.values.resize(kQK);
+  codes(block, v.codes.data());
+  dequantize(block, 1, 0.0f, v.values.data());
+}
+void sortLevels(BlockView& v) {
+  for (auto& l : v.levels) std::sort(l.begin(), l.end());
+}
+
+void inspectQ2K(const std::uint8_t* in, float, BlockView& v) {
+  v = {};
+  v.structure = "super-block of 256: 16 sub-blocks of 16, 4-bit scale and 4-bit min each, fp16 d and dmin";
+  const std::uint16_t dh = getU16(in + 80), mh = getU16(in + 82);
+  const float d = f32(dh), dmin = f32(mh);
+  for (int j = 0; j < 16; ++j) {
+    const float dl = d * float(in[j] & 15), ml = dmin * float(in[j] >> 4);
+    v.constants.push_back(constant(idx("scale", j), in[j] & 15u, 4, dl));
+    v.constants.push_back(constant(idx("min", j), unsigned(in[j] >> 4), 4, ml));
+    std::vector<float> lv;
+    for (int q = 0; q < 4; ++q) lv.push_back(dl * float(q) - ml);
+    v.levels.push_back(lv);
+  }
+  v.constants.push_back(constant("d", dh, 16, d));
+  v.constants.push_back(constant("dmin", mh, 16, dmin));
+  fillValues(v, in, codesQ2K, dequantizeQ2K, 16);
+  sortLevels(v);
+}
+void inspectQ3K(const std::uint8_t* in, float, BlockView& v) {
+  v = {};
+  v.structure = "super-block of 256: 16 sub-blocks of 16, 6-bit signed scale each (field - 32), fp16 d";
+  const std::uint16_t dh = getU16(in + 108);
+  const float d = f32(dh);
+  for (int j = 0; j < 16; ++j) {
+    const int field = scaleFieldQ3(in + 96, j);
+    const float dl = d * float(field - 32);
+    v.constants.push_back(constant(idx("scale", j), unsigned(field), 6, dl));
+    std::vector<float> lv;
+    for (int q = -4; q < 4; ++q) lv.push_back(dl * float(q));
+    v.levels.push_back(lv);
+  }
+  v.constants.push_back(constant("d", dh, 16, d));
+  fillValues(v, in, codesQ3K, dequantizeQ3K, 16);
+  sortLevels(v);
+}
+template <bool Q5>
+void inspectQ45K(const std::uint8_t* in, float, BlockView& v) {
+  v = {};
+  v.structure = "super-block of 256: 8 sub-blocks of 32, 6-bit scale and 6-bit min each, fp16 d and dmin";
+  const std::uint16_t dh = getU16(in), mh = getU16(in + 2);
+  const float d = f32(dh), dmin = f32(mh);
+  v.constants.push_back(constant("d", dh, 16, d));
+  v.constants.push_back(constant("dmin", mh, 16, dmin));
+  for (int j = 0; j < 8; ++j) {
+    int sc, m;
+    scaleMinK4(j, in + 4, sc, m);
+    const float dl = d * float(sc), ml = dmin * float(m);
+    v.constants.push_back(constant(idx("scale", j), unsigned(sc), 6, dl));
+    v.constants.push_back(constant(idx("min", j), unsigned(m), 6, ml));
+    std::vector<float> lv;
+    for (int q = 0; q < (Q5 ? 32 : 16); ++q) lv.push_back(dl * float(q) - ml);
+    v.levels.push_back(lv);
+  }
+  fillValues(v, in, codesQ45K<Q5>, dequantizeQ45K<Q5>, 8);
+  sortLevels(v);
+}
+void inspectQ6K(const std::uint8_t* in, float, BlockView& v) {
+  v = {};
+  v.structure = "super-block of 256: 16 sub-blocks of 16, int8 scale each, fp16 d";
+  const std::uint16_t dh = getU16(in + 208);
+  const float d = f32(dh);
+  for (int j = 0; j < 16; ++j) {
+    const std::int8_t s = std::int8_t(in[192 + j]);
+    const float dl = d * float(s);
+    v.constants.push_back(constant(idx("scale", j), in[192 + j], 8, dl));
+    std::vector<float> lv;
+    for (int q = -32; q < 32; ++q) lv.push_back(dl * float(q));
+    v.levels.push_back(lv);
+  }
+  v.constants.push_back(constant("d", dh, 16, d));
+  fillValues(v, in, codesQ6K, dequantizeQ6K, 16);
+  sortLevels(v);
+}
+
+// ---- The codec entries ----------------------------------------------------------------------------
+
+void quantizeQ2K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
+  simdEnabled() ? quantizeQ2KLanes(x, blocks, out) : quantizeQ2KScalar(x, blocks, out);
+}
+void quantizeQ3K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
+  simdEnabled() ? quantizeQ3KLanes(x, blocks, out) : quantizeQ3KScalar(x, blocks, out);
+}
+void quantizeQ4K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
+  simdEnabled() ? quantizeQ4KLanes(x, blocks, out) : quantizeQ45KScalar<false>(x, blocks, out);
+}
+void quantizeQ5K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
+  simdEnabled() ? quantizeQ5KLanes(x, blocks, out) : quantizeQ45KScalar<true>(x, blocks, out);
+}
+void quantizeQ6K(const float* x, std::size_t blocks, float, std::uint8_t* out) {
+  simdEnabled() ? quantizeQ6KLanes(x, blocks, out) : quantizeQ6KScalar(x, blocks, out);
+}
+
+}  // namespace
+
+namespace ggml {
+
+bool kquantQuantizeScalar(TensorFormat f, const float* x, std::size_t blocks, std::uint8_t* out) {
+  switch (f) {
+    case TensorFormat::Q2_K: quantizeQ2KScalar(x, blocks, out); return true;
+    case TensorFormat::Q3_K: quantizeQ3KScalar(x, blocks, out); return true;
+    case TensorFormat::Q4_K: quantizeQ45KScalar<false>(x, blocks, out); return true;
+    case TensorFormat::Q5_K: quantizeQ45KScalar<true>(x, blocks, out); return true;
+    case TensorFormat::Q6_K: quantizeQ6KScalar(x, blocks, out); return true;
+    default: return false;
+  }
+}
+bool kquantQuantizeSimd(TensorFormat f, const float* x, std::size_t blocks, std::uint8_t* out) {
+  switch (f) {
+    case TensorFormat::Q2_K: quantizeQ2KLanes(x, blocks, out); return true;
+    case TensorFormat::Q3_K: quantizeQ3KLanes(x, blocks, out); return true;
+    case TensorFormat::Q4_K: quantizeQ4KLanes(x, blocks, out); return true;
+    case TensorFormat::Q5_K: quantizeQ5KLanes(x, blocks, out); return true;
+    case TensorFormat::Q6_K: quantizeQ6KLanes(x, blocks, out); return true;
+    default: return false;
+  }
+}
+
+}  // namespace ggml
 
 std::vector<FormatDesc> ggmlKQuantFormats() {
   using formats::rawDesc;
-  return {
+  std::vector<FormatDesc> v = {
       rawDesc(TensorFormat::Q2_K, "q2_k", "ggml_kquants", "ggml", "ggml Q2_K: 256 = 16 x 16, 4-bit scale and min each, fp16 d and dmin", 2, 256, 84),
       rawDesc(TensorFormat::Q3_K, "q3_k", "ggml_kquants", "ggml", "ggml Q3_K: 256 = 16 x 16, 6-bit scales, fp16 d", 3, 256, 110),
       rawDesc(TensorFormat::Q4_K, "q4_k", "ggml_kquants", "ggml", "ggml Q4_K: 256 = 8 x 32, 6-bit scale and min each, fp16 d and dmin", 4, 256, 144),
       rawDesc(TensorFormat::Q5_K, "q5_k", "ggml_kquants", "ggml", "ggml Q5_K: 256 = 8 x 32, 6-bit scale and min each, fp16 d and dmin", 5, 256, 176),
       rawDesc(TensorFormat::Q6_K, "q6_k", "ggml_kquants", "ggml", "ggml Q6_K: 256 = 16 x 16, int8 scales, fp16 d", 6, 256, 210),
   };
+  const struct {
+    void (*q)(const float*, std::size_t, float, std::uint8_t*);
+    void (*d)(const std::uint8_t*, std::size_t, float, float*);
+    void (*c)(const std::uint8_t*, std::uint8_t*);
+    void (*i)(const std::uint8_t*, float, BlockView&);
+  } codecs[] = {
+      {quantizeQ2K, dequantizeQ2K, codesQ2K, inspectQ2K},
+      {quantizeQ3K, dequantizeQ3K, codesQ3K, inspectQ3K},
+      {quantizeQ4K, dequantizeQ45K<false>, codesQ45K<false>, inspectQ45K<false>},
+      {quantizeQ5K, dequantizeQ45K<true>, codesQ45K<true>, inspectQ45K<true>},
+      {quantizeQ6K, dequantizeQ6K, codesQ6K, inspectQ6K},
+  };
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    v[k].raw.quantize = codecs[k].q;
+    v[k].raw.dequantize = codecs[k].d;
+    v[k].raw.codes = codecs[k].c;
+    v[k].raw.inspect = codecs[k].i;
+  }
+  return v;
 }
 
 }  // namespace qviz::core
