@@ -35,6 +35,7 @@ double medianMs(const std::function<void()>& fn, int minRuns, double minSeconds)
 // Fills in throughput fields from items and bytes per run.
 BenchResult makeResult(const std::string& name, double ms, double items, double bytes, const BenchContext& ctx);
 
+void benchFormatsCpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchImageCpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchImageGpu(BenchContext& ctx, std::vector<BenchResult>& out);
 void benchLoraCpu(BenchContext& ctx, std::vector<BenchResult>& out);

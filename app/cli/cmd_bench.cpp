@@ -53,7 +53,7 @@ std::string cpuModel() {
 }
 
 const std::vector<BenchSuite>& suites() {
-  static const std::vector<BenchSuite> list = {benchImageCpu, benchLoraCpu, benchTensorCpu, benchQuantizeRss, benchImageGpu, benchTensorGpu};
+  static const std::vector<BenchSuite> list = {benchImageCpu, benchLoraCpu, benchTensorCpu, benchFormatsCpu, benchQuantizeRss, benchImageGpu, benchTensorGpu};
   return list;
 }
 }  // namespace

@@ -2,7 +2,7 @@
 // matrix. Two quantizer paths give the same bytes:
 //  - the scalar path: the contract as written, one sub-block after another, float32 op by op in
 //    the written order (qviz_core builds with -ffp-contract=off), sums in index order;
-//  - the lane path: 16 sub-blocks at once in one 16-lane vector (GCC vector extensions, cloned for
+//  - the lane path: 8 sub-blocks at once in one 8-lane vector (GCC vector extensions, cloned for
 //    AVX2 and the baseline at build time, chosen at run time). Lane k runs sub-block k's scalar
 //    sequence exactly: the same operations on the same operands in the same order; branches become
 //    per-lane selects, and codes are recomputed at the end from the (iscale, min) of the pass that
@@ -204,9 +204,9 @@ float fit3Bit16(const float* x, std::uint8_t* Lout) {
   return suml2 > 0 ? sumlx / suml2 : 0.0f;
 }
 
-// ---- The lane path: 16 sub-blocks in one vector ----------------------------------------------
+// ---- The lane path: 8 sub-blocks in one vector (one AVX2 register) ----------------------------------------------
 
-constexpr int kLanes = 16;
+constexpr int kLanes = 8;
 typedef float vf __attribute__((vector_size(4 * kLanes)));
 typedef std::int32_t vi __attribute__((vector_size(4 * kLanes)));
 
@@ -244,172 +244,227 @@ QV_INLINE bool anyLane(vi m) {
   return a != 0;
 }
 
-// Helper A on 16 lanes: x[i], w[i] hold value i of each lane's sub-block. Outputs per lane.
-template <int N>
-QV_INLINE void fitWithMinLanes(const vf* x, const vf* w, int nmax, float rmin, float rdelta, int nstep, bool useMad,
-                               vf& scaleOut, vf& theMinOut, vi* L) {
+// The lane helpers run G independent vectors (G groups of 8 lanes) side by side, so that their
+// sequential sums (one add after another in each lane) overlap in the pipeline. x[i][g] holds
+// value i of the sub-blocks of group g.
+#define QV_G for (int g = 0; g < G; ++g)
+
+// Helper A on G x 8 lanes. Outputs per lane.
+template <int N, int G>
+QV_INLINE void fitWithMinLanes(const vf (*x)[G], const vf (*w)[G], int nmax, float rmin, float rdelta, int nstep,
+                               bool useMad, vf* scaleOut, vf* theMinOut, vi (*L)[G]) {
   const vf zero = splat(0.0f);
   const vi lo = splati(0), hi = splati(nmax);
-  vf mn = x[0], mx = x[0];
-  vf sumW = w[0];
-  vf sumX = sumW * x[0];
-  for (int i = 1; i < N; ++i) {
-    mn = x[i] < mn ? x[i] : mn;
-    mx = x[i] > mx ? x[i] : mx;
-    sumW += w[i];
-    sumX += w[i] * x[i];
+  vf mn[G], mx[G], sumW[G], sumX[G], mn0[G], iscale[G], scale[G], bestError[G], lIscale[G], lMin[G];
+  vi flat[G];
+  QV_G {
+    mn[g] = x[0][g];
+    mx[g] = x[0][g];
+    sumW[g] = w[0][g];
+    sumX[g] = sumW[g] * x[0][g];
   }
-  mn = mn > 0.0f ? zero : mn;
-  const vi flat = mx == mn;
-  const vf mn0 = mn;
-  vf iscale = float(nmax) / (mx - mn);
-  vf scale = 1.0f / iscale;
-  vf bestError = zero;
-  for (int i = 0; i < N; ++i) {
-    const vf l = vcvt(vclamp(vnearest(iscale * (x[i] - mn)), lo, hi));
-    vf diff = scale * l + mn - x[i];
-    diff = useMad ? vabs(diff) : diff * diff;
-    bestError += w[i] * diff;
+  for (int i = 1; i < N; ++i) QV_G {
+      mn[g] = x[i][g] < mn[g] ? x[i][g] : mn[g];
+      mx[g] = x[i][g] > mx[g] ? x[i][g] : mx[g];
+      sumW[g] += w[i][g];
+      sumX[g] += w[i][g] * x[i][g];
+    }
+  QV_G {
+    mn[g] = mn[g] > 0.0f ? zero : mn[g];
+    flat[g] = mx[g] == mn[g];
+    mn0[g] = mn[g];
+    iscale[g] = float(nmax) / (mx[g] - mn[g]);
+    scale[g] = 1.0f / iscale[g];
+    bestError[g] = zero;
   }
-  vf lIscale = iscale, lMin = mn;
-  vf aux[N];
+  for (int i = 0; i < N; ++i) QV_G {
+      const vf l = vcvt(vclamp(vnearest(iscale[g] * (x[i][g] - mn[g])), lo, hi));
+      vf diff = scale[g] * l + mn[g] - x[i][g];
+      diff = useMad ? vabs(diff) : diff * diff;
+      bestError[g] += w[i][g] * diff;
+    }
+  QV_G {
+    lIscale[g] = iscale[g];
+    lMin[g] = mn[g];
+  }
+  vf aux[N][G];
   for (int is = 0; is <= nstep; ++is) {
     const float num = rmin + rdelta * float(is) + float(nmax);
-    iscale = num / (mx - mn);
-    vf sumL = zero, sumL2 = zero, sumXL = zero;
-    for (int i = 0; i < N; ++i) {
-      const vf l = vcvt(vclamp(vnearest(iscale * (x[i] - mn)), lo, hi));
-      aux[i] = l;
-      const vf wl = w[i] * l;
-      sumL += wl;
-      sumL2 += wl * l;
-      sumXL += wl * x[i];
+    vf sumL[G], sumL2[G], sumXL[G];
+    QV_G {
+      iscale[g] = num / (mx[g] - mn[g]);
+      sumL[g] = zero;
+      sumL2[g] = zero;
+      sumXL[g] = zero;
     }
-    const vf D = sumW * sumL2 - sumL * sumL;
-    vf thisScale = (sumW * sumXL - sumX * sumL) / D;
-    vf thisMin = (sumL2 * sumX - sumL * sumXL) / D;
-    const vi pos = thisMin > 0.0f;
-    thisMin = pos ? zero : thisMin;
-    thisScale = pos ? sumXL / sumL2 : thisScale;
-    vf curError = zero;
-    for (int i = 0; i < N; ++i) {
-      vf diff = thisScale * aux[i] + thisMin - x[i];
-      diff = useMad ? vabs(diff) : diff * diff;
-      curError += w[i] * diff;
+    for (int i = 0; i < N; ++i) QV_G {
+        const vf l = vcvt(vclamp(vnearest(iscale[g] * (x[i][g] - mn[g])), lo, hi));
+        aux[i][g] = l;
+        const vf wl = w[i][g] * l;
+        sumL[g] += wl;
+        sumL2[g] += wl * l;
+        sumXL[g] += wl * x[i][g];
+      }
+    vf D[G], thisScale[G], thisMin[G], curError[G];
+    QV_G {
+      D[g] = sumW[g] * sumL2[g] - sumL[g] * sumL[g];
+      thisScale[g] = (sumW[g] * sumXL[g] - sumX[g] * sumL[g]) / D[g];
+      thisMin[g] = (sumL2[g] * sumX[g] - sumL[g] * sumXL[g]) / D[g];
+      const vi pos = thisMin[g] > 0.0f;
+      thisMin[g] = pos ? zero : thisMin[g];
+      thisScale[g] = pos ? sumXL[g] / sumL2[g] : thisScale[g];
+      curError[g] = zero;
     }
-    const vi take = (D > 0.0f) & (curError < bestError);
-    bestError = take ? curError : bestError;
-    scale = take ? thisScale : scale;
-    lIscale = take ? iscale : lIscale;
-    lMin = take ? mn : lMin;
-    mn = take ? thisMin : mn;
+    for (int i = 0; i < N; ++i) QV_G {
+        vf diff = thisScale[g] * aux[i][g] + thisMin[g] - x[i][g];
+        diff = useMad ? vabs(diff) : diff * diff;
+        curError[g] += w[i][g] * diff;
+      }
+    QV_G {
+      const vi take = (D[g] > 0.0f) & (curError[g] < bestError[g]);
+      bestError[g] = take ? curError[g] : bestError[g];
+      scale[g] = take ? thisScale[g] : scale[g];
+      lIscale[g] = take ? iscale[g] : lIscale[g];
+      lMin[g] = take ? mn[g] : lMin[g];
+      mn[g] = take ? thisMin[g] : mn[g];
+    }
   }
-  scaleOut = flat ? zero : scale;
-  theMinOut = flat ? -mn0 : -mn;
   const vi z = splati(0);
-  for (int i = 0; i < N; ++i) L[i] = flat ? z : vclamp(vnearest(lIscale * (x[i] - lMin)), lo, hi);
-}
-
-QV_INLINE void firstArgmaxLanes(const vf* x, int n, vf& amax, vf& mx) {
-  amax = splat(0.0f);
-  mx = splat(0.0f);
-  for (int i = 0; i < n; ++i) {
-    const vf ax = vabs(x[i]);
-    const vi gt = ax > amax;
-    amax = gt ? ax : amax;
-    mx = gt ? x[i] : mx;
+  QV_G {
+    scaleOut[g] = flat[g] ? zero : scale[g];
+    theMinOut[g] = flat[g] ? -mn0[g] : -mn[g];
   }
+  for (int i = 0; i < N; ++i) QV_G L[i][g] = flat[g] ? z : vclamp(vnearest(lIscale[g] * (x[i][g] - lMin[g])), lo, hi);
 }
 
-// Helper B on 16 lanes; L as q + 32.
-QV_INLINE void fitSymmetricLanes(const vf* x, vf& scaleOut, vi* L) {
+template <int G>
+QV_INLINE void firstArgmaxLanes(const vf (*x)[G], int n, vf* amax, vf* mx) {
+  QV_G {
+    amax[g] = splat(0.0f);
+    mx[g] = splat(0.0f);
+  }
+  for (int i = 0; i < n; ++i) QV_G {
+      const vf ax = vabs(x[i][g]);
+      const vi gt = ax > amax[g];
+      amax[g] = gt ? ax : amax[g];
+      mx[g] = gt ? x[i][g] : mx[g];
+    }
+}
+
+// Helper B on G x 8 lanes; L as q + 32.
+template <int G>
+QV_INLINE void fitSymmetricLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
   constexpr int n = 16, nmax = 32;
   const vf zero = splat(0.0f);
   const vi lo = splati(-nmax), hi = splati(nmax - 1);
-  vf amax, mx;
-  firstArgmaxLanes(x, n, amax, mx);
-  const vi small = amax < kGroupMaxEps;
-  vf wx[n], w[n];
-  for (int i = 0; i < n; ++i) {
-    w[i] = x[i] * x[i];
-    wx[i] = w[i] * x[i];
+  vf amax[G], mx[G];
+  firstArgmaxLanes<G>(x, n, amax, mx);
+  vf wx[n][G], w[n][G];
+  for (int i = 0; i < n; ++i) QV_G {
+      w[i][g] = x[i][g] * x[i][g];
+      wx[i][g] = w[i][g] * x[i][g];
+    }
+  vf iscale[G], sumlx[G], suml2[G], scale[G], best[G], lIscale[G];
+  QV_G {
+    iscale[g] = float(-nmax) / mx[g];
+    sumlx[g] = zero;
+    suml2[g] = zero;
   }
-  vf iscale = float(-nmax) / mx;
-  vf sumlx = zero, suml2 = zero;
-  for (int i = 0; i < n; ++i) {
-    const vf l = vcvt(vclamp(vnearest(iscale * x[i]), lo, hi));
-    sumlx += wx[i] * l;
-    suml2 += w[i] * l * l;
+  for (int i = 0; i < n; ++i) QV_G {
+      const vf l = vcvt(vclamp(vnearest(iscale[g] * x[i][g]), lo, hi));
+      sumlx[g] += wx[i][g] * l;
+      suml2[g] += w[i][g] * l * l;
+    }
+  QV_G {
+    scale[g] = suml2[g] != 0.0f ? sumlx[g] / suml2[g] : zero;
+    best[g] = scale[g] * sumlx[g];
+    lIscale[g] = iscale[g];
   }
-  vf scale = suml2 != 0.0f ? sumlx / suml2 : zero;
-  vf best = scale * sumlx;
-  vf lIscale = iscale;
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
     const float num = -(float(nmax) + 0.1f * float(is));
-    iscale = num / mx;
-    sumlx = zero;
-    suml2 = zero;
-    for (int i = 0; i < n; ++i) {
-      const vf l = vcvt(vclamp(vnearest(iscale * x[i]), lo, hi));
-      sumlx += wx[i] * l;
-      suml2 += w[i] * l * l;
+    QV_G {
+      iscale[g] = num / mx[g];
+      sumlx[g] = zero;
+      suml2[g] = zero;
     }
-    const vi take = (suml2 > 0.0f) & (sumlx * sumlx > best * suml2);
-    scale = take ? sumlx / suml2 : scale;
-    best = take ? scale * sumlx : best;
-    lIscale = take ? iscale : lIscale;
+    for (int i = 0; i < n; ++i) QV_G {
+        const vf l = vcvt(vclamp(vnearest(iscale[g] * x[i][g]), lo, hi));
+        sumlx[g] += wx[i][g] * l;
+        suml2[g] += w[i][g] * l * l;
+      }
+    QV_G {
+      const vi take = (suml2[g] > 0.0f) & (sumlx[g] * sumlx[g] > best[g] * suml2[g]);
+      scale[g] = take ? sumlx[g] / suml2[g] : scale[g];
+      best[g] = take ? scale[g] * sumlx[g] : best[g];
+      lIscale[g] = take ? iscale[g] : lIscale[g];
+    }
   }
-  scaleOut = small ? zero : scale;
   const vi z = splati(0);
-  for (int i = 0; i < n; ++i) L[i] = small ? z : vclamp(vnearest(lIscale * x[i]), lo, hi) + nmax;
+  vi small[G];
+  QV_G {
+    small[g] = amax[g] < kGroupMaxEps;
+    scaleOut[g] = small[g] ? zero : scale[g];
+  }
+  for (int i = 0; i < n; ++i) QV_G L[i][g] = small[g] ? z : vclamp(vnearest(lIscale[g] * x[i][g]), lo, hi) + nmax;
 }
 
-// Helper C on 16 lanes; L as q + 4. A lane whose pass changed nothing is at a fixed point, so
+// Helper C on G x 8 lanes; L as q + 4. A lane whose pass changed nothing is at a fixed point, so
 // the further passes other lanes need leave it as the scalar path leaves it.
-QV_INLINE void fit3BitLanes(const vf* x, vf& scaleOut, vi* L) {
+template <int G>
+QV_INLINE void fit3BitLanes(const vf (*x)[G], vf* scaleOut, vi (*L)[G]) {
   constexpr int n = 16, nmax = 4;
   const vf zero = splat(0.0f);
   const vi lo = splati(-nmax), hi = splati(nmax - 1);
-  vf amax, mx;
-  firstArgmaxLanes(x, n, amax, mx);
-  const vi small = amax < kGroupMaxEps;
-  const vf iscale = float(-nmax) / mx;
-  vf w[n], wx[n], lf[n];
-  vf sumlx = zero, suml2 = zero;
-  for (int i = 0; i < n; ++i) {
-    L[i] = vclamp(vnearest(iscale * x[i]), lo, hi);
-    lf[i] = vcvt(L[i]);
-    w[i] = x[i] * x[i];
-    wx[i] = w[i] * x[i];
-    sumlx += wx[i] * lf[i];
-    suml2 += w[i] * lf[i] * lf[i];
+  vf amax[G], mx[G];
+  firstArgmaxLanes<G>(x, n, amax, mx);
+  vf iscale[G], sumlx[G], suml2[G];
+  QV_G {
+    iscale[g] = float(-nmax) / mx[g];
+    sumlx[g] = zero;
+    suml2[g] = zero;
   }
+  vf w[n][G], wx[n][G], lf[n][G];
+  for (int i = 0; i < n; ++i) QV_G {
+      L[i][g] = vclamp(vnearest(iscale[g] * x[i][g]), lo, hi);
+      lf[i][g] = vcvt(L[i][g]);
+      w[i][g] = x[i][g] * x[i][g];
+      wx[i][g] = w[i][g] * x[i][g];
+      sumlx[g] += wx[i][g] * lf[i][g];
+      suml2[g] += w[i][g] * lf[i][g] * lf[i][g];
+    }
   for (int pass = 0; pass < 5; ++pass) {
     vi changed = splati(0);
-    for (int i = 0; i < n; ++i) {
-      vf slx = sumlx - wx[i] * lf[i];
-      const vi positive = slx > 0.0f;
-      vf sl2 = suml2 - w[i] * lf[i] * lf[i];
-      const vi nl = vclamp(vnearest(x[i] * sl2 / slx), lo, hi);
-      const vf nlf = vcvt(nl);
-      slx += wx[i] * nlf;
-      sl2 += w[i] * nlf * nlf;
-      const vi take = positive & (nl != L[i]) & (sl2 > 0.0f) & (slx * slx * suml2 > sumlx * sumlx * sl2);
-      L[i] = take ? nl : L[i];
-      lf[i] = take ? nlf : lf[i];
-      sumlx = take ? slx : sumlx;
-      suml2 = take ? sl2 : suml2;
-      changed |= take;
-    }
+    for (int i = 0; i < n; ++i) QV_G {
+        vf slx = sumlx[g] - wx[i][g] * lf[i][g];
+        const vi positive = slx > 0.0f;
+        vf sl2 = suml2[g] - w[i][g] * lf[i][g] * lf[i][g];
+        const vi nl = vclamp(vnearest(x[i][g] * sl2 / slx), lo, hi);
+        const vf nlf = vcvt(nl);
+        slx += wx[i][g] * nlf;
+        sl2 += w[i][g] * nlf * nlf;
+        const vi take =
+            positive & (nl != L[i][g]) & (sl2 > 0.0f) & (slx * slx * suml2[g] > sumlx[g] * sumlx[g] * sl2);
+        L[i][g] = take ? nl : L[i][g];
+        lf[i][g] = take ? nlf : lf[i][g];
+        sumlx[g] = take ? slx : sumlx[g];
+        suml2[g] = take ? sl2 : suml2[g];
+        changed |= take;
+      }
     if (!anyLane(changed)) break;
   }
-  scaleOut = small ? zero : (suml2 > 0.0f ? sumlx / suml2 : zero);
   const vi z = splati(0);
-  for (int i = 0; i < n; ++i) L[i] = small ? z : L[i] + nmax;
+  QV_G {
+    const vi small = amax[g] < kGroupMaxEps;
+    scaleOut[g] = small ? zero : (suml2[g] > 0.0f ? sumlx[g] / suml2[g] : zero);
+  }
+  for (int i = 0; i < n; ++i) QV_G {
+      const vi small = amax[g] < kGroupMaxEps;
+      L[i][g] = small ? z : L[i][g] + nmax;
+    }
 }
 
-// Element-wise requantization of `count` values (a multiple of 16): clamp(nearest((x + dm) / dd))
+// Element-wise requantization of `count` values (a multiple of 8): clamp(nearest((x + dm) / dd))
 // into 0..nmax (withMin) or clamp(nearest(x / dd), lo, hi) + offset.
 template <bool Vec>
 QV_INLINE void requantMin(const float* x, int count, float dd, float dm, int nmax, std::uint8_t* L) {
@@ -694,38 +749,46 @@ void quantizeQ6KScalar(const float* x, std::size_t blocks, std::uint8_t* out) {
 
 // ---- The lane path -------------------------------------------------------------------------------
 
-// Gathers value i of sub-block k (16 values each, sub-blocks consecutive) into t[i][k].
-template <int N>
-QV_INLINE void gatherLanes(const float* const* sub, vf* t) {
-  for (int k = 0; k < kLanes; ++k)
-    for (int i = 0; i < N; ++i) t[i][k] = sub[k][i];
+// Gathers value i of lane k of group g (sub[g][k] points at its sub-block) into t[i][g][k], and
+// scatters the codes back.
+template <int N, int G>
+QV_INLINE void gatherLanes(const float* const (*sub)[kLanes], vf (*t)[G]) {
+  QV_G for (int k = 0; k < kLanes; ++k) for (int i = 0; i < N; ++i) t[i][g][k] = sub[g][k][i];
 }
-template <int N>
-QV_INLINE void scatterCodes(const vi* L, std::uint8_t* const* dst) {
-  for (int k = 0; k < kLanes; ++k)
-    for (int i = 0; i < N; ++i) dst[k][i] = std::uint8_t(L[i][k]);
+template <int N, int G>
+QV_INLINE void scatterCodes(const vi (*L)[G], std::uint8_t* const (*dst)[kLanes]) {
+  QV_G for (int k = 0; k < kLanes; ++k) for (int i = 0; i < N; ++i) dst[g][k][i] = std::uint8_t(L[i][g][k]);
 }
+
+// Q2_K, Q3_K, Q6_K: the 16 sub-blocks of 16 as two groups of 8 lanes.
+struct Lanes16 {
+  const float* sub[2][kLanes];
+  std::uint8_t* dst[2][kLanes];
+  Lanes16(const float* x, std::uint8_t* L) {
+    for (int g = 0; g < 2; ++g)
+      for (int k = 0; k < kLanes; ++k) {
+        sub[g][k] = x + 16 * (8 * g + k);
+        dst[g][k] = L + 16 * (8 * g + k);
+      }
+  }
+};
 
 QV_CLONES void quantizeQ2KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
   for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 84) {
-    const float* sub[kLanes];
     std::uint8_t L[kQK];
-    std::uint8_t* dst[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
-      sub[k] = x + 16 * k;
-      dst[k] = L + 16 * k;
-    }
-    vf xt[16], w[16];
-    gatherLanes<16>(sub, xt);
-    for (int i = 0; i < 16; ++i) w[i] = vabs(xt[i]);
-    vf scale, theMin;
-    vi Lv[16];
-    fitWithMinLanes<16>(xt, w, 3, -0.5f, 0.1f, 15, true, scale, theMin, Lv);
-    scatterCodes<16>(Lv, dst);
+    const Lanes16 lanes(x, L);
+    vf xt[16][2], w[16][2];
+    gatherLanes<16, 2>(lanes.sub, xt);
+    for (int i = 0; i < 16; ++i)
+      for (int g = 0; g < 2; ++g) w[i][g] = vabs(xt[i][g]);
+    vf scale[2], theMin[2];
+    vi Lv[16][2];
+    fitWithMinLanes<16, 2>(xt, w, 3, -0.5f, 0.1f, 15, true, scale, theMin, Lv);
+    scatterCodes<16, 2>(Lv, lanes.dst);
     float scales[16], mins[16];
-    for (int k = 0; k < kLanes; ++k) {
-      scales[k] = scale[k];
-      mins[k] = theMin[k];
+    for (int j = 0; j < 16; ++j) {
+      scales[j] = scale[j / 8][j % 8];
+      mins[j] = theMin[j / 8][j % 8];
     }
     finishQ2K<true>(x, scales, mins, L, out);
   }
@@ -733,62 +796,76 @@ QV_CLONES void quantizeQ2KLanes(const float* x, std::size_t blocks, std::uint8_t
 
 QV_CLONES void quantizeQ3KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
   for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 110) {
-    const float* sub[kLanes];
     std::uint8_t L[kQK];
-    std::uint8_t* dst[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
-      sub[k] = x + 16 * k;
-      dst[k] = L + 16 * k;
-    }
-    vf xt[16];
-    gatherLanes<16>(sub, xt);
-    vf scale;
-    vi Lv[16];
-    fit3BitLanes(xt, scale, Lv);
-    scatterCodes<16>(Lv, dst);
+    const Lanes16 lanes(x, L);
+    vf xt[16][2];
+    gatherLanes<16, 2>(lanes.sub, xt);
+    vf scale[2];
+    vi Lv[16][2];
+    fit3BitLanes<2>(xt, scale, Lv);
+    scatterCodes<16, 2>(Lv, lanes.dst);
     float scales[16];
-    for (int k = 0; k < kLanes; ++k) scales[k] = scale[k];
+    for (int j = 0; j < 16; ++j) scales[j] = scale[j / 8][j % 8];
     finishQ3K<true>(x, scales, L, out);
   }
 }
 
-// Two super-blocks per vector (8 sub-blocks each); an odd last one fills both halves.
+QV_CLONES void quantizeQ6KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
+  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 210) {
+    std::uint8_t L[kQK];
+    const Lanes16 lanes(x, L);
+    vf xt[16][2];
+    gatherLanes<16, 2>(lanes.sub, xt);
+    vf scale[2];
+    vi Lv[16][2];
+    fitSymmetricLanes<2>(xt, scale, Lv);
+    scatterCodes<16, 2>(Lv, lanes.dst);
+    float scales[16];
+    for (int j = 0; j < 16; ++j) scales[j] = scale[j / 8][j % 8];
+    finishQ6K<true>(x, scales, L, out);
+  }
+}
+
+// Q4_K, Q5_K: the 8 sub-blocks of 32 of a super-block in the 8 lanes, two super-blocks side by
+// side (an odd last one is run twice).
 template <bool Q5>
 QV_INLINE void quantizeQ45KLanesBody(const float* x, std::size_t blocks, std::uint8_t* out) {
   constexpr std::size_t bb = Q5 ? 176 : 144;
   for (std::size_t b = 0; b < blocks; b += 2) {
-    const bool pair = b + 1 < blocks;
-    const float* x0 = x + b * kQK;
-    const float* x1 = pair ? x0 + kQK : x0;
+    const std::size_t count = std::min<std::size_t>(2, blocks - b);
     std::uint8_t L[2][kQK];
-    const float* sub[kLanes];
-    std::uint8_t* dst[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
-      sub[k] = (k < 8 ? x0 : x1) + 32 * (k % 8);
-      dst[k] = L[k / 8] + 32 * (k % 8);
+    const float* xs[2] = {x + b * kQK, x + (b + count - 1) * kQK};
+    const float* sub[2][kLanes];
+    std::uint8_t* dst[2][kLanes];
+    for (int g = 0; g < 2; ++g)
+      for (int k = 0; k < kLanes; ++k) {
+        sub[g][k] = xs[g] + 32 * k;
+        dst[g][k] = L[g] + 32 * k;
+      }
+    vf xt[32][2], w[32][2];
+    gatherLanes<32, 2>(sub, xt);
+    for (int g = 0; g < 2; ++g) {
+      vf sumX2 = splat(0.0f);
+      for (int i = 0; i < 32; ++i) sumX2 += xt[i][g] * xt[i][g];
+      const vf q = sumX2 / 32.0f;
+      vf av;
+      for (int k = 0; k < kLanes; ++k) av[k] = std::sqrt(q[k]);
+      for (int i = 0; i < 32; ++i) w[i][g] = av + vabs(xt[i][g]);
     }
-    vf xt[32], w[32];
-    gatherLanes<32>(sub, xt);
-    vf sumX2 = splat(0.0f);
-    for (int i = 0; i < 32; ++i) sumX2 += xt[i] * xt[i];
-    const vf q = sumX2 / 32.0f;
-    vf av;
-    for (int k = 0; k < kLanes; ++k) av[k] = std::sqrt(q[k]);
-    for (int i = 0; i < 32; ++i) w[i] = av + vabs(xt[i]);
-    vf scale, theMin;
-    vi Lv[32];
+    vf scale[2], theMin[2];
+    vi Lv[32][2];
     if (Q5)
-      fitWithMinLanes<32>(xt, w, 31, -0.5f, 0.1f, 15, false, scale, theMin, Lv);
+      fitWithMinLanes<32, 2>(xt, w, 31, -0.5f, 0.1f, 15, false, scale, theMin, Lv);
     else
-      fitWithMinLanes<32>(xt, w, 15, -1.0f, 0.1f, 20, false, scale, theMin, Lv);
-    scatterCodes<32>(Lv, dst);
-    for (int h = 0; h < (pair ? 2 : 1); ++h) {
+      fitWithMinLanes<32, 2>(xt, w, 15, -1.0f, 0.1f, 20, false, scale, theMin, Lv);
+    scatterCodes<32, 2>(Lv, dst);
+    for (std::size_t h = 0; h < count; ++h) {
       float scales[8], mins[8];
       for (int j = 0; j < 8; ++j) {
-        scales[j] = scale[8 * h + j];
-        mins[j] = theMin[8 * h + j];
+        scales[j] = scale[h][j];
+        mins[j] = theMin[h][j];
       }
-      finishQ45K<true, Q5>(h ? x1 : x0, scales, mins, L[h], out + (b + std::size_t(h)) * bb);
+      finishQ45K<true, Q5>(xs[h], scales, mins, L[h], out + (b + h) * bb);
     }
   }
 }
@@ -797,27 +874,6 @@ QV_CLONES void quantizeQ4KLanes(const float* x, std::size_t blocks, std::uint8_t
 }
 QV_CLONES void quantizeQ5KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
   quantizeQ45KLanesBody<true>(x, blocks, out);
-}
-
-QV_CLONES void quantizeQ6KLanes(const float* x, std::size_t blocks, std::uint8_t* out) {
-  for (std::size_t b = 0; b < blocks; ++b, x += kQK, out += 210) {
-    const float* sub[kLanes];
-    std::uint8_t L[kQK];
-    std::uint8_t* dst[kLanes];
-    for (int k = 0; k < kLanes; ++k) {
-      sub[k] = x + 16 * k;
-      dst[k] = L + 16 * k;
-    }
-    vf xt[16];
-    gatherLanes<16>(sub, xt);
-    vf scale;
-    vi Lv[16];
-    fitSymmetricLanes(xt, scale, Lv);
-    scatterCodes<16>(Lv, dst);
-    float scales[16];
-    for (int k = 0; k < kLanes; ++k) scales[k] = scale[k];
-    finishQ6K<true>(x, scales, L, out);
-  }
 }
 
 // ---- Dequantize (straight loops the compiler vectorizes) ----------------------------------------
