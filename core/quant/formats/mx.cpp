@@ -13,6 +13,11 @@
 // for x < 0 only, so -0.0 gives +0 and a negative value rounding to zero gives -0.
 // MXINT8: r = (int)(|v| * 64 + 0.5f), clamped to 127, stored as the int8 +-r.
 // Dequantizing: a 2^bits-entry table of element values times 2^se.
+// At the very top of the float range the contract's formulas leave the finite: an mxint8 block whose
+// amax has floor(log2f(amax)) = 128 (FLT_MAX and the floats just below it) gets se = 128 > 127, the
+// NaN scale code 255, and dequantizes to NaN; a float element rounding up to 2^(emax+1) there (mxfp4:
+// FLT_MAX -> 4 * 2^126) dequantizes to +-Inf, the float32 product overflowing. Both are what
+// microxcaling's float32 arithmetic gives; tests/core/test_mx_nvfp4.cpp pins them.
 #include "quant/formats/mx.hpp"
 
 #include <algorithm>
