@@ -21,10 +21,10 @@ namespace qviz::ui {
 using namespace qviz::core;
 
 namespace {
-// One colour per family (families() order).
+// One colour per family (families() order); none is the budget's yellow.
 const ImU32 kFamilyColours[] = {
     IM_COL32(90, 170, 255, 255),  IM_COL32(255, 150, 60, 255),  IM_COL32(110, 210, 110, 255),
-    IM_COL32(240, 90, 90, 255),   IM_COL32(195, 135, 255, 255), IM_COL32(240, 215, 80, 255),
+    IM_COL32(240, 90, 90, 255),   IM_COL32(195, 135, 255, 255), IM_COL32(215, 170, 120, 255),
     IM_COL32(80, 225, 225, 255),  IM_COL32(255, 120, 200, 255), IM_COL32(170, 170, 170, 255),
 };
 constexpr ImU32 kBudgetBand = IM_COL32(240, 215, 80, 34);
@@ -203,7 +203,7 @@ float tableWidth() {
   const ImGuiStyle& st = ImGui::GetStyle();
   float w = ImGui::GetTextLineHeight() * 0.6f + st.ItemSpacing.x;  // the family dot of the first column
   for (const char* t : widest) w += ImGui::CalcTextSize(t).x + st.CellPadding.x * 2 + 1;
-  return w + ImGui::GetFontSize() * 2.2f + st.ScrollbarSize + st.WindowPadding.x;
+  return w + ImGui::GetFontSize() * 4.0f + st.ScrollbarSize + st.WindowPadding.x;
 }
 
 // The table of the rows that apply, sortable by every column; budget rows tinted, the winner more.
@@ -366,7 +366,7 @@ void drawPanel<panelId("equal-bits")>(const AppState& s, UiState& ui, Commands&)
     ImGui::SameLine(0, gap);
     rowHover = sweepTable(ImVec2(tableW, h), rows, lo, hi, winner);
   } else {
-    const float h = std::max(minH, (avail.y - ImGui::GetStyle().ItemSpacing.y) * 0.62f);
+    const float h = std::max(minH, (avail.y - ImGui::GetStyle().ItemSpacing.y) * 0.68f);
     hit = sweepPlot(ImVec2(avail.x, h), rows, ui.equalBitsRmse, lo, hi, winner, highlight);
     rowHover = sweepTable(ImVec2(avail.x, std::max(fs * 5, ImGui::GetContentRegionAvail().y - refusedH)), rows, lo, hi, winner);
   }

@@ -142,6 +142,23 @@ TEST_CASE("equal bits: a budget's winner is the best SQNR among the rows inside 
     CHECK(sentence.find(sqnr) != std::string::npos);
   }
   CHECK(!budgetWinner(rows, 0, 1).has_value());  // nothing stores under 1 bit per weight
+  // The panel's default budget on the default tensor: q4_k (144-byte super-blocks of 256: exactly 4.5
+  // bits) beats nf4 bs64 and q4_0 at the same 4.5 bits; nvfp4 is just outside (4.5 and its float32
+  // tensor scale over 65536 values).
+  const auto w = budgetWinner(rows, 4.25, 4.5);
+  REQUIRE(w);
+  CHECK(rows[*w].label == "q4_k");
+  CHECK(rows[*w].bitsPerWeight == 4.5);
+  for (const auto& r : rows) {
+    if (r.label == "nvfp4") {
+      CHECK(r.bitsPerWeight == 4.5 + 32.0 / 65536);
+      CHECK(!inBudget(r, 4.25, 4.5));
+    }
+    if (r.label == "nf4 bs64" || r.label == "q4_0") {
+      CHECK(r.bitsPerWeight == 4.5);
+      CHECK(r.sqnrDb < rows[*w].sqnrDb);
+    }
+  }
 }
 
 TEST_CASE("equal bits: the Pareto rows are non-dominated, every other row is dominated, the step line climbs") {
