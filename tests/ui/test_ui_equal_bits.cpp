@@ -310,3 +310,43 @@ TEST_CASE("equal bits panel: the B key toggles it, presenter mode draws it large
   CHECK(ImGui::FindWindowByName("Equal bits")->Active);
   s.derived.setWake({});
 }
+
+TEST_CASE("equal bits panel: a sweep in flight is dropped for a new tensor and stopped when the panel closes") {
+  HeadlessUi& ui = equalUi();
+  AppState s;
+  alone(s);
+  s.doc.weights.size = 1 << 20;  // a sweep of about a second: still running at the next frame
+  Commands cmd;
+  quiet(ui, s, cmd, 1);
+  EqualBitsJob& j = *s.derived.equalBits;
+  REQUIRE(j.key.has_value());
+  CHECK(j.key->n == std::size_t(1) << 20);
+  CHECK(j.running);  // the panel shows the time so far meanwhile
+  CHECK(ImGui::FindWindowByName("Equal bits")->Active);
+  // A new seed: the running sweep is cancelled, its rows never shown; the new one's are.
+  cmd.edit("seed", [](Document& d) { d.weights.seed = 5; });
+  quiet(ui, s, cmd, 1);
+  CHECK(j.key->seed == 5);
+  s.synchronous = true;
+  quiet(ui, s, cmd, 1);
+  CHECK(!j.running);
+  const std::vector<float> x = syntheticWeights(WeightSource::Normal, std::size_t(1) << 20, 5);
+  requireSameRows(j.rows, core::sweepFormats(x.data(), x.size(), equalBitsOptions()));
+  // Closing mid-sweep stops it; opening again starts over and finishes.
+  s.synchronous = false;
+  cmd.edit("seed", [](Document& d) { d.weights.seed = 6; });
+  quiet(ui, s, cmd, 1);
+  CHECK(j.running);
+  s.ui.open.equalBits = false;
+  quiet(ui, s, cmd, 1);
+  CHECK(!j.running);
+  // Cancelled, it forgets its tensor (unless it had already finished before the frame that closed it).
+  if (j.key) CHECK(j.rows.size() == core::sweepFormats(x.data(), 1024, equalBitsOptions()).size());
+  s.ui.open.equalBits = true;
+  s.synchronous = true;
+  quiet(ui, s, cmd, 1);
+  CHECK(j.key->seed == 6);
+  CHECK(!j.running);
+  const std::vector<float> y = syntheticWeights(WeightSource::Normal, std::size_t(1) << 20, 6);
+  requireSameRows(j.rows, core::sweepFormats(y.data(), y.size(), equalBitsOptions()));
+}
