@@ -223,6 +223,33 @@ std::vector<std::size_t> sortedRows(const std::vector<core::SweepRow>& rows, Equ
   return idx;
 }
 
+// The formats that do not apply, one line per reason: "not for this tensor: a, b, c (REASON)". The
+// core's errors name the format first ("q4_1 quantizes the flattened tensor in blocks of 32, ...",
+// "q4_1: the block codec is missing"); without the name, equal reasons group ("each quantizes ...").
+std::vector<std::string> notApplicableLines(const std::vector<core::SweepRow>& rows) {
+  std::vector<std::pair<std::string, std::string>> groups;  // reason, labels
+  for (const core::SweepRow& r : rows) {
+    if (r.ok) continue;
+    std::string reason = r.error;
+    for (const std::string& name : {r.label, std::string(core::formatDesc(r.settings.format).name)}) {
+      if (reason.rfind(name + ": ", 0) == 0) {
+        reason.erase(0, name.size() + 2);
+        break;
+      }
+      if (reason.rfind(name + " ", 0) == 0) {
+        reason = "each " + reason.substr(name.size() + 1);
+        break;
+      }
+    }
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& p) { return p.first == reason; });
+    if (g == groups.end()) groups.push_back({reason, r.label});
+    else g->second += ", " + r.label;
+  }
+  std::vector<std::string> lines;
+  for (const auto& [reason, labels] : groups) lines.push_back("not for this tensor: " + labels + " (" + reason + ")");
+  return lines;
+}
+
 const char* familyOf(const core::SweepRow& r) { return core::formatDesc(r.settings.format).family; }
 
 const char* familyTitle(const char* family) {

@@ -100,6 +100,10 @@ StepLine paretoSteps(const std::vector<core::SweepRow>& rows, double (*value)(co
 double sqnrOf(const core::SweepRow& r);
 double rmseOf(const core::SweepRow& r);
 
+// The rows that do not apply, one line per reason: "not for this tensor: q2_k, q3_k (each quantizes
+// ...)". The core's errors start with the format's name; without it, equal reasons group.
+std::vector<std::string> notApplicableLines(const std::vector<core::SweepRow>& rows);
+
 // The table's columns and their sort.
 enum class EqualBitsColumn : int { Format, Blocksize, DoubleQuant, Bits, Sqnr, Rmse, MaxError, Pareto, Count };
 // Indices of the rows that apply to the tensor, sorted by the column (stable: table order on ties).

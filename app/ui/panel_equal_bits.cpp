@@ -265,26 +265,6 @@ std::optional<std::size_t> sweepTable(ImVec2 size, const std::vector<SweepRow>& 
   return hovered;
 }
 
-// The formats that do not apply, one line per reason: "not for this tensor (REASON): a, b, c". An
-// error that starts with the format's name has it taken off, so equal reasons group.
-std::vector<std::string> notApplicable(const std::vector<SweepRow>& rows) {
-  std::vector<std::pair<std::string, std::string>> groups;  // reason, labels
-  for (const SweepRow& r : rows) {
-    if (r.ok) continue;
-    std::string reason = r.error;
-    for (const std::string& prefix : {r.label + ": ", std::string(formatDesc(r.settings.format).name) + ": "})
-      if (reason.rfind(prefix, 0) == 0) {
-        reason.erase(0, prefix.size());
-        break;
-      }
-    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& p) { return p.first == reason; });
-    if (g == groups.end()) groups.push_back({reason, r.label});
-    else g->second += ", " + r.label;
-  }
-  std::vector<std::string> lines;
-  for (const auto& [reason, labels] : groups) lines.push_back("not for this tensor (" + reason + "): " + labels);
-  return lines;
-}
 
 }  // namespace
 
@@ -343,10 +323,14 @@ void drawPanel<panelId("equal-bits")>(const AppState& s, UiState& ui, Commands&)
   ImGui::PopTextWrapPos();
   legend(rows);
   // The formats that do not apply go under the plot and the table; their height is kept free.
-  const std::vector<std::string> refused = notApplicable(rows);
+  const std::vector<std::string> refused = notApplicableLines(rows);
   float refusedH = 0;
   for (const std::string& line : refused)
     refusedH += ImGui::CalcTextSize(line.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x).y + ImGui::GetStyle().ItemSpacing.y;
+  // At most a third of the space left: beyond that the list scrolls in its own child.
+  const float refusedMax = std::max(ImGui::GetTextLineHeightWithSpacing() * 2, ImGui::GetContentRegionAvail().y * 0.3f);
+  const bool refusedScrolls = refusedH > refusedMax;
+  if (refusedScrolls) refusedH = refusedMax;
   // The plot beside the table when the panel is wide enough for both, else the table under it.
   const float fs = ImGui::GetFontSize();
   ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -370,9 +354,11 @@ void drawPanel<panelId("equal-bits")>(const AppState& s, UiState& ui, Commands&)
     hit = sweepPlot(ImVec2(avail.x, h), rows, ui.equalBitsRmse, lo, hi, winner, highlight);
     rowHover = sweepTable(ImVec2(avail.x, std::max(fs * 5, ImGui::GetContentRegionAvail().y - refusedH)), rows, lo, hi, winner);
   }
+  if (refusedScrolls) ImGui::BeginChild("not applicable", ImVec2(0, refusedH - ImGui::GetStyle().ItemSpacing.y));
   ImGui::PushTextWrapPos(0.0f);
   for (const std::string& line : refused) ImGui::TextColored(ImVec4(1, 0.65f, 0.45f, 1), "%s", line.c_str());
   ImGui::PopTextWrapPos();
+  if (refusedScrolls) ImGui::EndChild();
   st->SetInt(hoverKey, rowHover ? int(*rowHover) : -1);
   if (hit) tooltip(rows[*hit], inBudget(rows[*hit], lo, hi), winner == *hit);
 }

@@ -95,6 +95,7 @@ TEST_CASE("equal bits panel: its rows are sweepFormats' on the Weights panel's t
   REQUIRE(w != nullptr);
   CHECK(w->Active);
   CHECK(!w->Collapsed);
+  CHECK(!w->ScrollbarY);  // the plot and the table fit the panel (the table scrolls inside)
 
   // Another tensor (from the Weights panel's inputs): the sweep starts again, for that tensor.
   cmd.edit("weights", [](Document& d) {
@@ -266,6 +267,24 @@ TEST_CASE("equal bits panel: a tensor some formats cannot take lists them with t
     }
   }
   CHECK(refused >= 6);
+  // The panel's list: one line per reason, the formats named once each, the core's words kept.
+  const std::vector<std::string> lines = notApplicableLines(rows);
+  CHECK(lines.size() < refused);
+  std::size_t named = 0;
+  for (const auto& r : rows)
+    if (!r.ok) {
+      INFO(r.label);
+      std::size_t in = 0;
+      for (const std::string& line : lines) in += line.find(" " + r.label + ",") != std::string::npos || line.find(" " + r.label + " (") != std::string::npos;
+      CHECK(in == 1);
+      named += in;
+    }
+  CHECK(named == refused);
+  bool k256 = false;
+  for (const std::string& line : lines)
+    k256 = k256 || (line.rfind("not for this tensor: q2_k, q3_k, q4_k, q5_k, q6_k, iq4_xs (each ", 0) == 0 &&
+                    line.find("this tensor has 1000 (232 left over)") != std::string::npos);
+  CHECK(k256);
   // None of them wins or is in the table.
   for (std::size_t i : sortedRows(rows, EqualBitsColumn::Bits, true)) CHECK(rows[i].ok);
   if (const auto w = budgetWinner(rows, 0, 64)) CHECK(rows[*w].ok);
@@ -304,6 +323,8 @@ TEST_CASE("equal bits panel: the B key toggles it, presenter mode draws it large
   CHECK(w->Active);
   CHECK(!w->Collapsed);
   CHECK(w->Size.y > 500);
+  CHECK(!w->ScrollbarY);  // at twice the font everything still fits: plot, table, legend, budget
+  CHECK(!w->ScrollbarX);
   // The RMSE plot draws too.
   s.ui.equalBitsRmse = true;
   quiet(ui, s, cmd, 2);
