@@ -1,14 +1,18 @@
 // AppState's constructor and destructor; Derived::releaseGl and setWake.
 #include "ui/app_state.hpp"
 
+#include "ui/equal_bits_model.hpp"
 #include "ui/error_curve_job.hpp"
 #include "ui/gpu_engine.hpp"
 #include "ui/qlora_session.hpp"
 
 namespace qviz::ui {
 
-// Out of line: QloraSession and ErrorCurveJob are only forward-declared in the header.
-AppState::AppState() { derived.errorCurve = std::make_unique<ErrorCurveJob>(); }
+// Out of line: QloraSession, ErrorCurveJob and EqualBitsJob are only forward-declared in the header.
+AppState::AppState() {
+  derived.errorCurve = std::make_unique<ErrorCurveJob>();
+  derived.equalBits = std::make_unique<EqualBitsJob>();
+}
 AppState::~AppState() = default;
 
 void Derived::releaseGl() {
@@ -27,6 +31,7 @@ void Derived::setWake(std::function<void()> fn) {
   compareWorker->setWake(wake);
   if (qlora) qlora->setWake(wake);
   if (errorCurve) setErrorCurveWake(*errorCurve, wake);
+  if (equalBits) setEqualBitsWake(*equalBits, wake);
 }
 
 }  // namespace qviz::ui

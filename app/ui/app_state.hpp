@@ -85,6 +85,7 @@ struct Document {
 class QloraSession;
 class GpuEngine;
 struct ErrorCurveJob;  // ui/error_curve_job.hpp
+struct EqualBitsJob;   // ui/equal_bits_model.hpp
 struct Derived {
   std::uint64_t imageRevision = ~0ull;  // revision of the loaded image
   std::string loadedPath;
@@ -106,12 +107,13 @@ struct Derived {
   std::unique_ptr<LatestJobWorker> metricsWorker = std::make_unique<LatestJobWorker>();
   std::vector<LevelTile> levels;
   std::unique_ptr<ErrorCurveJob> errorCurve;  // the Error-against-bits panel's worker and results (made in AppState())
+  std::unique_ptr<EqualBitsJob> equalBits;    // the Equal-bits panel's format sweep (made in AppState())
   // Deletes every GL object these caches own (the view, compare, level and QLoRA textures, the GPU
   // engine) while the context that made them is still current: call it before the context goes.
   // The caches are then empty and rebuilt on the next update.
   void releaseGl();
   // `wake` is called from a background thread whenever a result is waiting (the metrics, compare
-  // and error-curve workers, the QLoRA session, also one made later): the shell redraws then (glfwPostEmptyEvent).
+  // error-curve and equal-bits workers, the QLoRA session, also one made later): the shell redraws then (glfwPostEmptyEvent).
   // An empty function stops the calls: once setWake({}) returns, the workers make no new ones.
   void setWake(std::function<void()> wake);
   std::function<void()> wake;  // what setWake set, for the QLoRA session made later
@@ -169,6 +171,9 @@ struct UiState {
   std::string exportWhat;         // non-empty: the export dialog is open for this view
   std::string exportPath;
   std::string weightsPathEdit;  // the weights panel's path field while it is being edited
+  // The Equal-bits panel: the bits-per-weight budget it names a winner for, and its y axis.
+  float equalBitsLo = 4.25f, equalBitsHi = 4.5f;
+  bool equalBitsRmse = false;  // false: SQNR (dB), true: RMSE
   bool quitRequested = false;
   double now = 0;
   // The tiling layout (ui/layout.hpp): re-applied when the open panels, the font scale or presenter

@@ -1,9 +1,11 @@
 // updateDerived dispatches to each panel's model; the computations live next to the panels:
 // ui/image_model.cpp, compare_model.cpp, levels_model.cpp, error_curve_job.cpp, weights_model.cpp,
+// equal_bits_model.cpp,
 // qlora_session.cpp, and shader_watch.cpp for the shaders.
 #include "ui/derived.hpp"
 
 #include "ui/compare_model.hpp"
+#include "ui/equal_bits_model.hpp"
 #include "ui/error_curve_job.hpp"
 #include "ui/image_model.hpp"
 #include "ui/levels_model.hpp"
@@ -20,7 +22,9 @@ void updateDerived(AppState& s) {
   updateCompareView(s);
   updateLevelTiles(s);
   updateErrorCurve(s);  // only while its panel is open
-  if (s.ui.open.weights) updateWeightsView(s.doc.weights, s.derived.weights);
+  // The Equal-bits panel sweeps the Weights panel's tensor: either panel needs it.
+  if (s.ui.open.weights || s.ui.open.equalBits) updateWeightsView(s.doc.weights, s.derived.weights);
+  updateEqualBits(s);  // only while its panel is open
   if (s.ui.open.qlora) updateQloraView(s);
 }
 

@@ -23,6 +23,7 @@ const std::vector<Shortcut>& shortcuts() {
       {"V", "next view (side by side, split, error, flicker)"},
       {"F", "fit the image to the view"},
       {"E", "Error against bits panel (PSNR and SSIM of every mode at every depth) on/off"},
+      {"B", "Equal bits panel (every weight format's error at its bits per weight) on/off"},
       {"F1", "this help"},
       {"Ctrl+Q", "quit"},
   };
@@ -76,6 +77,7 @@ void handleShortcuts(const AppState& s, UiState& ui, Commands& cmd) {
   if (pressed(GLFW_KEY_V)) cmd.edit("next view", [](Document& d) { d.view = ViewMode((int(d.view) + 1) % 4); });
   if (pressed(GLFW_KEY_F)) ui.zoom = ui.panX = ui.panY = 0;
   if (pressed(GLFW_KEY_E)) ui.open.errorCurve = !ui.open.errorCurve;
+  if (pressed(GLFW_KEY_B)) ui.open.equalBits = !ui.open.equalBits;
 }
 
 }  // namespace qviz::ui

@@ -51,14 +51,15 @@ std::vector<Rect> tilePanels(const std::vector<PanelSlot>& open, Rect work) {
   }
   if (mainArea) {
     // The main panel on top (62% of the height over one wide panel, half over two or more), the
-    // wide panels stacked under it; more than one main panel would share the top evenly.
+    // wide panels stacked under it (in two columns when there are more than three); more than one
+    // main panel would share the top evenly.
     Rect top = left, bottom = left;
     if (!mainIdx.empty() && !wideIdx.empty()) {
       top.h = std::floor(left.h * (wideIdx.size() == 1 ? 0.62f : 0.5f));
       bottom.y = top.bottom();
       bottom.h = left.bottom() - bottom.y;
     }
-    const auto topCells = grid(top, mainIdx.size(), 1), bottomCells = grid(bottom, wideIdx.size(), 1);
+    const auto topCells = grid(top, mainIdx.size(), 1), bottomCells = grid(bottom, wideIdx.size(), wideIdx.size() > 3 ? 2 : 1);
     for (std::size_t k = 0; k < mainIdx.size(); ++k) out[mainIdx[k]] = topCells[k];
     for (std::size_t k = 0; k < wideIdx.size(); ++k) out[wideIdx[k]] = bottomCells[k];
   }

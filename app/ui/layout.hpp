@@ -20,7 +20,7 @@ struct Rect {
 bool overlaps(const Rect& a, const Rect& b);
 
 // One rectangle per entry of `open` (the open panels' slots, in panel-list order):
-// main-area panels (the Main one on top, Wide ones under it) on the left, Side panels in a column
+// main-area panels (the Main one on top, Wide ones under it, in two columns when more than three) on the left, Side panels in a column
 // on the right (two columns when there are more than three); with no main-area panel the Side
 // panels share the whole area as a grid.
 std::vector<Rect> tilePanels(const std::vector<PanelSlot>& open, Rect work);

@@ -13,6 +13,7 @@
   X(image, "image", "Image quantization", true, Main, WithSide)          \
   X(levels, "levels", "Levels grid", false, Wide, WithSide)              \
   X(errorCurve, "error-curve", "Error against bits", false, Wide, Alone) \
+  X(equalBits, "equal-bits", "Equal bits", false, Wide, Window)          \
   X(metrics, "metrics", "Metrics", true, Side, WithSide)                 \
   X(histogram, "histogram", "Histograms", true, Side, WithSide)          \
   X(numberLine, "number-line", "Number line", false, Side, Alone)        \

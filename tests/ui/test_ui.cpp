@@ -264,7 +264,7 @@ TEST_CASE("offscreen: every panel opens, draws and closes") {
   Commands cmd;
   // The table is panelInfos() in the same order, each with its draw function.
   REQUIRE(panelTable().size() == panelInfos().size());
-  REQUIRE(panelTable().size() == 12);
+  REQUIRE(panelTable().size() == 13);
   for (std::size_t i = 0; i < panelInfos().size(); ++i) {
     CHECK(std::string(panelTable()[i].name) == panelInfos()[i].name);
     CHECK(panelTable()[i].open == panelInfos()[i].open);

@@ -416,6 +416,6 @@ TEST_CASE("panel list: ids follow kPanels, and a one-panel figure's layout comes
   }
   // What `--panel NAME` kept open beside the panel when it compared names.
   CHECK(withSide == std::vector<std::string>{"image", "levels", "metrics", "histogram"});
-  CHECK(window == std::vector<std::string>{"qlora"});
+  CHECK(window == std::vector<std::string>{"equal-bits", "qlora"});
   CHECK_THROWS_AS(panelId("nope"), std::out_of_range);
 }
