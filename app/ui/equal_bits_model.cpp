@@ -25,7 +25,11 @@ EqualBitsJob::~EqualBitsJob() {
   mailbox->wake = nullptr;
 }
 
-core::SweepOptions equalBitsOptions() { return core::SweepOptions{}; }
+core::SweepOptions equalBitsOptions(std::size_t rowLength) {
+  core::SweepOptions o;
+  o.rowLength = rowLength;  // MX and NVFP4 cut a loaded 2-D tensor along its last axis, as the Weights panel
+  return o;
+}
 
 namespace {
 void take(EqualBitsJob& j) {
@@ -38,7 +42,7 @@ void take(EqualBitsJob& j) {
   j.elapsedMs = m.elapsedMs;
 }
 
-void submit(const std::vector<float>& values, EqualBitsJob& j) {
+void submit(const std::vector<float>& values, std::size_t rowLength, EqualBitsJob& j) {
   if (j.cancel) *j.cancel = true;
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   j.cancel = cancel;
@@ -57,7 +61,7 @@ void submit(const std::vector<float>& values, EqualBitsJob& j) {
   j.started = Clock::now();
   auto x = std::make_shared<const std::vector<float>>(values);
   std::weak_ptr<EqualBitsJob::Mailbox> weak = j.mailbox;
-  j.worker->submit([x, cancel, id, weak] {
+  j.worker->submit([x, rowLength, cancel, id, weak] {
     // Below the window: a background sweep never makes a slider stutter (Linux: per thread).
     (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
     const auto t0 = Clock::now();
@@ -76,7 +80,7 @@ void submit(const std::vector<float>& values, EqualBitsJob& j) {
         if (box->wake) box->wake();
       }
     });
-    std::vector<core::SweepRow> rows = core::sweepFormats(x->data(), x->size(), equalBitsOptions(), cancel.get());
+    std::vector<core::SweepRow> rows = core::sweepFormats(x->data(), x->size(), equalBitsOptions(rowLength), cancel.get());
     {
       std::lock_guard lock(tickMutex);
       done = true;
@@ -116,11 +120,11 @@ void updateEqualBits(AppState& s) {
     return;
   }
   const WeightsDoc& in = *w.inputs;
-  const EqualBitsJob::Key k{in.source, in.size, in.seed, in.path, in.tensorName, w.values.size()};
+  const EqualBitsJob::Key k{in.source, in.size, in.seed, in.path, in.tensorName, w.values.size(), w.rowLength};
   if (j.key != k) {
     j.key = k;
     j.description = w.description;
-    submit(w.values, j);
+    submit(w.values, w.rowLength, j);
   }
   if (s.synchronous) {
     j.worker->waitIdle();

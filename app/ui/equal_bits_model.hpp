@@ -35,6 +35,7 @@ struct EqualBitsJob {
     std::uint32_t seed = 0;
     std::string path, tensorName;
     std::size_t n = 0;  // values in the tensor
+    std::size_t rowLength = 0;  // the last axis MX/NVFP4 cut along (0: one row)
     bool operator==(const Key&) const = default;
   };
   // Shared with the worker thread.
@@ -69,9 +70,10 @@ struct EqualBitsJob {
   std::unique_ptr<LatestJobWorker> worker = std::make_unique<LatestJobWorker>();
 };
 
-// The options the panel sweeps with (SweepOptions' defaults: block sizes 32-256, with and without
-// double quantization, the tensor as one row).
-core::SweepOptions equalBitsOptions();
+// The options the panel sweeps with: SweepOptions' defaults (block sizes 32-256, with and without
+// double quantization) and the tensor's row length.
+// The sweep's options for a tensor with rows of rowLength (the Weights view's: a file's last axis).
+core::SweepOptions equalBitsOptions(std::size_t rowLength = 0);
 
 // Starts, cancels and collects the job (main thread, from updateDerived). Needs the Weights view
 // (s.derived.weights) updated first.
