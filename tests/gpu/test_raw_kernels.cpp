@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -353,4 +354,33 @@ TEST_CASE("raw gpu: nvfp4 with a subnormal tensor scale equals the CPU", "[gpu][
     checkAgainstCpu(k, *d, x, 0, "tiny tensor");
   }
   fx.checkClean("nvfp4 tiny tensors");
+}
+
+// 16M values per raw format with a kernel (the k-quants too), the device-resident steps only
+// (upload and read back outside the clock; one warm-up run first, which also builds the programs):
+// test_gpu "[raw-bench]" prints the times as WARN lines.
+TEST_CASE("raw gpu: time of 16M values per format", "[.][raw-bench]") {
+  GpuFixture fx;
+  RawFormatGpu k(fx.env());
+  const std::size_t n = std::size_t(1) << 24;
+  const std::vector<float> base = normal(8192, 41);
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = base[i % base.size()] * (1.0f + float(i / base.size()) * 1e-3f);
+  for (const FormatDesc* d : kernelFormats(fx.shaders())) {
+    BlockwiseSettings s;
+    s.format = d->format;
+    REQUIRE(k.upload(x.data(), n, s).ok());
+    REQUIRE(k.runQuantize().ok());  // builds the program and warms up
+    REQUIRE(k.runDequantize().ok());
+    glFinish();
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(k.runQuantize().ok());
+    glFinish();
+    const auto t1 = std::chrono::steady_clock::now();
+    REQUIRE(k.runDequantize().ok());
+    glFinish();
+    const auto t2 = std::chrono::steady_clock::now();
+    const double tq = std::chrono::duration<double>(t1 - t0).count(), td = std::chrono::duration<double>(t2 - t1).count();
+    WARN(d->name << ": 16M values quantize " << tq * 1e3 << " ms, dequantize " << td * 1e3 << " ms");
+  }
 }
