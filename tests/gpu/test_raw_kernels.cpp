@@ -1,8 +1,9 @@
 // The raw block-format GPU kernels (shaders/raw_<family>.comp through gpu::RawFormatGpu) against
 // the formats' reference vectors (tests/data/vectors/formats: blocks.bin byte for byte, dequant.npy
 // bit for bit) and against the CPU core (core::quantizeRawBlocks / dequantizeRawBlocks) on awkward
-// inputs: MX rows of 40 (padded blocks), one block, zeros, outliers, and one- and three-group
-// dispatch grids (grid-stride loops). Every format is found through the table; a format whose
+// inputs: MX rows of 40 (padded blocks), one block, zeros, outliers, blocks of subnormals, nvfp4
+// tensors with a subnormal tensor scale, and one- and three-group dispatch grids (grid-stride
+// loops). Every format is found through the table; a format whose
 // kernel file is not there yet, or whose CPU codec is missing, is skipped with a WARN.
 #include <catch2/catch.hpp>
 #include <algorithm>
