@@ -8,6 +8,7 @@ layout(local_size_x = 64) in;
 #define RAW_LOG2 1
 #include "common/raw.glsl"
 #include "common/raw_float.glsl"
+#include "common/raw_arith.glsl"
 
 #if defined(FMT_GGML_MXFP4)
 #define BLOCK_VALUES 32u
@@ -122,7 +123,7 @@ void quantizeBlock(uint b) {
       x[j] = s_x[src + 16u * sb + j];
       amax = max(amax, abs(x[j]));
     }
-    precise float v = amax / 6.0;
+    precise float v = crDiv(amax, 6.0);
     uint d = ue4m3(v);
     putByte(o + sb, d);
     float s = halvedUe4m3(d);

@@ -6,6 +6,7 @@
 layout(local_size_x = 64) in;
 #include "common/raw.glsl"
 #include "common/raw_float.glsl"
+#include "common/raw_arith.glsl"
 
 #if defined(FMT_IQ4_NL)
 #define NTRY -1
@@ -57,11 +58,11 @@ float fitSubBlock(float x[32], inout uint idx[32]) {
   }
 #if NTRY > 0
   precise float nmx = -mx;
-  precise float d = nmx / -127.0;
+  precise float d = crDiv(nmx, -127.0);
 #else
-  precise float d = mx / -127.0;
+  precise float d = crDiv(mx, -127.0);
 #endif
-  precise float id = 1.0 / d;
+  precise float id = crDiv(1.0, d);
   precise float sumqx = 0.0, sumq2 = 0.0;
   for (uint j = 0u; j < 32u; ++j) {
     precise float t = id * x[j];
@@ -74,10 +75,10 @@ float fitSubBlock(float x[32], inout uint idx[32]) {
     sumqx = sumqx + ax;
     sumq2 = sumq2 + aq;
   }
-  d = sumq2 > 0.0 ? sumqx / sumq2 : 0.0;
+  d = sumq2 > 0.0 ? crDiv(sumqx, sumq2) : 0.0;
   precise float best = d * sumqx;
   for (int itry = -NTRY; itry <= NTRY; ++itry) {
-    id = float(itry - 127) / mx;
+    id = crDiv(float(itry - 127), mx);
     sumqx = 0.0;
     sumq2 = 0.0;
     for (uint j = 0u; j < 32u; ++j) {
@@ -92,7 +93,7 @@ float fitSubBlock(float x[32], inout uint idx[32]) {
     precise float lhs = sumqx * sumqx;
     precise float rhs = best * sumq2;
     if (sumq2 > 0.0 && lhs > rhs) {
-      d = sumqx / sumq2;
+      d = crDiv(sumqx, sumq2);
       best = d * sumqx;
     }
   }
@@ -115,7 +116,7 @@ void quantizeBlock(uint b) {
   float scale = fitSubBlock(x, idx);
   putU16(o, halfBits(scale));
 #if NTRY > 0
-  precise float id = scale != 0.0 ? 1.0 / scale : 0.0;
+  precise float id = scale != 0.0 ? crDiv(1.0, scale) : 0.0;
   for (uint j = 0u; j < 32u; ++j) {
     precise float t = id * x[j];
     idx[j] = bestIndex(t);
@@ -142,15 +143,15 @@ void quantizeBlock(uint b) {
     }
   }
   precise float nms = -maxScale;
-  precise float d = nms / 32.0;
+  precise float d = crDiv(nms, 32.0);
   putU16(o, halfBits(d));
-  precise float id = d != 0.0 ? 1.0 / d : 0.0;
+  precise float id = d != 0.0 ? crDiv(1.0, d) : 0.0;
   uint scalesH = 0u;
   for (uint ib = 0u; ib < 8u; ++ib) {
     precise float t = id * scales[ib];
     int l = clamp(nearestInt(t), -32, 31);
     precise float dl = d * float(l);
-    precise float idl = dl != 0.0 ? 1.0 / dl : 0.0;
+    precise float idl = dl != 0.0 ? crDiv(1.0, dl) : 0.0;
     uint idx[32];
     for (uint j = 0u; j < 32u; ++j) {
       precise float v = idl * s_x[src + 32u * ib + j];

@@ -5,6 +5,7 @@
 layout(local_size_x = 64) in;
 #include "common/raw.glsl"
 #include "common/raw_float.glsl"
+#include "common/raw_arith.glsl"
 
 #if defined(FMT_Q8_0)
 #define BLOCK_BYTES 34u
@@ -42,8 +43,8 @@ void quantizeBlock(uint b) {
 #if defined(FMT_Q8_0)
   float amax = 0.0;
   for (uint j = 0u; j < 32u; ++j) amax = max(amax, abs(x[j]));
-  precise float d = amax / 127.0;
-  precise float id = d != 0.0 ? 1.0 / d : 0.0;
+  precise float d = crDiv(amax, 127.0);
+  precise float id = d != 0.0 ? crDiv(1.0, d) : 0.0;
   for (uint j = 0u; j < 32u; ++j) {
     precise float t = x[j] * id;
     c[j] = uint(cInt8(roundAway(t))) & 255u;  // +-Inf, NaN: 0
@@ -58,11 +59,11 @@ void quantizeBlock(uint b) {
       mx = x[j];
     }
 #ifdef FMT_Q4_0
-  precise float d = mx / -8.0;
+  precise float d = crDiv(mx, -8.0);
 #else
-  precise float d = mx / -16.0;
+  precise float d = crDiv(mx, -16.0);
 #endif
-  precise float id = d != 0.0 ? 1.0 / d : 0.0;
+  precise float id = d != 0.0 ? crDiv(1.0, d) : 0.0;
   for (uint j = 0u; j < 32u; ++j) {
     precise float t = x[j] * id;
 #ifdef FMT_Q4_0
@@ -81,11 +82,11 @@ void quantizeBlock(uint b) {
     if (x[j] > mx) mx = x[j];
   }
 #ifdef FMT_Q4_1
-  precise float d = (mx - mn) / 15.0;
+  precise float d = crDiv(mx - mn, 15.0);
 #else
-  precise float d = (mx - mn) / 31.0;
+  precise float d = crDiv(mx - mn, 31.0);
 #endif
-  precise float id = d != 0.0 ? 1.0 / d : 0.0;
+  precise float id = d != 0.0 ? crDiv(1.0, d) : 0.0;
   for (uint j = 0u; j < 32u; ++j) {
     precise float t = (x[j] - mn) * id;
     precise float v = t + 0.5;

@@ -11,6 +11,7 @@ layout(local_size_x = 64) in;
 #define RAW_LOG2 1
 #include "common/raw.glsl"
 #include "common/raw_float.glsl"
+#include "common/raw_arith.glsl"
 
 #if defined(FMT_MXFP4)
 #define EM 1

@@ -3,9 +3,11 @@
 // nvfp4 (two-level) also has the float32 tensor scale pts = amax / 2688, which the driver computes
 // with the codec's RawCodec::tensorScale, writes as the 4-byte header and passes as u_tensorScale.
 // nvfp4-1level has no tensor scale. Per block: 1 byte E4M3 scale, 8 bytes of codes (2j, 2j+1).
+// Every division is crDiv (common/raw_arith.glsl, correctly rounded, subnormals included).
 layout(local_size_x = 64) in;
 #include "common/raw.glsl"
 #include "common/raw_float.glsl"
+#include "common/raw_arith.glsl"
 
 #if defined(FMT_NVFP4)
 #define HEADER_BYTES 4u
@@ -35,7 +37,8 @@ uint e4m3Rne(float r) {
 }
 float e4m3Value(uint c) { return uintBitsToFloat(((c >> 3u) + 120u) << 23u | (c & 7u) << 20u); }  // normal codes only
 
-// E2M1 round to nearest even of |v| <= 6: the grid index (ties to the even mantissa).
+// E2M1 round to nearest even of |v| (anything above 5, +inf included, is 7): the grid index
+// (ties to the even mantissa).
 uint e2m1Rne(float a) {
   if (a <= 0.25) return 0u;
   if (a < 0.75) return 1u;
@@ -55,9 +58,9 @@ void quantizeBlock(uint b) {
     x[j] = s_x[src + j];
     amax = max(amax, abs(x[j]));
   }
-  precise float bs = amax / 6.0;
+  precise float bs = crDiv(amax, 6.0);
 #ifdef TWO_LEVEL
-  precise float r = bs / u_tensorScale;
+  precise float r = crDiv(bs, u_tensorScale);
 #else
   precise float r = bs;
 #endif
@@ -65,17 +68,28 @@ void quantizeBlock(uint b) {
   uint s8 = e4m3Rne(r);
   float s = e4m3Value(s8);
 #ifdef TWO_LEVEL
-  precise float inv = 1.0 / u_tensorScale;
-  precise float k = inv / s;
+  precise float inv = crDiv(1.0, u_tensorScale);
+  precise float k = crDiv(inv, s);
+  // 1/pts not finite (pts = 0, or pts <= 2^-128: the tensor's max |x| below about 2^-117), outside
+  // torchao's contract: the core's rule, scale 2^-6 (code 0x08) and every element code 0 (+0).
+  bool outside = (floatBitsToUint(inv) & 0x7fffffffu) >= 0x7f800000u;
+  s8 = outside ? 0x08u : s8;
 #else
-  precise float k = 1.0 / s;
+  precise float k = crDiv(1.0, s);
+  bool outside = false;
 #endif
   putByte(o, s8);
   uint c[16];
+  // The code of v = x * k from |v| and v's sign bit, as the core (no clamp: +-inf gives code 7, as
+  // 6 would). k is positive, finite or +inf (where (1/pts)/s overflows, 1/pts > 2^122); a zero x
+  // times an infinite k is then the x86 default NaN 0xffc00000, which the core codes as 8 (-0).
+  // GLSL's clamp and comparisons give no NaN result to rely on, so that case is taken from the bits.
+  bool kInf = (floatBitsToUint(k) & 0x7fffffffu) == 0x7f800000u;
   for (uint j = 0u; j < 16u; ++j) {
     precise float v = x[j] * k;
-    v = clamp(v, -6.0, 6.0);
-    c[j] = (floatBitsToUint(v) >> 31u) << 3u | e2m1Rne(abs(v));
+    bool invalid = kInf && (floatBitsToUint(x[j]) & 0x7fffffffu) == 0u;
+    uint code = invalid ? 8u : (floatBitsToUint(v) >> 31u) << 3u | e2m1Rne(abs(v));
+    c[j] = outside ? 0u : code;
   }
   for (uint j = 0u; j < 8u; ++j) putByte(o + 1u + j, c[2u * j] | c[2u * j + 1u] << 4u);
 }

@@ -13,30 +13,39 @@
 // written as the header and passed as u_tensorScale), and the table of float32 log2 boundaries the
 // MX and ggml-mxfp4 kernels use for floor(log2f(a)) (see below).
 //
-// Exactness on a GPU (known limits):
-// - floor(log2f(a)) (the MX shared exponent and element exponent, ggml-mxfp4's E8M0): GLSL's log2
-//   is approximate, so the kernels never call it. They take the exponent from the float's bits and
+// Exactness on a GPU: what the kernels depend on (the known limits).
+// - Division and square root: never the driver's. Every division the contract requires (1/d,
+//   max/-8, (max-min)/15, amax16/6, bs/pts, (1/pts)/s, sumqx/sumq2, ...) and every square root
+//   (k-quants) is crDiv / crSqrt of shaders/common/raw_arith.glsl, the correctly rounded IEEE
+//   binary32 result (subnormals, +-0, +-inf, NaN as x86-64 SSE) from integer operations; crDiv's
+//   one use of `/` is an estimate that any error up to 3 ULP leaves exact (GLSL promises 2.5).
+//   Tested against the CPU on 2.9M operand pairs, also with the estimate pushed off by up to 3 ULP
+//   ("[raw-arith]", which also reports the driver's own a / b: llvmpipe's equals the CPU's on all
+//   of them). nvfp4's amax/2688 is the CPU's (RawCodec::tensorScale).
+// - floor(log2f(a)) (the MX shared exponent and element exponent, ggml-mxfp4's E8M0): never the
+//   driver's log2 (approximate in GLSL). The kernels take the exponent from the float's bits and
 //   add 1 where a is at or above the smallest value of its binade whose float32 log2 rounds up to
 //   the next integer (FORMATS.md §6.1); that boundary table is computed here on the CPU as
 //   floor((float)log2((double)a)) by bisection, so this step is exact on any GPU.
-// - Divisions the contract requires (1/d, max/-8, (max-min)/15, amax16/6, bs/pts, (1/pts)/s,
-//   sumqx/sumq2, ...) stay `/` in the kernels (nvfp4's amax/2688 is the CPU's). GLSL only promises
-//   2.5 ULP for `/`; llvmpipe (Mesa's software driver, the one the tests run on) divides correctly
-//   rounded, so there the kernels are exact; on a GPU whose division is not correctly rounded, a
-//   scale or code can differ where a quotient lands within an ULP of a rounding boundary.
-// - Denormals: GLSL lets a GPU flush float32 subnormals to zero. The kernels build every
-//   subnormal value they must produce from bits (MX dequantized values and scaled elements,
-//   ggml-mxfp4 scales, fp16 reads), and on llvmpipe blocks of subnormals (ggml's all-subnormal
-//   blocks of FORMATS.md §2, MX's se = -127, ggml-mxfp4's wrapped E8M0) equal the CPU (tested);
-//   on a GPU that flushes them, blocks whose inputs are float32 subnormals (|x| < 1.2e-38) or whose
-//   arithmetic passes through one can differ.
-// - nvfp4 (two-level) on a tensor whose max |x| is below 2^-126 * 2688 (about 3.2e-35): the tensor
-//   scale amax/2688 is then a float32 subnormal and 1/pts overflows; llvmpipe's block scale bytes
-//   differ from the CPU's there (observed on a tensor of values about 1e-40 to 9e-38, where bs/pts
-//   divides a subnormal by a subnormal; not analysed further). Such a tensor is as far
-//   outside torchao's recipe as the all-zero one (pts = 0), which FORMATS.md §7 leaves out.
-// - Every float operation is `precise` (no fused multiply-add, no reassociation), as the core's
-//   -ffp-contract=off.
+// - + - * must be correctly rounded (GLSL 4.x requires it) and must not be fused or reassociated:
+//   every float operation is `precise`, as the core's -ffp-contract=off.
+// - Subnormals must be kept by + - * and by comparisons (GLSL lets a driver flush float32
+//   subnormals to zero). The values the kernels must produce as subnormals they build from bits
+//   (MX dequantized values and scaled elements, ggml-mxfp4 scales, fp16 reads, crDiv / crSqrt
+//   results). Mesa's llvmpipe keeps subnormals: blocks of subnormals (ggml's all-subnormal blocks
+//   of FORMATS.md §2, the k-quants' subnormal super-block, MX's se = -127, ggml-mxfp4's wrapped
+//   E8M0) and nvfp4 tensors whose tensor scale is subnormal equal the CPU there (tested). On a
+//   driver that flushes, blocks whose inputs are float32 subnormals (|x| < 2^-126, about 1.2e-38)
+//   or whose products pass through one can differ.
+// - +-inf and NaN: where the contract's float32 arithmetic meets them (ggml's subnormal blocks
+//   make 1/d = inf and x * inf; nvfp4's x * k where k = (1/pts)/s overflows, 1/pts > 2^122), the
+//   kernels need IEEE + and * on them and comparisons with a NaN that are false, as the core has
+//   them (GLSL requires none of it; llvmpipe has it: the subnormal and tiny-tensor tests). The one
+//   NaN whose sign bit decides a code, nvfp4's 0 * inf (the x86 default NaN 0xffc00000: code 8,
+//   -0, in the core), is decided from the operands' bits instead.
+// - nvfp4 (two-level) on a tensor whose 1/pts is not finite (pts = 0 for an all-zero tensor, or
+//   pts <= 2^-128: max |x| below about 7.9e-36) follows the core's rule for that case (outside
+//   torchao's contract): every scale 0x08, every element code 0.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,11 +1,15 @@
 // The raw block-format GPU kernels (shaders/raw_<family>.comp through gpu::RawFormatGpu) against
 // the formats' reference vectors (tests/data/vectors/formats: blocks.bin byte for byte, dequant.npy
 // bit for bit) and against the CPU core (core::quantizeRawBlocks / dequantizeRawBlocks) on awkward
-// inputs: MX rows of 40 (padded blocks), one block, zeros, outliers, and one- and three-group
-// dispatch grids (grid-stride loops). Every format is found through the table; a format whose
+// inputs: MX rows of 40 (padded blocks), one block, zeros, outliers, blocks of subnormals, nvfp4
+// tensors with a subnormal tensor scale, and one- and three-group dispatch grids (grid-stride
+// loops). Every format is found through the table; a format whose
 // kernel file is not there yet, or whose CPU codec is missing, is skipped with a WARN.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <bit>
+#include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -207,8 +211,8 @@ TEST_CASE("raw gpu: equal to the CPU core on awkward inputs and tiny grids", "[g
       checkAgainstCpu(k, *d, normal(bv * 300, 11), 0, "300 blocks");
       // One block.
       checkAgainstCpu(k, *d, normal(bv, 12), 0, "one block");
-      // All zeros (nvfp4: outside its contract, 0/0 in torchao, so not compared).
-      if (d->raw.headerBytes == 0) checkAgainstCpu(k, *d, std::vector<float>(bv * 4, 0.0f), 0, "zeros");
+      // All zeros (nvfp4: outside torchao's contract, pts = 0; the core's rule for it).
+      checkAgainstCpu(k, *d, std::vector<float>(bv * 4, 0.0f), 0, "zeros");
       // Outliers, mixed magnitudes, a zero block, -0.0 and exact ties of small grids.
       std::vector<float> x = normal(bv * 8, 13, 0.02f);
       for (std::size_t i = 0; i < x.size(); i += 97) x[i] = (i % 2 ? 40.0f : -40.0f) * 0.02f * float(1 + i % 5);
@@ -291,20 +295,93 @@ TEST_CASE("raw gpu: BlockwiseQuantizerGpu equals core::quantizeBlockwise on raw 
 
 // Blocks of float32 subnormals (ggml's rule of FORMATS.md §2: the scaled values are +-inf and every
 // code 0; MX: a shared exponent of -127 with normal element values; ggml-mxfp4's wrapped E8M0) and
-// blocks just above the subnormal range. nvfp4 (two-level) keeps a normal tensor scale here (one
-// block of 1.0): with a subnormal tensor scale (max |x| below about 3.2e-35) llvmpipe's division
-// by it differs from the CPU's, a known limit (raw_kernels.hpp).
+// blocks just above the subnormal range; for nvfp4 (two-level) the same blocks with one block of
+// 1.0 too, so that the tensor scale is normal (without it, see the next case).
 TEST_CASE("raw gpu: blocks of subnormals equal the CPU", "[gpu][raw]") {
   GpuFixture fx;
-  RawFormatGpu k(fx.env());
+  GpuEnv env = fx.env();
+  const std::uint32_t groups = GENERATE(65535u, 1u, 3u);
+  env.limits.maxGroups = groups;
+  INFO("maxGroups " << groups);
+  RawFormatGpu k(env);
   for (const FormatDesc* d : kernelFormats(fx.shaders())) {
     if (!hasCpuCodec(*d)) continue;
     const std::size_t bv = std::size_t(d->raw.blockValues);
     std::vector<float> x(bv * 4);
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 7) - 3) * 1e-40f * float(1 + i / bv);
-    const float last = d->raw.headerBytes ? 1.0f : 3e-38f;
-    for (std::size_t i = 0; i < bv; ++i) x[3 * bv + i] = float(int(i % 7) - 3) * last;
-    DYNAMIC_SECTION(d->name) { checkAgainstCpu(k, *d, x, 0, "subnormal blocks"); }
+    for (std::size_t i = 0; i < bv; ++i) x[3 * bv + i] = float(int(i % 7) - 3) * 3e-38f;
+    DYNAMIC_SECTION(d->name) {
+      checkAgainstCpu(k, *d, x, 0, "subnormal blocks");
+      if (d->raw.headerBytes) {
+        x.insert(x.end(), bv, 1.0f);
+        checkAgainstCpu(k, *d, x, 0, "subnormal blocks and a block of 1.0");
+      }
+    }
   }
   fx.checkClean("raw subnormals");
+}
+
+// nvfp4 (two-level) on tensors whose max |x| is tiny, where pts = amax / 2688 is a float32
+// subnormal: 1/pts still finite (max |x| in [2^-128 * 2688, 2^-126 * 2688), about 7.9e-36 to
+// 3.2e-35; r = bs / pts divides by a subnormal), 1/pts overflowing (the core's rule for a tensor
+// outside torchao's contract: scale code 0x08, element codes 0), and pts just normal. Several
+// blocks of different magnitudes each, so that blocks of a tensor get different scales.
+TEST_CASE("raw gpu: nvfp4 with a subnormal tensor scale equals the CPU", "[gpu][raw]") {
+  GpuFixture fx;
+  GpuEnv env = fx.env();
+  const std::uint32_t groups = GENERATE(65535u, 1u, 3u);
+  env.limits.maxGroups = groups;
+  INFO("maxGroups " << groups);
+  RawFormatGpu k(env);
+  const FormatDesc* d = core::findFormat(std::string_view("nvfp4"));
+  REQUIRE(d);
+  if (!RawFormatGpu::hasKernel(fx.shaders(), *d) || !hasCpuCodec(*d)) return;
+  // The largest |x| of each tensor: the boundaries of the ranges above and values inside them.
+  const float p126 = std::ldexp(1.0f, -126), p128 = std::ldexp(1.0f, -128);
+  for (const float amax : {3.0e-35f, 2.0e-35f, 1.0e-35f, 8.0e-36f, 2688.0f * p128, std::nextafter(2688.0f * p128, 0.0f),
+                           5.0e-36f, 1.0e-38f, 1.2e-39f, 1.0e-44f, 2688.0f * p126, 4.0e-35f}) {
+    std::vector<float> x = normal(16 * 40, 31);
+    float m = 0.0f;
+    for (float v : x) m = std::max(m, std::abs(v));
+    // Blocks scaled down by 1, 1/3, 1/50, ... 1/10^6 of the tensor's max, so their r spans E4M3.
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const float f = amax / m / float(i / 16 % 5 == 0 ? 1 : i / 16 % 5 == 1 ? 3 : i / 16 % 5 == 2 ? 50 : i / 16 % 5 == 3 ? 1000 : 1000000);
+      x[i] = x[i] * f;
+    }
+    x[5] = x[5] < 0 ? -amax : amax;  // the exact max
+    std::fill(x.begin() + 16 * 7, x.begin() + 16 * 8, 0.0f);  // a zero block
+    const float pts = d->raw.tensorScale(amax);
+    INFO("max |x| " << amax << ", pts " << pts << ", 1/pts " << 1.0f / pts);
+    checkAgainstCpu(k, *d, x, 0, "tiny tensor");
+  }
+  fx.checkClean("nvfp4 tiny tensors");
+}
+
+// 16M values per raw format with a kernel (the k-quants too), the device-resident steps only
+// (upload and read back outside the clock; one warm-up run first, which also builds the programs):
+// test_gpu "[raw-bench]" prints the times as WARN lines.
+TEST_CASE("raw gpu: time of 16M values per format", "[.][raw-bench]") {
+  GpuFixture fx;
+  RawFormatGpu k(fx.env());
+  const std::size_t n = std::size_t(1) << 24;
+  const std::vector<float> base = normal(8192, 41);
+  std::vector<float> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = base[i % base.size()] * (1.0f + float(i / base.size()) * 1e-3f);
+  for (const FormatDesc* d : kernelFormats(fx.shaders())) {
+    BlockwiseSettings s;
+    s.format = d->format;
+    REQUIRE(k.upload(x.data(), n, s).ok());
+    REQUIRE(k.runQuantize().ok());  // builds the program and warms up
+    REQUIRE(k.runDequantize().ok());
+    glFinish();
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(k.runQuantize().ok());
+    glFinish();
+    const auto t1 = std::chrono::steady_clock::now();
+    REQUIRE(k.runDequantize().ok());
+    glFinish();
+    const auto t2 = std::chrono::steady_clock::now();
+    const double tq = std::chrono::duration<double>(t1 - t0).count(), td = std::chrono::duration<double>(t2 - t1).count();
+    WARN(d->name << ": 16M values quantize " << tq * 1e3 << " ms, dequantize " << td * 1e3 << " ms");
+  }
 }

@@ -9,9 +9,8 @@
 // decoder written separately from the contract, which reproduces every vector of
 // tests/data/vectors/formats for these five formats. Where the core's codec is in the table, the
 // edge blocks are also checked against core::quantizeRawBlocks / dequantizeRawBlocks.
-// The kernel's correctly rounded divide and square root (crDiv, crSqrt) equal the CPU's IEEE a/b
-// and sqrtf bit for bit on 2.9M operand pairs, also with crDiv's estimate off by up to 3 ULP and
-// on one work group (many pairs per invocation) ([kquants-arith]).
+// The kernel's correctly rounded divide and square root (crDiv, crSqrt of common/raw_arith.glsl)
+// are tested by test_raw_arith.cpp ([raw-arith]).
 // The hidden [kquants-bench] case times 16M values per format (llvmpipe: see its WARN lines).
 #include <catch2/catch.hpp>
 #include <bit>
@@ -21,7 +20,6 @@
 #include <fstream>
 #include <iterator>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -340,95 +338,6 @@ TEST_CASE("ggml k-quants on the GPU: the same bytes on one, three and many group
     }
   }
   fx.checkClean("k-quant grids");
-}
-
-namespace {
-std::uint32_t bitsOf(float f) { return std::bit_cast<std::uint32_t>(f); }
-float fromBits(std::uint32_t b) { return std::bit_cast<float>(b); }
-
-// Operand pairs for crDiv / crSqrt: specials against specials, random bit patterns (every class,
-// NaN payloads included), quotients in the normal range, quotients that end subnormal or
-// overflow, power-of-two divisors (exact halves in subnormal results), and every 4099th
-// positive float for the square root.
-std::vector<std::uint32_t> arithPairs() {
-  std::vector<std::uint32_t> p;
-  const std::uint32_t specials[] = {0x00000000u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00000u,
-                                    0x7f800001u, 0x7fa5a5a5u, 0xffffffffu, 0x00000001u, 0x80000001u, 0x007fffffu,
-                                    0x00400000u, 0x00800000u, 0x80800000u, 0x7f7fffffu, 0xff7fffffu, 0x3f800000u,
-                                    0xbf800000u, 0x40400000u, 0x41700000u, 0x427c0000u, 0xc3000000u, 0x3dcccccdu,
-                                    0x26901d7du, 0x0c000000u, 0x34000000u, 0x33800000u};
-  for (std::uint32_t a : specials)
-    for (std::uint32_t b : specials) p.insert(p.end(), {a, b});
-  std::mt19937 rng(20261202u);
-  auto any = [&] { return std::uint32_t(rng()); };
-  auto withExp = [&](std::uint32_t lo, std::uint32_t hi) {
-    const std::uint32_t e = lo + std::uint32_t(rng()) % (hi - lo + 1u);
-    return (std::uint32_t(rng()) & 0x807fffffu) | e << 23u;
-  };
-  for (int i = 0; i < (1 << 20); ++i) p.insert(p.end(), {any(), any()});
-  for (int i = 0; i < (1 << 19); ++i) p.insert(p.end(), {withExp(100u, 154u), withExp(100u, 154u)});
-  for (int i = 0; i < (1 << 18); ++i) p.insert(p.end(), {withExp(0u, 40u), withExp(110u, 160u)});  // subnormal ends
-  for (int i = 0; i < (1 << 18); ++i) p.insert(p.end(), {withExp(200u, 254u), withExp(0u, 60u)});  // overflow ends
-  for (int i = 0; i < (1 << 18); ++i) {
-    const std::uint32_t a = (any() & 0x80000000u) | (any() % (40u << 23u));
-    p.insert(p.end(), {a, (1u + any() % 200u) << 23u});  // a / 2^k: exact ties in subnormal results
-  }
-  for (std::uint32_t x = 0; x < 0x7f800000u; x += 4099u) p.insert(p.end(), {x, 0x3f800000u});
-  return p;
-}
-}  // namespace
-
-TEST_CASE("the k-quant kernel's crDiv and crSqrt are correctly rounded", "[gpu][raw][kquants][kquants-arith]") {
-  GpuFixture fx;
-  // Many groups (one pair per invocation) and one group (40000 pairs per invocation).
-  const std::uint32_t groups = GENERATE(65535u, 1u);
-  // crDiv as on a driver whose `/` is off by up to 3 ULP: its corrections must still land exactly.
-  const std::uint32_t perturb = GENERATE(0u, 1u);
-  INFO("groups " << groups << ", estimate perturbed " << perturb);
-  const ProgramDesc desc{"raw_ggml_kquants.arith", {{ShaderStage::Compute, "raw_ggml_kquants.comp"}},
-                         "#define KQ_ARITH_TEST 1\n"};
-  auto st = fx.shaders().ensure(desc);
-  INFO(st.error());
-  REQUIRE(st.ok());
-  const GLuint prog = fx.shaders().program(desc.name);
-  const auto pairs = arithPairs();
-  const std::size_t count = pairs.size() / 2;
-  Buffer in = Buffer::create(), out = Buffer::create();
-  std::size_t inCap = 0, outCap = 0;
-  reserveBuffer(in, inCap, pairs.size() * 4);
-  writeBuffer(in, pairs.data(), pairs.size() * 4);
-  reserveBuffer(out, outCap, pairs.size() * 4);
-  {
-    ProgramGuard guard;
-    glUseProgram(prog);
-    setUniform(prog, "u_count", GLuint(count));
-    setUniform(prog, "u_perturb", GLuint(perturb));
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, in.id());
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, out.id());
-    glDispatchCompute(groupCount(count, 64, groups), 1, 1);
-    barrierAfterCompute();
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 0, 0);
-    glBindBufferBase(GL_SHADER_STORAGE_BUFFER, 1, 0);
-  }
-  const auto got = readBuffer<std::uint32_t>(out, pairs.size());
-  std::size_t badDiv = 0, badSqrt = 0, firstDiv = count, firstSqrt = count;
-  for (std::size_t i = 0; i < count; ++i) {
-    const float a = fromBits(pairs[2 * i]), b = fromBits(pairs[2 * i + 1]);
-    if (got[2 * i] != bitsOf(a / b) && badDiv++ == 0) firstDiv = i;
-    if (got[2 * i + 1] != bitsOf(std::sqrt(a)) && badSqrt++ == 0) firstSqrt = i;
-  }
-  std::ostringstream miss;
-  miss << std::hex;
-  if (firstDiv < count)
-    miss << "first crDiv miss: " << pairs[2 * firstDiv] << " / " << pairs[2 * firstDiv + 1] << " gave " << got[2 * firstDiv]
-         << ", CPU " << bitsOf(fromBits(pairs[2 * firstDiv]) / fromBits(pairs[2 * firstDiv + 1])) << "; ";
-  if (firstSqrt < count)
-    miss << "first crSqrt miss: sqrt " << pairs[2 * firstSqrt] << " gave " << got[2 * firstSqrt + 1] << ", CPU "
-         << bitsOf(std::sqrt(fromBits(pairs[2 * firstSqrt])));
-  INFO(count << " pairs; " << miss.str());
-  CHECK(badDiv == 0);
-  CHECK(badSqrt == 0);
-  fx.checkClean("crDiv / crSqrt");
 }
 
 // 16M values (65536 super-blocks) per format, the device-resident steps only (upload and read
