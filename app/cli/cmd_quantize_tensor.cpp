@@ -648,8 +648,10 @@ int runQuantizeTensor(int argc, char** argv) {
                    mismatches.diffs, renderer.c_str(), mismatches.first.c_str());
       return kExitCheckFailed;
     }
-    std::fprintf(stderr, "qviz %s: check passed: %zu values, codes and constants identical on the GPU (%s) and the CPU\n",
-                 kSub, n, renderer.c_str());
+    std::fprintf(stderr, "qviz %s: check passed: %zu values, %s identical on the GPU (%s) and the CPU\n", kSub, n,
+                 raw ? "blocks, codes and dequantized values" : withBlocks ? "codes, constants, blocks and dequantized values"
+                                                                   : "codes, constants and dequantized values",
+                 renderer.c_str());
   }
   return kExitOk;
 }

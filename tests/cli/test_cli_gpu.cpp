@@ -377,3 +377,37 @@ TEST_CASE("quantize-tensor --backend gpu streams too: over one step of 4 Mi valu
     }
   }
 }
+
+TEST_CASE("quantize-tensor --backend gpu --check: every raw block format, the same files as the CPU") {
+  const std::string dir = freshDir("gpu_tensor_raw");
+  // 48 rows of 80: a multiple of 256 values for ggml, rows of 80 for MX (a padded block per row)
+  // and NVFP4 (5 blocks of 16 per row); a heavy value in one row.
+  const std::size_t rows = 48, cols = 80, n = rows * cols;
+  std::vector<float> x(n);
+  std::uint32_t state = 7;
+  for (auto& v : x) {
+    state = state * 1664525u + 1013904223u;
+    v = (float(state >> 8) / float(1 << 24) - 0.5f) * 3.0f;
+  }
+  x[1234] = 41.0f;
+  REQUIRE(qviz::core::writeNpy(dir + "/x.npy", qviz::core::tensorFromFloats({rows, cols}, x.data(), n)).ok());
+  std::size_t tested = 0;
+  for (const qviz::core::FormatDesc& d : qviz::core::tensorFormats()) {
+    if (!d.hasRawBlocks()) continue;
+    const std::string fmt = d.name;
+    INFO(fmt);
+    const std::vector<std::string> base = {"quantize-tensor", dir + "/x.npy", "--format", fmt};
+    auto cpuArgs = base, gpuArgs = base;
+    cpuArgs.insert(cpuArgs.end(), {"--out-dir", dir + "/cpu_" + fmt});
+    gpuArgs.insert(gpuArgs.end(), {"--backend", "gpu", "--check", "--out-dir", dir + "/gpu_" + fmt});
+    REQUIRE(runQviz(cpuArgs).exitCode == 0);
+    const auto r = runQviz(gpuArgs, gpuEnv());
+    INFO(r.err);
+    REQUIRE(r.exitCode == 0);
+    CHECK(r.err.find("check passed: " + std::to_string(n) + " values") != std::string::npos);
+    CHECK(readText(dir + "/gpu_" + fmt + "/blocks.bin") == readText(dir + "/cpu_" + fmt + "/blocks.bin"));
+    CHECK(readText(dir + "/gpu_" + fmt + "/dequant.npy") == readText(dir + "/cpu_" + fmt + "/dequant.npy"));
+    ++tested;
+  }
+  CHECK(tested == 23);
+}
