@@ -52,6 +52,17 @@ const Concept kConcepts[] = {
      "few levels. Block-wise quantization (64 values per block in QLoRA) gives every block its own "
      "absmax, so an outlier only costs its own block. The price is one constant per block: 32 bits / "
      "64 = 0.5 bits per parameter, cut to about 0.127 by double quantization."},
+    {"Super-blocks, power-of-two scales, two scale levels",
+     "The block formats of the Weights panel differ in what they spend on constants. A ggml k-quant "
+     "(Q2_K..Q6_K, in GGUF files for llama.cpp) groups 256 values in a super-block of 8 sub-blocks of 32 or 16 "
+     "of 16; every sub-block has its own scale (and min), but those are stored in 4, 6 or 8 bits against one "
+     "fp16 super-block scale, so Q4_K costs 4.5 bits per weight with a scale per 32 values. OCP Microscaling "
+     "(MX) gives 32 values one E8M0 scale, a pure power of two 2^se: applying it only shifts exponents, and "
+     "it costs 8 bits per 32 values (MXFP4: 4.25 bits per weight; gpt-oss ships its MoE weights in MXFP4). "
+     "NVIDIA's NVFP4 (Blackwell) scales every 16 values by an FP8 E4M3 number, finer than a power of two, "
+     "but E4M3 spans only about 2^-9 to 448, so a float32 scale per tensor (amax / 2688) first maps the tensor "
+     "into that span. ggml's NVFP4 and MXFP4 share the names but not the bytes (block size, tensor scale, tie "
+     "rule, nibble order). The Equal bits panel compares them all at the bits they really store."},
     {"PTQ vs QAT",
      "Post-training quantization (PTQ) rounds a finished model, sometimes with a little calibration data; "
      "quantization-aware training (QAT) simulates the rounding during training so the weights adapt to it. "

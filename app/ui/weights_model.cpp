@@ -389,7 +389,7 @@ std::string formatMenuLabel(const FormatDesc& f, int blocksize, bool doubleQuant
 }
 
 const char* familyAbout(const std::string& family) {
-  // Each statement is backed by docs/FORMATS.md (the numeric contract) or the formats' own documents.
+  // Each statement is backed by docs/numeric-contracts.md (the numeric contract) or the formats' own documents.
   if (family == "bnb4")
     return "bitsandbytes' 4-bit formats (QLoRA): 16 fixed levels (NF4: quantiles of a normal; FP4) scaled by each "
            "block's absmax, stored as float32; double quantization stores the absmax as 8-bit codes with one "
