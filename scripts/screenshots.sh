@@ -13,7 +13,8 @@ shot panel_levels --panel levels
 shot panel_error_curve --panel error-curve --bits 3
 shot panel_histogram --panel histogram --bits 3
 shot panel_number_line --panel number-line
-shot panel_weights --panel weights
+shot panel_weights --panel weights --weights-format q4_k --weights-source heavy
+shot panel_equal_bits --panel equal-bits
 shot panel_memory --panel memory
 shot panel_compare --panel compare --bits 3
 shot panel_qlora --panel qlora --lora-steps 300
