@@ -27,6 +27,7 @@ void Derived::setWake(std::function<void()> fn) {
   compareWorker->setWake(wake);
   if (qlora) qlora->setWake(wake);
   if (errorCurve) setErrorCurveWake(*errorCurve, wake);
+  setWeightsWake(weights, wake);
 }
 
 }  // namespace qviz::ui

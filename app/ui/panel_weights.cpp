@@ -558,7 +558,7 @@ std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
   return selected;
 }
 
-void formatTable(const WeightsView& v, TensorFormat current) {
+void drawFormatRows(const WeightsView& v, TensorFormat current) {
   // Scrolls sideways where the panel is narrower than the table (presenter mode), its rows all shown.
   const ImGuiStyle& st = ImGui::GetStyle();
   const float rowH = ImGui::GetTextLineHeight() + st.CellPadding.y * 2;
@@ -584,6 +584,21 @@ void formatTable(const WeightsView& v, TensorFormat current) {
     ImGui::Text("%.4g", r.stats.maxAbsError);
   }
   ImGui::EndTable();
+}
+
+void formatTable(const WeightsView& v, TensorFormat current) {
+  // The table is computed on a worker (updateWeightsPanel): meanwhile the last one stays, greyed out.
+  if (v.tablePending) {
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextDisabled(v.table.empty() ? "every format at this blocksize: computing..."
+                                        : "every format at this blocksize: computing... (the table below is of the previous settings)");
+    ImGui::PopTextWrapPos();
+    if (v.table.empty()) return;
+  }
+  ImGui::BeginDisabled(v.tablePending);
+  drawFormatRows(v, current);
+  ImGui::EndDisabled();
+  if (!v.tablePending) ImGui::TextDisabled("every format at this blocksize (%.0f ms)", v.tableMs);
 }
 }  // namespace
 

@@ -2,14 +2,21 @@
 #include "ui/weights_model.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <random>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "tensor/npy.hpp"
 #include "tensor/safetensors.hpp"
+#include "ui/worker.hpp"
 
 namespace qviz::ui {
 using namespace qviz::core;
@@ -285,16 +292,52 @@ void buildHistogram(WeightsView& v) {
 }
 }  // namespace
 
-void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
+namespace {
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// What the table depends on: the tensor, the blocksize and double quantization.
+WeightsDoc tableKey(WeightsDoc d) {
+  d.format = WeightsDoc{}.format;
+  d.block = 0;
+  return d;
+}
+
+// Every format of the table side by side at this blocksize (formats with a fixed blocksize use
+// theirs); formats that cannot take the tensor are left out. Stops early (and returns nullopt)
+// once `cancelled` says so, checked between formats.
+std::optional<std::vector<FormatRow>> computeTable(const std::vector<float>& values, std::size_t rowLength, int blocksize,
+                                                   bool doubleQuant, const std::function<bool()>& cancelled) {
+  std::vector<FormatRow> table;
+  std::vector<float> dq(values.size());
+  for (const FormatDesc& f : tensorFormats()) {
+    if (cancelled && cancelled()) return std::nullopt;
+    BlockwiseSettings fs{f.format, blocksize, doubleQuant && f.doubleQuant};
+    fs.rowLength = rowLength;
+    auto qf = quantizeBlockwise(values.data(), values.size(), fs);
+    if (!qf) continue;
+    dequantizeBlockwise(*qf, dq.data());
+    table.push_back({f.format, formatStats(values.data(), dq.data(), dq.size(), fs)});
+  }
+  return table;
+}
+
+// Rebuilds everything of `view` but the table when the inputs changed (`reloaded`: the values were
+// made or read again). Returns true when the view is then good and wants a table of other inputs
+// than view.tableInputs.
+bool updateChosen(const WeightsDoc& doc, WeightsView& view, bool& reloaded) {
+  reloaded = false;
   WeightsDoc key = doc;
   key.block = 0;
-  if (view.inputs == key) return;
+  if (view.inputs == key) return false;
   const bool sameTensor = view.inputs && view.error.empty() && view.inputs->source == key.source &&
                           view.inputs->size == key.size && view.inputs->seed == key.seed && view.inputs->path == key.path &&
                           view.inputs->tensorName == key.tensorName && !view.values.empty();
   view.inputs = key;
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   if (!sameTensor) {
+    reloaded = true;
+    view.tableInputs.reset();  // new values (a file may have changed): the table is of the old ones
     view.error.clear();
     view.rowLength = 0;
     if (doc.source == WeightSource::File) {
@@ -302,7 +345,7 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
       if (!loaded) {
         view.error = loaded.error();
         view.values.clear();
-        return;
+        return false;
       }
       view.values = std::move(*loaded);
     } else {
@@ -314,7 +357,7 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   }
   if (view.values.empty()) {
     view.error = "the tensor is empty";
-    return;
+    return false;
   }
   // Double quantization stays set when a format without it is chosen; it applies where the format has it.
   BlockwiseSettings s{doc.format, doc.blocksize, doc.doubleQuant && formatDesc(doc.format).doubleQuant};
@@ -322,7 +365,7 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   auto q = quantizeBlockwise(view.values.data(), view.values.size(), s);
   if (!q) {
     view.error = q.error();
-    return;
+    return false;
   }
   view.error.clear();
   view.q = std::move(*q);
@@ -342,18 +385,149 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
     view.blockRmse[b] = sp.count ? std::sqrt(sum / double(sp.count)) : 0.0;
   }
   buildHistogram(view);
-  // Every format of the table side by side at this blocksize (formats with a fixed blocksize use theirs).
-  view.table.clear();
-  std::vector<float> dq(view.values.size());
-  for (const FormatDesc& f : tensorFormats()) {
-    BlockwiseSettings fs{f.format, doc.blocksize, doc.doubleQuant && f.doubleQuant};
-    fs.rowLength = view.rowLength;
-    auto qf = quantizeBlockwise(view.values.data(), view.values.size(), fs);
-    if (!qf) continue;
-    dequantizeBlockwise(*qf, dq.data());
-    view.table.push_back({f.format, formatStats(view.values.data(), dq.data(), dq.size(), fs)});
+  view.elapsedMs = msSince(t0);
+  return view.tableInputs != tableKey(doc);
+}
+}  // namespace
+
+// The table's worker and its mailbox (shared with the worker thread).
+struct WeightsTableJob {
+  struct Mailbox {
+    std::mutex mutex;
+    std::uint64_t jobId = 0;  // the job whose table is wanted; older jobs' posts are dropped
+    bool ready = false;       // `table` is jobId's, not taken yet
+    std::vector<FormatRow> table;
+    double elapsedMs = 0;
+    std::function<void()> wake;
+  };
+  WeightsTableJob() = default;
+  ~WeightsTableJob() {
+    // The job in flight stops before its next format; the worker (destroyed first) joins it.
+    if (cancel) *cancel = true;
+    std::lock_guard lock(mailbox->mutex);
+    mailbox->wake = nullptr;
   }
-  view.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  WeightsTableJob(const WeightsTableJob&) = delete;
+  WeightsTableJob& operator=(const WeightsTableJob&) = delete;
+
+  std::optional<WeightsDoc> pendingKey;  // what the job in flight computes (main thread)
+  std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
+  std::shared_ptr<std::atomic<bool>> cancel;  // of the job in flight
+  std::uint64_t nextJobId = 0;
+  // Last: stops (and joins) before the rest goes away.
+  std::unique_ptr<LatestJobWorker> worker = std::make_unique<LatestJobWorker>();
+};
+
+namespace {
+WeightsTableJob& jobOf(WeightsView& view) {
+  if (!view.job) view.job = std::make_shared<WeightsTableJob>();
+  return *view.job;
+}
+
+// Takes a finished table of the job wanted (main thread).
+void takeTable(WeightsView& view) {
+  if (!view.job || !view.tablePending) return;
+  WeightsTableJob& j = *view.job;
+  std::lock_guard lock(j.mailbox->mutex);
+  if (!j.mailbox->ready) return;
+  j.mailbox->ready = false;
+  view.table = std::move(j.mailbox->table);
+  view.tableMs = j.mailbox->elapsedMs;
+  view.tableInputs = j.pendingKey;
+  view.tablePending = false;
+  j.pendingKey.reset();
+}
+
+// Drops the job in flight: it stops before its next format and its table is not taken.
+void cancelTable(WeightsView& view) {
+  if (!view.job) return;
+  WeightsTableJob& j = *view.job;
+  if (j.cancel) *j.cancel = true;
+  {
+    std::lock_guard lock(j.mailbox->mutex);
+    j.mailbox->jobId = ++j.nextJobId;  // no job has this id: a late post is dropped
+    j.mailbox->ready = false;
+  }
+  j.pendingKey.reset();
+  view.tablePending = false;
+}
+
+void submitTable(WeightsView& view, const WeightsDoc& key) {
+  WeightsTableJob& j = jobOf(view);
+  if (j.cancel) *j.cancel = true;
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  j.cancel = cancel;
+  const std::uint64_t id = ++j.nextJobId;
+  {
+    std::lock_guard lock(j.mailbox->mutex);
+    j.mailbox->jobId = id;
+    j.mailbox->ready = false;
+  }
+  j.pendingKey = key;
+  view.tablePending = true;
+  // The worker's own copy: the main thread goes on replacing the view's values.
+  auto values = std::make_shared<const std::vector<float>>(view.values);
+  const std::size_t rowLength = view.rowLength;
+  const int blocksize = key.blocksize;
+  const bool doubleQuant = key.doubleQuant;
+  std::weak_ptr<WeightsTableJob::Mailbox> weak = j.mailbox;
+  j.worker->submit([=] {
+    // Below the window and the metrics worker, as the error curve: the table never makes a slider
+    // stutter. (Linux: per thread, and inherited by the threads parallelFor starts from this one.)
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+    const auto t0 = Clock::now();
+    auto table = computeTable(*values, rowLength, blocksize, doubleQuant, [&] { return cancel->load(); });
+    if (!table) return;
+    auto box = weak.lock();
+    if (!box) return;
+    std::lock_guard lock(box->mutex);
+    if (box->jobId != id) return;  // a newer job replaced this one
+    box->table = std::move(*table);
+    box->elapsedMs = msSince(t0);
+    box->ready = true;
+    // Under the lock: once setWeightsWake(view, {}) returns, no wake reaches a closing window.
+    if (box->wake) box->wake();
+  });
+}
+}  // namespace
+
+void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
+  bool reloaded = false;
+  if (!updateChosen(doc, view, reloaded)) return;
+  const auto t0 = Clock::now();
+  view.table = *computeTable(view.values, view.rowLength, doc.blocksize, doc.doubleQuant, {});
+  view.tableMs = msSince(t0);
+  view.tableInputs = tableKey(doc);
+}
+
+void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous) {
+  takeTable(view);
+  bool reloaded = false;
+  updateChosen(doc, view, reloaded);
+  // A job in flight works on the values before; they were read again (a file may have changed).
+  if (reloaded && view.tablePending) cancelTable(view);
+  if (view.error.empty() && !view.values.empty()) {
+    const WeightsDoc key = tableKey(doc);
+    if (view.tableInputs == key) {
+      if (view.tablePending) cancelTable(view);  // back to the table shown
+    } else if (!view.tablePending || view.job->pendingKey != key) {
+      submitTable(view, key);
+    }
+  }
+  if (synchronous) waitWeightsTable(view);
+}
+
+void waitWeightsTable(WeightsView& view) {
+  if (!view.job || !view.tablePending) return;
+  view.job->worker->waitIdle();
+  takeTable(view);
+}
+
+void setWeightsWake(WeightsView& view, std::function<void()> wake) {
+  if (!view.job && !wake) return;
+  WeightsTableJob& j = jobOf(view);
+  std::lock_guard lock(j.mailbox->mutex);
+  j.mailbox->wake = std::move(wake);
 }
 
 // ---- The Format menu and the "About this format" texts ---------------------------------------

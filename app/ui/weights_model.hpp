@@ -5,6 +5,8 @@
 // with the format's levels, and the Format menu grouped by family with its "About" texts.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +49,8 @@ struct WeightsHistogram {
   int binOf(double x) const;         // the bin of a value (clamped to the ends)
 };
 
+struct WeightsTableJob;  // the side-by-side table's worker (weights_model.cpp)
+
 struct WeightsView {
   std::optional<WeightsDoc> inputs;  // what this was built from (block excluded)
   std::string error;                 // why there is no tensor
@@ -57,9 +61,17 @@ struct WeightsView {
   std::vector<double> blockRmse;     // per block
   core::CodeUse codeUse;             // how often each code (level) is used over the whole tensor
   std::vector<FormatRow> table;      // every format at the same blocksize
+  // What `table` was computed from: the tensor, blocksize and double quantization (the chosen
+  // format and the block do not count: choosing a format leaves the table as it is).
+  std::optional<WeightsDoc> tableInputs;
+  // The panel's update computes the table on a worker: while true, `table` is that of older inputs
+  // (or empty) and the one for `inputs` is on its way (the panel greys the old one out).
+  bool tablePending = false;
+  double tableMs = 0;                // computing time of `table`
   std::size_t rowLength = 0;         // the row length given to the quantizer (a file's last axis; 0: one row)
   WeightsHistogram histogram;        // of the whole tensor, with the levels of every block
-  double elapsedMs = 0;
+  double elapsedMs = 0;              // the chosen format's part (tensor, quantization, histogram)
+  std::shared_ptr<WeightsTableJob> job;  // made by the panel's update or setWeightsWake; main thread only
 };
 
 // Which values of the tensor block b covers (raw formats: blocks along rows of rowLength, a partial
@@ -107,8 +119,21 @@ std::string formatMenuLabel(const core::FormatDesc& f, int blocksize, bool doubl
 // plus 0.1% outliers at 20 sigma) or uniform in [-1, 1].
 std::vector<float> syntheticWeights(WeightSource source, std::size_t n, std::uint32_t seed);
 
-// Rebuilds `view` when the inputs changed (the shown block does not count).
+// Rebuilds `view` when the inputs changed (the shown block does not count), all of it at once on
+// the calling thread; the table only when its own inputs changed (tableInputs).
 void updateWeightsView(const WeightsDoc& doc, WeightsView& view);
+
+// The panel's update (updateDerived, main thread): as updateWeightsView, but the table of every
+// format (32 quantizations of the whole tensor) is computed on view.job's worker thread from a copy
+// of the values. A newer table replaces (and cancels) one still computing; a finished one is taken
+// here on a later call, and the window is woken when it waits. `synchronous` (scripts, tests) waits
+// for it, so the view is then exactly updateWeightsView's.
+void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous);
+// Blocks until the table in flight (if any) is done, then takes it (tests, scripted runs).
+void waitWeightsTable(WeightsView& view);
+// The window's wake (called from the worker when a table waits); empty to stop waking: once it
+// returns, no wake comes from the weights worker (Derived::setWake calls it).
+void setWeightsWake(WeightsView& view, std::function<void()> wake);
 
 // Every value the format can produce in block `block` of q (sorted, distinct): the dequantized
 // value of each code with that block's constants.
