@@ -588,17 +588,18 @@ void drawFormatRows(const WeightsView& v, TensorFormat current) {
 
 void formatTable(const WeightsView& v, TensorFormat current) {
   // The table is computed on a worker (updateWeightsPanel): meanwhile the last one stays, greyed out.
-  if (v.tablePending) {
+  const bool stale = v.tablePending || v.viewPending;
+  if (stale) {
     ImGui::PushTextWrapPos(0.0f);
     ImGui::TextDisabled(v.table.empty() ? "every format at this blocksize: computing..."
                                         : "every format at this blocksize: computing... (the table below is of the previous settings)");
     ImGui::PopTextWrapPos();
     if (v.table.empty()) return;
   }
-  ImGui::BeginDisabled(v.tablePending);
+  ImGui::BeginDisabled(stale);
   drawFormatRows(v, current);
   ImGui::EndDisabled();
-  if (!v.tablePending) ImGui::TextDisabled("every format at this blocksize (%.0f ms)", v.tableMs);
+  if (!stale) ImGui::TextDisabled("every format at this blocksize (%.0f ms)", v.tableMs);
 }
 }  // namespace
 
@@ -608,6 +609,13 @@ void drawPanel<panelId("weights")>(const AppState& s, UiState& ui, Commands& cmd
   const WeightsView& v = s.derived.weights;
   sourceControls(w, ui, cmd);
   formatControls(w, cmd);
+  // The view is computed on a worker (updateWeightsPanel): meanwhile the last one stays.
+  if (v.viewPending) {
+    ImGui::PushTextWrapPos(0.0f);
+    if (v.inputs) ImGui::TextDisabled("updating to %s... (what follows is of the previous settings)", tensorFormatName(w.format));
+    else ImGui::TextDisabled("quantizing the tensor...");
+    ImGui::PopTextWrapPos();
+  }
   if (!v.error.empty()) {
     // Not every tensor suits every format (ggml's need a multiple of their block): the quantizer says why.
     ImGui::PushTextWrapPos(0.0f);

@@ -324,8 +324,10 @@ std::optional<std::vector<FormatRow>> computeTable(const std::vector<float>& val
 
 // Rebuilds everything of `view` but the table when the inputs changed (`reloaded`: the values were
 // made or read again). Returns true when the view is then good and wants a table of other inputs
-// than view.tableInputs.
-bool updateChosen(const WeightsDoc& doc, WeightsView& view, bool& reloaded) {
+// than view.tableInputs. A worker's `cancelled` is asked between the steps (the view is then
+// half made, and dropped).
+bool updateChosen(const WeightsDoc& doc, WeightsView& view, bool& reloaded, const std::function<bool()>& cancelled = {}) {
+  auto stop = [&] { return cancelled && cancelled(); };
   reloaded = false;
   WeightsDoc key = doc;
   key.block = 0;
@@ -359,6 +361,7 @@ bool updateChosen(const WeightsDoc& doc, WeightsView& view, bool& reloaded) {
     view.error = "the tensor is empty";
     return false;
   }
+  if (stop()) return false;
   // Double quantization stays set when a format without it is chosen; it applies where the format has it.
   BlockwiseSettings s{doc.format, doc.blocksize, doc.doubleQuant && formatDesc(doc.format).doubleQuant};
   s.rowLength = view.rowLength;
@@ -373,6 +376,7 @@ bool updateChosen(const WeightsDoc& doc, WeightsView& view, bool& reloaded) {
   dequantizeBlockwise(view.q, view.dequant.data());
   view.stats = formatStats(view.values.data(), view.dequant.data(), view.values.size(), s);
   view.codeUse = codeUse(view.q);
+  if (stop()) return false;
   const std::size_t nb = blockTotal(view);
   view.blockRmse.assign(nb, 0.0);
   for (std::size_t b = 0; b < nb; ++b) {
@@ -384,33 +388,44 @@ bool updateChosen(const WeightsDoc& doc, WeightsView& view, bool& reloaded) {
     }
     view.blockRmse[b] = sp.count ? std::sqrt(sum / double(sp.count)) : 0.0;
   }
+  if (stop()) return false;
   buildHistogram(view);
   view.elapsedMs = msSince(t0);
   return view.tableInputs != tableKey(doc);
 }
 }  // namespace
 
-// The table's worker and its mailbox (shared with the worker thread).
-struct WeightsTableJob {
+// The panel's worker and its mailbox (shared with the worker thread).
+struct WeightsJob {
   struct Mailbox {
     std::mutex mutex;
-    std::uint64_t jobId = 0;  // the job whose table is wanted; older jobs' posts are dropped
-    bool ready = false;       // `table` is jobId's, not taken yet
+    std::uint64_t jobId = 0;  // the job whose results are wanted; older jobs' posts are dropped
+    bool viewReady = false;   // `view` is jobId's, not taken yet
+    WeightsView view;         // everything but the table (its own values too)
+    bool reloaded = false;    // the job made or read the values again
+    std::shared_ptr<const std::vector<float>> tensor;  // a copy of view.values, for the next jobs
+    bool tableComing = false; // the job computes the table next
+    bool tableReady = false;  // `table` is jobId's, not taken yet
     std::vector<FormatRow> table;
-    double elapsedMs = 0;
+    double tableMs = 0;
     std::function<void()> wake;
   };
-  WeightsTableJob() = default;
-  ~WeightsTableJob() {
+  WeightsJob() = default;
+  ~WeightsJob() {
     // The job in flight stops before its next format; the worker (destroyed first) joins it.
     if (cancel) *cancel = true;
     std::lock_guard lock(mailbox->mutex);
     mailbox->wake = nullptr;
   }
-  WeightsTableJob(const WeightsTableJob&) = delete;
-  WeightsTableJob& operator=(const WeightsTableJob&) = delete;
+  WeightsJob(const WeightsJob&) = delete;
+  WeightsJob& operator=(const WeightsJob&) = delete;
 
-  std::optional<WeightsDoc> pendingKey;  // what the job in flight computes (main thread)
+  // Main thread: what the job in flight computes (the view's inputs, none for a table alone; the table's).
+  std::optional<WeightsDoc> pendingInputs, pendingTable;
+  // The view's values as the worker posted them (shared with jobs, never written): a job starts
+  // from them without a copy on the main thread. tensorOf: the view inputs they came with.
+  std::shared_ptr<const std::vector<float>> tensor;
+  std::optional<WeightsDoc> tensorOf;
   std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
   std::shared_ptr<std::atomic<bool>> cancel;  // of the job in flight
   std::uint64_t nextJobId = 0;
@@ -419,74 +434,145 @@ struct WeightsTableJob {
 };
 
 namespace {
-WeightsTableJob& jobOf(WeightsView& view) {
-  if (!view.job) view.job = std::make_shared<WeightsTableJob>();
+WeightsJob& jobOf(WeightsView& view) {
+  if (!view.job) view.job = std::make_shared<WeightsJob>();
   return *view.job;
 }
 
-// Takes a finished table of the job wanted (main thread).
-void takeTable(WeightsView& view) {
-  if (!view.job || !view.tablePending) return;
-  WeightsTableJob& j = *view.job;
-  std::lock_guard lock(j.mailbox->mutex);
-  if (!j.mailbox->ready) return;
-  j.mailbox->ready = false;
-  view.table = std::move(j.mailbox->table);
-  view.tableMs = j.mailbox->elapsedMs;
-  view.tableInputs = j.pendingKey;
-  view.tablePending = false;
-  j.pendingKey.reset();
+// The view holds a good tensor the inputs `key` share (no need to make or read it again).
+bool holdsTensorOf(const WeightsView& view, const WeightsDoc& key) {
+  return view.inputs && view.error.empty() && view.inputs->source == key.source && view.inputs->size == key.size &&
+         view.inputs->seed == key.seed && view.inputs->path == key.path && view.inputs->tensorName == key.tensorName &&
+         !view.values.empty();
 }
 
-// Drops the job in flight: it stops before its next format and its table is not taken.
-void cancelTable(WeightsView& view) {
-  if (!view.job) return;
-  WeightsTableJob& j = *view.job;
-  if (j.cancel) *j.cancel = true;
-  {
-    std::lock_guard lock(j.mailbox->mutex);
-    j.mailbox->jobId = ++j.nextJobId;  // no job has this id: a late post is dropped
-    j.mailbox->ready = false;
+// Takes what the job wanted has posted (main thread): the view first, then its table.
+void take(WeightsView& view) {
+  if (!view.job || (!view.viewPending && !view.tablePending)) return;
+  WeightsJob& j = *view.job;
+  WeightsJob::Mailbox& m = *j.mailbox;
+  std::lock_guard lock(m.mutex);
+  if (m.viewReady) {
+    m.viewReady = false;
+    WeightsView v = std::move(m.view);
+    m.view = WeightsView{};
+    // The table stays the view's own until its successor arrives.
+    v.table = std::move(view.table);
+    v.tableInputs = m.reloaded ? std::nullopt : view.tableInputs;
+    v.tableMs = view.tableMs;
+    v.job = std::move(view.job);
+    view = std::move(v);
+    view.viewPending = false;
+    view.tablePending = m.tableComing;
+    j.tensor = std::move(m.tensor);
+    j.tensorOf = view.inputs;
+    j.pendingInputs.reset();
+    if (!m.tableComing) j.pendingTable.reset();
   }
-  j.pendingKey.reset();
-  view.tablePending = false;
+  if (m.tableReady && !view.viewPending) {
+    m.tableReady = false;
+    view.table = std::move(m.table);
+    m.table = {};
+    view.tableMs = m.tableMs;
+    view.tableInputs = j.pendingTable;
+    view.tablePending = false;
+    j.pendingTable.reset();
+  }
 }
 
-void submitTable(WeightsView& view, const WeightsDoc& key) {
-  WeightsTableJob& j = jobOf(view);
+// A new job id: whatever the job in flight posts later is dropped; it stops before its next step.
+std::uint64_t newJob(WeightsJob& j) {
   if (j.cancel) *j.cancel = true;
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  j.cancel = cancel;
+  j.cancel = std::make_shared<std::atomic<bool>>(false);
   const std::uint64_t id = ++j.nextJobId;
-  {
-    std::lock_guard lock(j.mailbox->mutex);
-    j.mailbox->jobId = id;
-    j.mailbox->ready = false;
+  std::lock_guard lock(j.mailbox->mutex);
+  j.mailbox->jobId = id;
+  j.mailbox->viewReady = j.mailbox->tableReady = false;
+  j.mailbox->view = WeightsView{};
+  j.mailbox->table = {};
+  return id;
+}
+
+void cancelJob(WeightsView& view) {
+  if (!view.job) return;
+  (void)newJob(*view.job);
+  view.job->pendingInputs.reset();
+  view.job->pendingTable.reset();
+  view.viewPending = view.tablePending = false;
+}
+
+// One job: the view for `doc` (when `withView`; from the view's own values where it holds the
+// tensor), then the table where it is wanted (`tableNow`: what the view's table is of).
+void submit(WeightsView& view, const WeightsDoc& doc, bool withView) {
+  WeightsJob& j = jobOf(view);
+  const std::uint64_t id = newJob(j);
+  const std::shared_ptr<std::atomic<bool>> cancel = j.cancel;
+  WeightsDoc key = doc;
+  key.block = 0;
+  j.pendingInputs = withView ? std::optional<WeightsDoc>(key) : std::nullopt;
+  j.pendingTable = tableKey(doc);
+  view.viewPending = withView;
+  view.tablePending = !withView;
+  // The worker's own copy of the tensor (the main thread goes on drawing and replacing the view's),
+  // made on the worker from the shared one where the view's values are that.
+  auto start = std::make_shared<WeightsView>();
+  std::shared_ptr<const std::vector<float>> tensor;
+  if (!withView || holdsTensorOf(view, key)) {
+    start->inputs = view.inputs;
+    start->description = view.description;
+    start->rowLength = view.rowLength;
+    if (j.tensor && j.tensorOf == view.inputs && j.tensor->size() == view.values.size()) tensor = j.tensor;
+    else start->values = view.values;  // a view made by updateWeightsView: copied here
   }
-  j.pendingKey = key;
-  view.tablePending = true;
-  // The worker's own copy: the main thread goes on replacing the view's values.
-  auto values = std::make_shared<const std::vector<float>>(view.values);
-  const std::size_t rowLength = view.rowLength;
-  const int blocksize = key.blocksize;
-  const bool doubleQuant = key.doubleQuant;
-  std::weak_ptr<WeightsTableJob::Mailbox> weak = j.mailbox;
+  const std::optional<WeightsDoc> tableNow = view.tableInputs;
+  std::weak_ptr<WeightsJob::Mailbox> weak = j.mailbox;
   j.worker->submit([=] {
-    // Below the window and the metrics worker, as the error curve: the table never makes a slider
-    // stutter. (Linux: per thread, and inherited by the threads parallelFor starts from this one.)
+    // Below the window and the metrics worker, as the error curve: a background table never makes a
+    // slider stutter. (Linux: per thread, and inherited by the threads parallelFor starts from this one.)
     (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+    // Posts under the mailbox's lock, for this job only; wakes the window (once setWeightsWake(view, {})
+    // returns, no wake reaches a closing window).
+    auto post = [&](auto&& fill) {
+      auto box = weak.lock();
+      if (!box) return false;
+      std::lock_guard lock(box->mutex);
+      if (box->jobId != id) return false;  // a newer job replaced this one
+      fill(*box);
+      if (box->wake) box->wake();
+      return true;
+    };
+    WeightsView& w = *start;
+    if (tensor) w.values = *tensor;
+    bool reloaded = false, wantTable = true;
+    std::shared_ptr<const std::vector<float>> values = tensor;
+    if (withView) {
+      wantTable = updateChosen(doc, w, reloaded, [&] { return cancel->load(); });
+      if (cancel->load()) return;
+      wantTable = wantTable && (reloaded || tableNow != tableKey(doc));
+      if (!values || reloaded) values = std::make_shared<const std::vector<float>>(w.values);
+      const std::size_t rowLength = w.rowLength;
+      if (!post([&](WeightsJob::Mailbox& b) {
+            b.view = std::move(w);
+            b.tensor = values;
+            b.reloaded = reloaded;
+            b.tableComing = wantTable;
+            b.viewReady = true;
+          }))
+        return;
+      w = WeightsView{};
+      w.rowLength = rowLength;
+    } else if (!values) {
+      values = std::make_shared<const std::vector<float>>(std::move(w.values));
+    }
+    if (!wantTable || cancel->load()) return;
     const auto t0 = Clock::now();
-    auto table = computeTable(*values, rowLength, blocksize, doubleQuant, [&] { return cancel->load(); });
+    auto table = computeTable(*values, w.rowLength, doc.blocksize, doc.doubleQuant, [&] { return cancel->load(); });
     if (!table) return;
-    auto box = weak.lock();
-    if (!box) return;
-    std::lock_guard lock(box->mutex);
-    if (box->jobId != id) return;  // a newer job replaced this one
-    box->table = std::move(*table);
-    box->elapsedMs = msSince(t0);
-    box->ready = true;
-    // Under the lock: once setWeightsWake(view, {}) returns, no wake reaches a closing window.
-    if (box->wake) box->wake();
+    post([&](WeightsJob::Mailbox& b) {
+      b.table = std::move(*table);
+      b.tableMs = msSince(t0);
+      b.tableReady = true;
+    });
   });
 }
 }  // namespace
@@ -501,31 +587,34 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
 }
 
 void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous) {
-  takeTable(view);
-  bool reloaded = false;
-  updateChosen(doc, view, reloaded);
-  // A job in flight works on the values before; they were read again (a file may have changed).
-  if (reloaded && view.tablePending) cancelTable(view);
-  if (view.error.empty() && !view.values.empty()) {
-    const WeightsDoc key = tableKey(doc);
-    if (view.tableInputs == key) {
-      if (view.tablePending) cancelTable(view);  // back to the table shown
-    } else if (!view.tablePending || view.job->pendingKey != key) {
-      submitTable(view, key);
+  take(view);
+  WeightsDoc key = doc;
+  key.block = 0;
+  if (view.inputs == key) {
+    // The view shown is the one wanted: a job for other inputs is dropped; the table follows.
+    if (view.viewPending) cancelJob(view);
+    if (view.error.empty() && !view.values.empty()) {
+      if (view.tableInputs == tableKey(doc)) {
+        if (view.tablePending) cancelJob(view);
+      } else if (!view.tablePending || view.job->pendingTable != tableKey(doc)) {
+        submit(view, doc, false);
+      }
     }
+  } else if (!view.viewPending || view.job->pendingInputs != key) {
+    submit(view, doc, true);
   }
-  if (synchronous) waitWeightsTable(view);
+  if (synchronous) waitWeightsJob(view);
 }
 
-void waitWeightsTable(WeightsView& view) {
-  if (!view.job || !view.tablePending) return;
+void waitWeightsJob(WeightsView& view) {
+  if (!view.job || (!view.viewPending && !view.tablePending)) return;
   view.job->worker->waitIdle();
-  takeTable(view);
+  take(view);
 }
 
 void setWeightsWake(WeightsView& view, std::function<void()> wake) {
   if (!view.job && !wake) return;
-  WeightsTableJob& j = jobOf(view);
+  WeightsJob& j = jobOf(view);
   std::lock_guard lock(j.mailbox->mutex);
   j.mailbox->wake = std::move(wake);
 }

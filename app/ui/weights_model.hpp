@@ -49,7 +49,7 @@ struct WeightsHistogram {
   int binOf(double x) const;         // the bin of a value (clamped to the ends)
 };
 
-struct WeightsTableJob;  // the side-by-side table's worker (weights_model.cpp)
+struct WeightsJob;  // the panel's worker (weights_model.cpp)
 
 struct WeightsView {
   std::optional<WeightsDoc> inputs;  // what this was built from (block excluded)
@@ -64,14 +64,16 @@ struct WeightsView {
   // What `table` was computed from: the tensor, blocksize and double quantization (the chosen
   // format and the block do not count: choosing a format leaves the table as it is).
   std::optional<WeightsDoc> tableInputs;
-  // The panel's update computes the table on a worker: while true, `table` is that of older inputs
-  // (or empty) and the one for `inputs` is on its way (the panel greys the old one out).
+  // The panel's update computes on a worker. viewPending: this view is of older inputs (or empty),
+  // the one for the document's is on its way (the panel notes "updating"). tablePending: `table` is
+  // of older inputs (or empty), the one for `inputs` is on its way (the panel greys the old one out).
+  bool viewPending = false;
   bool tablePending = false;
   double tableMs = 0;                // computing time of `table`
   std::size_t rowLength = 0;         // the row length given to the quantizer (a file's last axis; 0: one row)
   WeightsHistogram histogram;        // of the whole tensor, with the levels of every block
   double elapsedMs = 0;              // the chosen format's part (tensor, quantization, histogram)
-  std::shared_ptr<WeightsTableJob> job;  // made by the panel's update or setWeightsWake; main thread only
+  std::shared_ptr<WeightsJob> job;       // made by the panel's update or setWeightsWake; main thread only
 };
 
 // Which values of the tensor block b covers (raw formats: blocks along rows of rowLength, a partial
@@ -123,14 +125,16 @@ std::vector<float> syntheticWeights(WeightSource source, std::size_t n, std::uin
 // the calling thread; the table only when its own inputs changed (tableInputs).
 void updateWeightsView(const WeightsDoc& doc, WeightsView& view);
 
-// The panel's update (updateDerived, main thread): as updateWeightsView, but the table of every
-// format (32 quantizations of the whole tensor) is computed on view.job's worker thread from a copy
-// of the values. A newer table replaces (and cancels) one still computing; a finished one is taken
-// here on a later call, and the window is woken when it waits. `synchronous` (scripts, tests) waits
-// for it, so the view is then exactly updateWeightsView's.
+// The panel's update (updateDerived, main thread): the same view as updateWeightsView, computed on
+// view.job's worker thread from its own copy of the values: the chosen format's part first (the
+// tensor, quantization, histogram), then, where its inputs changed, the table of every format (32
+// quantizations of the whole tensor). A newer job replaces (and cancels) one still running; what it
+// posts is taken here on a later call, and the window is woken when something waits. Meanwhile the
+// view shown is the last one, marked viewPending / tablePending. `synchronous` (scripts, tests)
+// waits for the job, so the view is then exactly updateWeightsView's.
 void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous);
-// Blocks until the table in flight (if any) is done, then takes it (tests, scripted runs).
-void waitWeightsTable(WeightsView& view);
+// Blocks until the job in flight (if any) is done, then takes what it posted (tests, scripted runs).
+void waitWeightsJob(WeightsView& view);
 // The window's wake (called from the worker when a table waits); empty to stop waking: once it
 // returns, no wake comes from the weights worker (Derived::setWake calls it).
 void setWeightsWake(WeightsView& view, std::function<void()> wake);
