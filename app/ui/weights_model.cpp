@@ -395,42 +395,44 @@ bool updateChosen(const WeightsDoc& doc, WeightsView& view, bool& reloaded, cons
 }
 }  // namespace
 
-// The panel's worker and its mailbox (shared with the worker thread).
+// The panel's two workers and their mailbox (shared with the worker threads): one makes the view
+// (the tensor, the chosen format, the histogram), the other the table of every format, so choosing
+// formats one after another never restarts a table on its way.
 struct WeightsJob {
   struct Mailbox {
     std::mutex mutex;
-    std::uint64_t jobId = 0;  // the job whose results are wanted; older jobs' posts are dropped
-    bool viewReady = false;   // `view` is jobId's, not taken yet
-    WeightsView view;         // everything but the table (its own values too)
-    bool reloaded = false;    // the job made or read the values again
-    std::shared_ptr<const std::vector<float>> tensor;  // a copy of view.values, for the next jobs
-    bool tableComing = false; // the job computes the table next
-    bool tableReady = false;  // `table` is jobId's, not taken yet
+    std::uint64_t viewJob = 0, tableJob = 0;  // the jobs whose results are wanted; older jobs' posts are dropped
+    bool viewReady = false;   // `view` is viewJob's, not taken yet
+    WeightsView view;         // everything but the table
+    std::shared_ptr<const std::vector<float>> tensor;  // view.values, shared with the table jobs
+    bool tableReady = false;  // `table` is tableJob's, not taken yet
     std::vector<FormatRow> table;
     double tableMs = 0;
     std::function<void()> wake;
   };
   WeightsJob() = default;
   ~WeightsJob() {
-    // The job in flight stops before its next format; the worker (destroyed first) joins it.
-    if (cancel) *cancel = true;
+    // The jobs in flight stop at their next step; the workers (destroyed first) join them.
+    if (viewCancel) *viewCancel = true;
+    if (tableCancel) *tableCancel = true;
     std::lock_guard lock(mailbox->mutex);
     mailbox->wake = nullptr;
   }
   WeightsJob(const WeightsJob&) = delete;
   WeightsJob& operator=(const WeightsJob&) = delete;
 
-  // Main thread: what the job in flight computes (the view's inputs, none for a table alone; the table's).
+  // Main thread. What the jobs in flight compute: the view's inputs; the table's, and of which values.
   std::optional<WeightsDoc> pendingInputs, pendingTable;
-  // The view's values as the worker posted them (shared with jobs, never written): a job starts
-  // from them without a copy on the main thread. tensorOf: the view inputs they came with.
-  std::shared_ptr<const std::vector<float>> tensor;
-  std::optional<WeightsDoc> tensorOf;
+  std::shared_ptr<const std::vector<float>> pendingTableTensor;
+  // The shown view's values as shared with the table jobs (never written), and those the shown
+  // table was computed from.
+  std::shared_ptr<const std::vector<float>> tensor, tableTensor;
   std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
-  std::shared_ptr<std::atomic<bool>> cancel;  // of the job in flight
+  std::shared_ptr<std::atomic<bool>> viewCancel, tableCancel;  // of the jobs in flight
   std::uint64_t nextJobId = 0;
-  // Last: stops (and joins) before the rest goes away.
-  std::unique_ptr<LatestJobWorker> worker = std::make_unique<LatestJobWorker>();
+  // Last: they stop (and join) before the rest goes away.
+  std::unique_ptr<LatestJobWorker> viewWorker = std::make_unique<LatestJobWorker>();
+  std::unique_ptr<LatestJobWorker> tableWorker = std::make_unique<LatestJobWorker>();
 };
 
 namespace {
@@ -446,7 +448,23 @@ bool holdsTensorOf(const WeightsView& view, const WeightsDoc& key) {
          !view.values.empty();
 }
 
-// Takes what the job wanted has posted (main thread): the view first, then its table.
+// Below the window and the metrics worker, as the error curve: background work never makes a slider
+// stutter. (Linux: per thread, and inherited by the threads parallelFor starts from this one.)
+void lowerPriority() { (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10); }
+
+// Posts under the mailbox's lock if the job is still the one wanted, and wakes the window (once
+// setWeightsWake(view, {}) returns, no wake reaches a closing window).
+template <class Fill>
+void post(const std::weak_ptr<WeightsJob::Mailbox>& weak, std::uint64_t WeightsJob::Mailbox::*slot, std::uint64_t id, Fill&& fill) {
+  auto box = weak.lock();
+  if (!box) return;
+  std::lock_guard lock(box->mutex);
+  if ((*box).*slot != id) return;  // a newer job replaced this one
+  fill(*box);
+  if (box->wake) box->wake();
+}
+
+// Takes what the jobs wanted have posted (main thread).
 void take(WeightsView& view) {
   if (!view.job || (!view.viewPending && !view.tablePending)) return;
   WeightsJob& j = *view.job;
@@ -458,117 +476,118 @@ void take(WeightsView& view) {
     m.view = WeightsView{};
     // The table stays the view's own until its successor arrives.
     v.table = std::move(view.table);
-    v.tableInputs = m.reloaded ? std::nullopt : view.tableInputs;
+    v.tableInputs = view.tableInputs;
     v.tableMs = view.tableMs;
+    v.tablePending = view.tablePending;
     v.job = std::move(view.job);
     view = std::move(v);
-    view.viewPending = false;
-    view.tablePending = m.tableComing;
     j.tensor = std::move(m.tensor);
-    j.tensorOf = view.inputs;
     j.pendingInputs.reset();
-    if (!m.tableComing) j.pendingTable.reset();
   }
-  if (m.tableReady && !view.viewPending) {
+  if (m.tableReady) {
     m.tableReady = false;
     view.table = std::move(m.table);
     m.table = {};
     view.tableMs = m.tableMs;
     view.tableInputs = j.pendingTable;
     view.tablePending = false;
+    j.tableTensor = std::move(j.pendingTableTensor);
     j.pendingTable.reset();
   }
 }
 
-// A new job id: whatever the job in flight posts later is dropped; it stops before its next step.
-std::uint64_t newJob(WeightsJob& j) {
-  if (j.cancel) *j.cancel = true;
-  j.cancel = std::make_shared<std::atomic<bool>>(false);
+// A new job id in `slot`: whatever the job in flight posts later is dropped; it stops at its next step.
+std::uint64_t newJob(WeightsJob& j, std::shared_ptr<std::atomic<bool>>& cancel, std::uint64_t WeightsJob::Mailbox::*slot) {
+  if (cancel) *cancel = true;
+  cancel = std::make_shared<std::atomic<bool>>(false);
   const std::uint64_t id = ++j.nextJobId;
   std::lock_guard lock(j.mailbox->mutex);
-  j.mailbox->jobId = id;
-  j.mailbox->viewReady = j.mailbox->tableReady = false;
-  j.mailbox->view = WeightsView{};
-  j.mailbox->table = {};
+  (*j.mailbox).*slot = id;
+  if (slot == &WeightsJob::Mailbox::viewJob) {
+    j.mailbox->viewReady = false;
+    j.mailbox->view = WeightsView{};
+  } else {
+    j.mailbox->tableReady = false;
+    j.mailbox->table = {};
+  }
   return id;
 }
 
-void cancelJob(WeightsView& view) {
-  if (!view.job) return;
-  (void)newJob(*view.job);
+void cancelView(WeightsView& view) {
+  (void)newJob(*view.job, view.job->viewCancel, &WeightsJob::Mailbox::viewJob);
   view.job->pendingInputs.reset();
-  view.job->pendingTable.reset();
-  view.viewPending = view.tablePending = false;
+  view.viewPending = false;
 }
 
-// One job: the view for `doc` (when `withView`; from the view's own values where it holds the
-// tensor), then the table where it is wanted (`tableNow`: what the view's table is of).
-void submit(WeightsView& view, const WeightsDoc& doc, bool withView) {
+void cancelTable(WeightsView& view) {
+  (void)newJob(*view.job, view.job->tableCancel, &WeightsJob::Mailbox::tableJob);
+  view.job->pendingTable.reset();
+  view.job->pendingTableTensor.reset();
+  view.tablePending = false;
+}
+
+// The view for `key` on the view worker, from the shown view's values where it holds the tensor.
+void submitView(WeightsView& view, const WeightsDoc& key) {
   WeightsJob& j = jobOf(view);
-  const std::uint64_t id = newJob(j);
-  const std::shared_ptr<std::atomic<bool>> cancel = j.cancel;
-  WeightsDoc key = doc;
-  key.block = 0;
-  j.pendingInputs = withView ? std::optional<WeightsDoc>(key) : std::nullopt;
-  j.pendingTable = tableKey(doc);
-  view.viewPending = withView;
-  view.tablePending = !withView;
+  const std::uint64_t id = newJob(j, j.viewCancel, &WeightsJob::Mailbox::viewJob);
+  const std::shared_ptr<std::atomic<bool>> cancel = j.viewCancel;
+  j.pendingInputs = key;
+  view.viewPending = true;
   // The worker's own copy of the tensor (the main thread goes on drawing and replacing the view's),
-  // made on the worker from the shared one where the view's values are that.
+  // made on the worker from the shared one.
   auto start = std::make_shared<WeightsView>();
   std::shared_ptr<const std::vector<float>> tensor;
-  if (!withView || holdsTensorOf(view, key)) {
+  if (holdsTensorOf(view, key)) {
     start->inputs = view.inputs;
     start->description = view.description;
     start->rowLength = view.rowLength;
-    if (j.tensor && j.tensorOf == view.inputs && j.tensor->size() == view.values.size()) tensor = j.tensor;
+    if (j.tensor && j.tensor->size() == view.values.size()) tensor = j.tensor;
     else start->values = view.values;  // a view made by updateWeightsView: copied here
   }
-  const std::optional<WeightsDoc> tableNow = view.tableInputs;
   std::weak_ptr<WeightsJob::Mailbox> weak = j.mailbox;
-  j.worker->submit([=] {
-    // Below the window and the metrics worker, as the error curve: a background table never makes a
-    // slider stutter. (Linux: per thread, and inherited by the threads parallelFor starts from this one.)
-    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
-    // Posts under the mailbox's lock, for this job only; wakes the window (once setWeightsWake(view, {})
-    // returns, no wake reaches a closing window).
-    auto post = [&](auto&& fill) {
-      auto box = weak.lock();
-      if (!box) return false;
-      std::lock_guard lock(box->mutex);
-      if (box->jobId != id) return false;  // a newer job replaced this one
-      fill(*box);
-      if (box->wake) box->wake();
-      return true;
-    };
+  j.viewWorker->submit([=] {
+    lowerPriority();
     WeightsView& w = *start;
     if (tensor) w.values = *tensor;
-    bool reloaded = false, wantTable = true;
-    std::shared_ptr<const std::vector<float>> values = tensor;
-    if (withView) {
-      wantTable = updateChosen(doc, w, reloaded, [&] { return cancel->load(); });
-      if (cancel->load()) return;
-      wantTable = wantTable && (reloaded || tableNow != tableKey(doc));
-      if (!values || reloaded) values = std::make_shared<const std::vector<float>>(w.values);
-      const std::size_t rowLength = w.rowLength;
-      if (!post([&](WeightsJob::Mailbox& b) {
-            b.view = std::move(w);
-            b.tensor = values;
-            b.reloaded = reloaded;
-            b.tableComing = wantTable;
-            b.viewReady = true;
-          }))
-        return;
-      w = WeightsView{};
-      w.rowLength = rowLength;
-    } else if (!values) {
-      values = std::make_shared<const std::vector<float>>(std::move(w.values));
-    }
-    if (!wantTable || cancel->load()) return;
+    bool reloaded = false;
+    (void)updateChosen(key, w, reloaded, [&] { return cancel->load(); });
+    if (cancel->load()) return;
+    auto values = tensor && !reloaded ? tensor : std::make_shared<const std::vector<float>>(w.values);
+    post(weak, &WeightsJob::Mailbox::viewJob, id, [&](WeightsJob::Mailbox& b) {
+      b.view = std::move(w);
+      b.tensor = std::move(values);
+      b.viewReady = true;
+    });
+  });
+}
+
+// The table for the shown view, where the one shown (or on its way) is of other inputs or values.
+void ensureTable(WeightsView& view) {
+  if (view.viewPending || !view.inputs || !view.error.empty() || view.values.empty()) return;
+  WeightsJob& j = jobOf(view);
+  if (!j.tensor || j.tensor->size() != view.values.size())  // a view made by updateWeightsView
+    j.tensor = std::make_shared<const std::vector<float>>(view.values);
+  const WeightsDoc want = tableKey(*view.inputs);
+  if (view.tableInputs == want && (j.tableTensor == j.tensor || !j.tableTensor)) {
+    if (!j.tableTensor) j.tableTensor = j.tensor;  // the table updateWeightsView made, of these values
+    if (view.tablePending) cancelTable(view);
+    return;
+  }
+  if (view.tablePending && j.pendingTable == want && j.pendingTableTensor == j.tensor) return;  // on its way
+  const std::uint64_t id = newJob(j, j.tableCancel, &WeightsJob::Mailbox::tableJob);
+  const std::shared_ptr<std::atomic<bool>> cancel = j.tableCancel;
+  j.pendingTable = want;
+  j.pendingTableTensor = j.tensor;
+  view.tablePending = true;
+  const std::shared_ptr<const std::vector<float>> values = j.tensor;
+  const std::size_t rowLength = view.rowLength;
+  std::weak_ptr<WeightsJob::Mailbox> weak = j.mailbox;
+  j.tableWorker->submit([=] {
+    lowerPriority();
     const auto t0 = Clock::now();
-    auto table = computeTable(*values, w.rowLength, doc.blocksize, doc.doubleQuant, [&] { return cancel->load(); });
+    auto table = computeTable(*values, rowLength, want.blocksize, want.doubleQuant, [&] { return cancel->load(); });
     if (!table) return;
-    post([&](WeightsJob::Mailbox& b) {
+    post(weak, &WeightsJob::Mailbox::tableJob, id, [&](WeightsJob::Mailbox& b) {
       b.table = std::move(*table);
       b.tableMs = msSince(t0);
       b.tableReady = true;
@@ -584,32 +603,36 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   view.table = *computeTable(view.values, view.rowLength, doc.blocksize, doc.doubleQuant, {});
   view.tableMs = msSince(t0);
   view.tableInputs = tableKey(doc);
+  if (view.job) {  // the panel's shared copies are of values before: made again from these when needed
+    view.job->tensor.reset();
+    view.job->tableTensor.reset();
+  }
 }
 
 void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous) {
   take(view);
   WeightsDoc key = doc;
   key.block = 0;
-  if (view.inputs == key) {
-    // The view shown is the one wanted: a job for other inputs is dropped; the table follows.
-    if (view.viewPending) cancelJob(view);
-    if (view.error.empty() && !view.values.empty()) {
-      if (view.tableInputs == tableKey(doc)) {
-        if (view.tablePending) cancelJob(view);
-      } else if (!view.tablePending || view.job->pendingTable != tableKey(doc)) {
-        submit(view, doc, false);
-      }
-    }
-  } else if (!view.viewPending || view.job->pendingInputs != key) {
-    submit(view, doc, true);
+  if (view.inputs != key) {
+    if (!view.viewPending || view.job->pendingInputs != key) submitView(view, key);
+  } else if (view.viewPending) {
+    cancelView(view);  // back to the view shown
   }
+  ensureTable(view);
   if (synchronous) waitWeightsJob(view);
 }
 
 void waitWeightsJob(WeightsView& view) {
-  if (!view.job || (!view.viewPending && !view.tablePending)) return;
-  view.job->worker->waitIdle();
-  take(view);
+  if (!view.job) return;
+  if (view.viewPending) {
+    view.job->viewWorker->waitIdle();
+    take(view);
+    ensureTable(view);
+  }
+  if (view.tablePending) {
+    view.job->tableWorker->waitIdle();
+    take(view);
+  }
 }
 
 void setWeightsWake(WeightsView& view, std::function<void()> wake) {
