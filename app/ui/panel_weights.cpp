@@ -586,9 +586,10 @@ void drawFormatRows(const WeightsView& v, TensorFormat current) {
   ImGui::EndTable();
 }
 
-void formatTable(const WeightsView& v, TensorFormat current) {
+void formatTable(const WeightsView& v, const WeightsDoc& w) {
   // The table is computed on a worker (updateWeightsPanel): meanwhile the last one stays, greyed out.
-  const bool stale = v.tablePending || v.viewPending;
+  const TensorFormat current = v.q.format;
+  const bool stale = !weightsTableCurrent(v, w);
   if (stale) {
     ImGui::PushTextWrapPos(0.0f);
     ImGui::TextDisabled(v.table.empty() ? "every format at this blocksize: computing..."
@@ -648,7 +649,7 @@ void drawPanel<panelId("weights")>(const AppState& s, UiState& ui, Commands& cmd
   levelUse(v);
   const std::size_t picked = blockHeatmap(v, std::size_t(block));
   if (picked != std::size_t(block)) cmd.edit("block", [picked](Document& d) { d.weights.block = int(picked); });
-  formatTable(v, v.q.format);
+  formatTable(v, w);
   aboutFormat(desc);
 }
 

@@ -622,6 +622,10 @@ void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchrono
   if (synchronous) waitWeightsJob(view);
 }
 
+bool weightsTableCurrent(const WeightsView& view, const WeightsDoc& doc) {
+  return !view.tablePending && view.tableInputs == tableKey(doc);
+}
+
 void waitWeightsJob(WeightsView& view) {
   if (!view.job) return;
   if (view.viewPending) {

@@ -133,8 +133,10 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view);
 // view shown is the last one, marked viewPending / tablePending. `synchronous` (scripts, tests)
 // waits for the job, so the view is then exactly updateWeightsView's.
 void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous);
-// Blocks until the job in flight (if any) is done, then takes what it posted (tests, scripted runs).
+// Blocks until the jobs in flight (if any) are done, then takes what they posted (tests, scripted runs).
 void waitWeightsJob(WeightsView& view);
+// The view's table is the one for `doc` (its tensor, blocksize and double quantization), none on its way.
+bool weightsTableCurrent(const WeightsView& view, const WeightsDoc& doc);
 // The window's wake (called from the worker when a table waits); empty to stop waking: once it
 // returns, no wake comes from the weights worker (Derived::setWake calls it).
 void setWeightsWake(WeightsView& view, std::function<void()> wake);

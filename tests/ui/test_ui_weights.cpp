@@ -369,6 +369,7 @@ TEST_CASE("weights panel: without synchronous, a change returns with the view pe
   REQUIRE(v.inputs);
   CHECK(v.inputs->format == core::TensorFormat::NF4);
   CHECK(v.q.format == core::TensorFormat::NF4);
+  CHECK(weightsTableCurrent(v, s.doc.weights));  // the table does not depend on the chosen format
   waitWeightsJob(v);
   updateWeightsView(s.doc.weights, ref);
   checkSameView(v, ref);
@@ -381,11 +382,13 @@ TEST_CASE("weights panel: without synchronous, a change returns with the view pe
   CHECK(v.viewPending);
   REQUIRE(v.tableInputs);
   CHECK(v.tableInputs->blocksize == 64);
+  CHECK(!weightsTableCurrent(v, s.doc.weights));  // drawn greyed out
   const auto table64 = v.table;
   CHECK(table64.size() == ref.table.size());
   waitWeightsJob(v);
   CHECK(!v.viewPending);
   CHECK(!v.tablePending);
+  CHECK(weightsTableCurrent(v, s.doc.weights));
   REQUIRE(v.tableInputs);
   CHECK(v.tableInputs->blocksize == 128);
   updateWeightsView(s.doc.weights, ref);
