@@ -20,7 +20,7 @@ void updateDerived(AppState& s) {
   updateCompareView(s);
   updateLevelTiles(s);
   updateErrorCurve(s);  // only while its panel is open
-  if (s.ui.open.weights) updateWeightsPanel(s.doc.weights, s.derived.weights, s.synchronous);  // its table on a worker
+  if (s.ui.open.weights) updateWeightsPanel(s.doc.weights, s.derived.weights, s.synchronous);  // on its workers
   if (s.ui.open.qlora) updateQloraView(s);
 }
 

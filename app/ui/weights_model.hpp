@@ -49,7 +49,7 @@ struct WeightsHistogram {
   int binOf(double x) const;         // the bin of a value (clamped to the ends)
 };
 
-struct WeightsJob;  // the panel's worker (weights_model.cpp)
+struct WeightsJob;  // the panel's workers (weights_model.cpp)
 
 struct WeightsView {
   std::optional<WeightsDoc> inputs;  // what this was built from (block excluded)
@@ -64,7 +64,7 @@ struct WeightsView {
   // What `table` was computed from: the tensor, blocksize and double quantization (the chosen
   // format and the block do not count: choosing a format leaves the table as it is).
   std::optional<WeightsDoc> tableInputs;
-  // The panel's update computes on a worker. viewPending: this view is of older inputs (or empty),
+  // The panel's update computes on workers. viewPending: this view is of older inputs (or empty),
   // the one for the document's is on its way (the panel notes "updating"). tablePending: `table` is
   // of older inputs (or empty), the one for `inputs` is on its way (the panel greys the old one out).
   bool viewPending = false;
@@ -73,7 +73,7 @@ struct WeightsView {
   std::size_t rowLength = 0;         // the row length given to the quantizer (a file's last axis; 0: one row)
   WeightsHistogram histogram;        // of the whole tensor, with the levels of every block
   double elapsedMs = 0;              // the chosen format's part (tensor, quantization, histogram)
-  std::shared_ptr<WeightsJob> job;       // made by the panel's update or setWeightsWake; main thread only
+  std::shared_ptr<WeightsJob> job;   // made by the panel's update or setWeightsWake; main thread only
 };
 
 // Which values of the tensor block b covers (raw formats: blocks along rows of rowLength, a partial
@@ -126,19 +126,20 @@ std::vector<float> syntheticWeights(WeightSource source, std::size_t n, std::uin
 void updateWeightsView(const WeightsDoc& doc, WeightsView& view);
 
 // The panel's update (updateDerived, main thread): the same view as updateWeightsView, computed on
-// view.job's worker thread from its own copy of the values: the chosen format's part first (the
-// tensor, quantization, histogram), then, where its inputs changed, the table of every format (32
-// quantizations of the whole tensor). A newer job replaces (and cancels) one still running; what it
-// posts is taken here on a later call, and the window is woken when something waits. Meanwhile the
-// view shown is the last one, marked viewPending / tablePending. `synchronous` (scripts, tests)
-// waits for the job, so the view is then exactly updateWeightsView's.
+// view.job's two worker threads from their own copies of the values: one makes the view (the tensor,
+// the chosen format, the histogram), the other, where the tensor, blocksize or double quantization
+// changed, the table of every format (32 quantizations of the whole tensor; a format change leaves
+// it alone). A newer job replaces (and cancels) one still running on the same worker; what they post
+// is taken here on a later call, and the window is woken when something waits. Meanwhile the view
+// shown is the last one, marked viewPending / tablePending. `synchronous` (scripts, tests) waits for
+// both, so the view is then exactly updateWeightsView's.
 void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous);
 // Blocks until the jobs in flight (if any) are done, then takes what they posted (tests, scripted runs).
 void waitWeightsJob(WeightsView& view);
 // The view's table is the one for `doc` (its tensor, blocksize and double quantization), none on its way.
 bool weightsTableCurrent(const WeightsView& view, const WeightsDoc& doc);
-// The window's wake (called from the worker when a table waits); empty to stop waking: once it
-// returns, no wake comes from the weights worker (Derived::setWake calls it).
+// The window's wake (called from a worker when a view or a table waits); empty to stop waking: once
+// it returns, no wake comes from the weights workers (Derived::setWake calls it).
 void setWeightsWake(WeightsView& view, std::function<void()> wake);
 
 // Every value the format can produce in block `block` of q (sorted, distinct): the dequantized
