@@ -21,6 +21,7 @@ void updateDerived(AppState& s) {
   updateLevelTiles(s);
   updateErrorCurve(s);  // only while its panel is open
   if (s.ui.open.weights) updateWeightsPanel(s.doc.weights, s.derived.weights, s.synchronous);  // on its workers
+  else pauseWeightsPanel(s.derived.weights);
   if (s.ui.open.qlora) updateQloraView(s);
 }
 

@@ -622,6 +622,13 @@ void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchrono
   if (synchronous) waitWeightsJob(view);
 }
 
+void pauseWeightsPanel(WeightsView& view) {
+  if (!view.job) return;
+  take(view);  // what is done already is kept
+  if (view.viewPending) cancelView(view);
+  if (view.tablePending) cancelTable(view);
+}
+
 bool weightsTableCurrent(const WeightsView& view, const WeightsDoc& doc) {
   return !view.tablePending && view.tableInputs == tableKey(doc);
 }

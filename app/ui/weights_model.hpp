@@ -134,6 +134,9 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view);
 // shown is the last one, marked viewPending / tablePending. `synchronous` (scripts, tests) waits for
 // both, so the view is then exactly updateWeightsView's.
 void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous);
+// The panel closed: the jobs in flight are dropped (they stop at their next step); the view shown
+// stays, and opening the panel again starts what is missing.
+void pauseWeightsPanel(WeightsView& view);
 // Blocks until the jobs in flight (if any) are done, then takes what they posted (tests, scripted runs).
 void waitWeightsJob(WeightsView& view);
 // The view's table is the one for `doc` (its tensor, blocksize and double quantization), none on its way.

@@ -504,3 +504,28 @@ TEST_CASE("offscreen weights panel: the pending view and table draw, then the fi
   CHECK(!s.derived.weights.viewPending);
   CHECK(s.derived.weights.inputs->format == core::TensorFormat::Q6_K);
 }
+
+TEST_CASE("weights panel: closing it drops the jobs in flight; opening it again finishes the view", "[weights]") {
+  AppState s;
+  openWeightsOnly(s);
+  s.doc.weights.size = 1 << 18;
+  WeightsView& v = s.derived.weights;
+  updateDerived(s);
+  REQUIRE(v.viewPending);
+  s.ui.open.weights = false;
+  updateDerived(s);
+  CHECK(!v.viewPending);
+  CHECK(!v.tablePending);
+  waitWeightsJob(v);
+  updateDerived(s);
+  CHECK(!v.viewPending);
+  CHECK(!v.tablePending);
+  s.ui.open.weights = true;
+  s.doc.weights.format = core::TensorFormat::Q5_K;
+  updateDerived(s);
+  CHECK(v.viewPending);
+  waitWeightsJob(v);
+  WeightsView ref;
+  updateWeightsView(s.doc.weights, ref);
+  checkSameView(v, ref);
+}
