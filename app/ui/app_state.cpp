@@ -32,6 +32,7 @@ void Derived::setWake(std::function<void()> fn) {
   if (qlora) qlora->setWake(wake);
   if (errorCurve) setErrorCurveWake(*errorCurve, wake);
   if (equalBits) setEqualBitsWake(*equalBits, wake);
+  setWeightsWake(weights, wake);
 }
 
 }  // namespace qviz::ui

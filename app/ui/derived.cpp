@@ -22,8 +22,9 @@ void updateDerived(AppState& s) {
   updateCompareView(s);
   updateLevelTiles(s);
   updateErrorCurve(s);  // only while its panel is open
-  // The Equal-bits panel sweeps the Weights panel's tensor: either panel needs it.
-  if (s.ui.open.weights || s.ui.open.equalBits) updateWeightsView(s.doc.weights, s.derived.weights);
+  // The Equal-bits panel sweeps the Weights panel's tensor: either panel needs it (on its workers).
+  if (s.ui.open.weights || s.ui.open.equalBits) updateWeightsPanel(s.doc.weights, s.derived.weights, s.synchronous);
+  else pauseWeightsPanel(s.derived.weights);
   updateEqualBits(s);  // only while its panel is open
   if (s.ui.open.qlora) updateQloraView(s);
 }

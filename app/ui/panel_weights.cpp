@@ -558,7 +558,7 @@ std::size_t blockHeatmap(const WeightsView& v, std::size_t selected) {
   return selected;
 }
 
-void formatTable(const WeightsView& v, TensorFormat current) {
+void drawFormatRows(const WeightsView& v, TensorFormat current) {
   // Scrolls sideways where the panel is narrower than the table (presenter mode), its rows all shown.
   const ImGuiStyle& st = ImGui::GetStyle();
   const float rowH = ImGui::GetTextLineHeight() + st.CellPadding.y * 2;
@@ -585,6 +585,23 @@ void formatTable(const WeightsView& v, TensorFormat current) {
   }
   ImGui::EndTable();
 }
+
+void formatTable(const WeightsView& v, const WeightsDoc& w) {
+  // The table is computed on a worker (updateWeightsPanel): meanwhile the last one stays, greyed out.
+  const TensorFormat current = v.q.format;
+  const bool stale = !weightsTableCurrent(v, w);
+  if (stale) {
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextDisabled(v.table.empty() ? "every format at this blocksize: computing..."
+                                        : "every format at this blocksize: computing... (the table below is of the previous settings)");
+    ImGui::PopTextWrapPos();
+    if (v.table.empty()) return;
+  }
+  ImGui::BeginDisabled(stale);
+  drawFormatRows(v, current);
+  ImGui::EndDisabled();
+  if (!stale) ImGui::TextDisabled("every format at this blocksize (%.0f ms)", v.tableMs);
+}
 }  // namespace
 
 template <>
@@ -593,6 +610,13 @@ void drawPanel<panelId("weights")>(const AppState& s, UiState& ui, Commands& cmd
   const WeightsView& v = s.derived.weights;
   sourceControls(w, ui, cmd);
   formatControls(w, cmd);
+  // The view is computed on a worker (updateWeightsPanel): meanwhile the last one stays.
+  if (v.viewPending) {
+    ImGui::PushTextWrapPos(0.0f);
+    if (v.inputs) ImGui::TextDisabled("updating to %s... (what follows is of the previous settings)", tensorFormatName(w.format));
+    else ImGui::TextDisabled("quantizing the tensor...");
+    ImGui::PopTextWrapPos();
+  }
   if (!v.error.empty()) {
     // Not every tensor suits every format (ggml's need a multiple of their block): the quantizer says why.
     ImGui::PushTextWrapPos(0.0f);
@@ -625,7 +649,7 @@ void drawPanel<panelId("weights")>(const AppState& s, UiState& ui, Commands& cmd
   levelUse(v);
   const std::size_t picked = blockHeatmap(v, std::size_t(block));
   if (picked != std::size_t(block)) cmd.edit("block", [picked](Document& d) { d.weights.block = int(picked); });
-  formatTable(v, v.q.format);
+  formatTable(v, w);
   aboutFormat(desc);
 }
 

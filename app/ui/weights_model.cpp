@@ -2,14 +2,21 @@
 #include "ui/weights_model.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <random>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "tensor/npy.hpp"
 #include "tensor/safetensors.hpp"
+#include "ui/worker.hpp"
 
 namespace qviz::ui {
 using namespace qviz::core;
@@ -285,16 +292,54 @@ void buildHistogram(WeightsView& v) {
 }
 }  // namespace
 
-void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
+namespace {
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// What the table depends on: the tensor, the blocksize and double quantization.
+WeightsDoc tableKey(WeightsDoc d) {
+  d.format = WeightsDoc{}.format;
+  d.block = 0;
+  return d;
+}
+
+// Every format of the table side by side at this blocksize (formats with a fixed blocksize use
+// theirs); formats that cannot take the tensor are left out. Stops early (and returns nullopt)
+// once `cancelled` says so, checked between formats.
+std::optional<std::vector<FormatRow>> computeTable(const std::vector<float>& values, std::size_t rowLength, int blocksize,
+                                                   bool doubleQuant, const std::function<bool()>& cancelled) {
+  std::vector<FormatRow> table;
+  std::vector<float> dq(values.size());
+  for (const FormatDesc& f : tensorFormats()) {
+    if (cancelled && cancelled()) return std::nullopt;
+    BlockwiseSettings fs{f.format, blocksize, doubleQuant && f.doubleQuant};
+    fs.rowLength = rowLength;
+    auto qf = quantizeBlockwise(values.data(), values.size(), fs);
+    if (!qf) continue;
+    dequantizeBlockwise(*qf, dq.data());
+    table.push_back({f.format, formatStats(values.data(), dq.data(), dq.size(), fs)});
+  }
+  return table;
+}
+
+// Rebuilds everything of `view` but the table when the inputs changed (`reloaded`: the values were
+// made or read again). Returns true when the view is then good and wants a table of other inputs
+// than view.tableInputs. A worker's `cancelled` is asked between the steps (the view is then
+// half made, and dropped).
+bool updateChosen(const WeightsDoc& doc, WeightsView& view, bool& reloaded, const std::function<bool()>& cancelled = {}) {
+  auto stop = [&] { return cancelled && cancelled(); };
+  reloaded = false;
   WeightsDoc key = doc;
   key.block = 0;
-  if (view.inputs == key) return;
+  if (view.inputs == key) return false;
   const bool sameTensor = view.inputs && view.error.empty() && view.inputs->source == key.source &&
                           view.inputs->size == key.size && view.inputs->seed == key.seed && view.inputs->path == key.path &&
                           view.inputs->tensorName == key.tensorName && !view.values.empty();
   view.inputs = key;
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   if (!sameTensor) {
+    reloaded = true;
+    view.tableInputs.reset();  // new values (a file may have changed): the table is of the old ones
     view.error.clear();
     view.rowLength = 0;
     if (doc.source == WeightSource::File) {
@@ -302,7 +347,7 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
       if (!loaded) {
         view.error = loaded.error();
         view.values.clear();
-        return;
+        return false;
       }
       view.values = std::move(*loaded);
     } else {
@@ -314,15 +359,16 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   }
   if (view.values.empty()) {
     view.error = "the tensor is empty";
-    return;
+    return false;
   }
+  if (stop()) return false;
   // Double quantization stays set when a format without it is chosen; it applies where the format has it.
   BlockwiseSettings s{doc.format, doc.blocksize, doc.doubleQuant && formatDesc(doc.format).doubleQuant};
   s.rowLength = view.rowLength;
   auto q = quantizeBlockwise(view.values.data(), view.values.size(), s);
   if (!q) {
     view.error = q.error();
-    return;
+    return false;
   }
   view.error.clear();
   view.q = std::move(*q);
@@ -330,6 +376,7 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   dequantizeBlockwise(view.q, view.dequant.data());
   view.stats = formatStats(view.values.data(), view.dequant.data(), view.values.size(), s);
   view.codeUse = codeUse(view.q);
+  if (stop()) return false;
   const std::size_t nb = blockTotal(view);
   view.blockRmse.assign(nb, 0.0);
   for (std::size_t b = 0; b < nb; ++b) {
@@ -341,19 +388,269 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
     }
     view.blockRmse[b] = sp.count ? std::sqrt(sum / double(sp.count)) : 0.0;
   }
+  if (stop()) return false;
   buildHistogram(view);
-  // Every format of the table side by side at this blocksize (formats with a fixed blocksize use theirs).
-  view.table.clear();
-  std::vector<float> dq(view.values.size());
-  for (const FormatDesc& f : tensorFormats()) {
-    BlockwiseSettings fs{f.format, doc.blocksize, doc.doubleQuant && f.doubleQuant};
-    fs.rowLength = view.rowLength;
-    auto qf = quantizeBlockwise(view.values.data(), view.values.size(), fs);
-    if (!qf) continue;
-    dequantizeBlockwise(*qf, dq.data());
-    view.table.push_back({f.format, formatStats(view.values.data(), dq.data(), dq.size(), fs)});
+  view.elapsedMs = msSince(t0);
+  return view.tableInputs != tableKey(doc);
+}
+}  // namespace
+
+// The panel's two workers and their mailbox (shared with the worker threads): one makes the view
+// (the tensor, the chosen format, the histogram), the other the table of every format, so choosing
+// formats one after another never restarts a table on its way.
+struct WeightsJob {
+  struct Mailbox {
+    std::mutex mutex;
+    std::uint64_t viewJob = 0, tableJob = 0;  // the jobs whose results are wanted; older jobs' posts are dropped
+    bool viewReady = false;   // `view` is viewJob's, not taken yet
+    WeightsView view;         // everything but the table
+    std::shared_ptr<const std::vector<float>> tensor;  // view.values, shared with the table jobs
+    bool tableReady = false;  // `table` is tableJob's, not taken yet
+    std::vector<FormatRow> table;
+    double tableMs = 0;
+    std::function<void()> wake;
+  };
+  WeightsJob() = default;
+  ~WeightsJob() {
+    // The jobs in flight stop at their next step; the workers (destroyed first) join them.
+    if (viewCancel) *viewCancel = true;
+    if (tableCancel) *tableCancel = true;
+    std::lock_guard lock(mailbox->mutex);
+    mailbox->wake = nullptr;
   }
-  view.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  WeightsJob(const WeightsJob&) = delete;
+  WeightsJob& operator=(const WeightsJob&) = delete;
+
+  // Main thread. What the jobs in flight compute: the view's inputs; the table's, and of which values.
+  std::optional<WeightsDoc> pendingInputs, pendingTable;
+  std::shared_ptr<const std::vector<float>> pendingTableTensor;
+  // The shown view's values as shared with the table jobs (never written), and those the shown
+  // table was computed from.
+  std::shared_ptr<const std::vector<float>> tensor, tableTensor;
+  std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
+  std::shared_ptr<std::atomic<bool>> viewCancel, tableCancel;  // of the jobs in flight
+  std::uint64_t nextJobId = 0;
+  // Last: they stop (and join) before the rest goes away.
+  std::unique_ptr<LatestJobWorker> viewWorker = std::make_unique<LatestJobWorker>();
+  std::unique_ptr<LatestJobWorker> tableWorker = std::make_unique<LatestJobWorker>();
+};
+
+namespace {
+WeightsJob& jobOf(WeightsView& view) {
+  if (!view.job) view.job = std::make_shared<WeightsJob>();
+  return *view.job;
+}
+
+// The view holds a good tensor the inputs `key` share (no need to make or read it again).
+bool holdsTensorOf(const WeightsView& view, const WeightsDoc& key) {
+  return view.inputs && view.error.empty() && view.inputs->source == key.source && view.inputs->size == key.size &&
+         view.inputs->seed == key.seed && view.inputs->path == key.path && view.inputs->tensorName == key.tensorName &&
+         !view.values.empty();
+}
+
+// Below the window and the metrics worker, as the error curve: background work never makes a slider
+// stutter. (Linux: per thread, and inherited by the threads parallelFor starts from this one.)
+void lowerPriority() { (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10); }
+
+// Posts under the mailbox's lock if the job is still the one wanted, and wakes the window (once
+// setWeightsWake(view, {}) returns, no wake reaches a closing window).
+template <class Fill>
+void post(const std::weak_ptr<WeightsJob::Mailbox>& weak, std::uint64_t WeightsJob::Mailbox::*slot, std::uint64_t id, Fill&& fill) {
+  auto box = weak.lock();
+  if (!box) return;
+  std::lock_guard lock(box->mutex);
+  if ((*box).*slot != id) return;  // a newer job replaced this one
+  fill(*box);
+  if (box->wake) box->wake();
+}
+
+// Takes what the jobs wanted have posted (main thread).
+void take(WeightsView& view) {
+  if (!view.job || (!view.viewPending && !view.tablePending)) return;
+  WeightsJob& j = *view.job;
+  WeightsJob::Mailbox& m = *j.mailbox;
+  std::lock_guard lock(m.mutex);
+  if (m.viewReady) {
+    m.viewReady = false;
+    WeightsView v = std::move(m.view);
+    m.view = WeightsView{};
+    // The table stays the view's own until its successor arrives.
+    v.table = std::move(view.table);
+    v.tableInputs = view.tableInputs;
+    v.tableMs = view.tableMs;
+    v.tablePending = view.tablePending;
+    v.job = std::move(view.job);
+    view = std::move(v);
+    j.tensor = std::move(m.tensor);
+    j.pendingInputs.reset();
+  }
+  if (m.tableReady) {
+    m.tableReady = false;
+    view.table = std::move(m.table);
+    m.table = {};
+    view.tableMs = m.tableMs;
+    view.tableInputs = j.pendingTable;
+    view.tablePending = false;
+    j.tableTensor = std::move(j.pendingTableTensor);
+    j.pendingTable.reset();
+  }
+}
+
+// A new job id in `slot`: whatever the job in flight posts later is dropped; it stops at its next step.
+std::uint64_t newJob(WeightsJob& j, std::shared_ptr<std::atomic<bool>>& cancel, std::uint64_t WeightsJob::Mailbox::*slot) {
+  if (cancel) *cancel = true;
+  cancel = std::make_shared<std::atomic<bool>>(false);
+  const std::uint64_t id = ++j.nextJobId;
+  std::lock_guard lock(j.mailbox->mutex);
+  (*j.mailbox).*slot = id;
+  if (slot == &WeightsJob::Mailbox::viewJob) {
+    j.mailbox->viewReady = false;
+    j.mailbox->view = WeightsView{};
+  } else {
+    j.mailbox->tableReady = false;
+    j.mailbox->table = {};
+  }
+  return id;
+}
+
+void cancelView(WeightsView& view) {
+  (void)newJob(*view.job, view.job->viewCancel, &WeightsJob::Mailbox::viewJob);
+  view.job->pendingInputs.reset();
+  view.viewPending = false;
+}
+
+void cancelTable(WeightsView& view) {
+  (void)newJob(*view.job, view.job->tableCancel, &WeightsJob::Mailbox::tableJob);
+  view.job->pendingTable.reset();
+  view.job->pendingTableTensor.reset();
+  view.tablePending = false;
+}
+
+// The view for `key` on the view worker, from the shown view's values where it holds the tensor.
+void submitView(WeightsView& view, const WeightsDoc& key) {
+  WeightsJob& j = jobOf(view);
+  const std::uint64_t id = newJob(j, j.viewCancel, &WeightsJob::Mailbox::viewJob);
+  const std::shared_ptr<std::atomic<bool>> cancel = j.viewCancel;
+  j.pendingInputs = key;
+  view.viewPending = true;
+  // The worker's own copy of the tensor (the main thread goes on drawing and replacing the view's),
+  // made on the worker from the shared one.
+  auto start = std::make_shared<WeightsView>();
+  std::shared_ptr<const std::vector<float>> tensor;
+  if (holdsTensorOf(view, key)) {
+    start->inputs = view.inputs;
+    start->description = view.description;
+    start->rowLength = view.rowLength;
+    if (j.tensor && j.tensor->size() == view.values.size()) tensor = j.tensor;
+    else start->values = view.values;  // a view made by updateWeightsView: copied here
+  }
+  std::weak_ptr<WeightsJob::Mailbox> weak = j.mailbox;
+  j.viewWorker->submit([=] {
+    lowerPriority();
+    WeightsView& w = *start;
+    if (tensor) w.values = *tensor;
+    bool reloaded = false;
+    (void)updateChosen(key, w, reloaded, [&] { return cancel->load(); });
+    if (cancel->load()) return;
+    auto values = tensor && !reloaded ? tensor : std::make_shared<const std::vector<float>>(w.values);
+    post(weak, &WeightsJob::Mailbox::viewJob, id, [&](WeightsJob::Mailbox& b) {
+      b.view = std::move(w);
+      b.tensor = std::move(values);
+      b.viewReady = true;
+    });
+  });
+}
+
+// The table for the shown view, where the one shown (or on its way) is of other inputs or values.
+void ensureTable(WeightsView& view) {
+  if (view.viewPending || !view.inputs || !view.error.empty() || view.values.empty()) return;
+  WeightsJob& j = jobOf(view);
+  if (!j.tensor || j.tensor->size() != view.values.size())  // a view made by updateWeightsView
+    j.tensor = std::make_shared<const std::vector<float>>(view.values);
+  const WeightsDoc want = tableKey(*view.inputs);
+  if (view.tableInputs == want && (j.tableTensor == j.tensor || !j.tableTensor)) {
+    if (!j.tableTensor) j.tableTensor = j.tensor;  // the table updateWeightsView made, of these values
+    if (view.tablePending) cancelTable(view);
+    return;
+  }
+  if (view.tablePending && j.pendingTable == want && j.pendingTableTensor == j.tensor) return;  // on its way
+  const std::uint64_t id = newJob(j, j.tableCancel, &WeightsJob::Mailbox::tableJob);
+  const std::shared_ptr<std::atomic<bool>> cancel = j.tableCancel;
+  j.pendingTable = want;
+  j.pendingTableTensor = j.tensor;
+  view.tablePending = true;
+  const std::shared_ptr<const std::vector<float>> values = j.tensor;
+  const std::size_t rowLength = view.rowLength;
+  std::weak_ptr<WeightsJob::Mailbox> weak = j.mailbox;
+  j.tableWorker->submit([=] {
+    lowerPriority();
+    const auto t0 = Clock::now();
+    auto table = computeTable(*values, rowLength, want.blocksize, want.doubleQuant, [&] { return cancel->load(); });
+    if (!table) return;
+    post(weak, &WeightsJob::Mailbox::tableJob, id, [&](WeightsJob::Mailbox& b) {
+      b.table = std::move(*table);
+      b.tableMs = msSince(t0);
+      b.tableReady = true;
+    });
+  });
+}
+}  // namespace
+
+void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
+  bool reloaded = false;
+  if (!updateChosen(doc, view, reloaded)) return;
+  const auto t0 = Clock::now();
+  view.table = *computeTable(view.values, view.rowLength, doc.blocksize, doc.doubleQuant, {});
+  view.tableMs = msSince(t0);
+  view.tableInputs = tableKey(doc);
+  if (view.job) {  // the panel's shared copies are of values before: made again from these when needed
+    view.job->tensor.reset();
+    view.job->tableTensor.reset();
+  }
+}
+
+void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous) {
+  take(view);
+  WeightsDoc key = doc;
+  key.block = 0;
+  if (view.inputs != key) {
+    if (!view.viewPending || view.job->pendingInputs != key) submitView(view, key);
+  } else if (view.viewPending) {
+    cancelView(view);  // back to the view shown
+  }
+  ensureTable(view);
+  if (synchronous) waitWeightsJob(view);
+}
+
+void pauseWeightsPanel(WeightsView& view) {
+  if (!view.job) return;
+  take(view);  // what is done already is kept
+  if (view.viewPending) cancelView(view);
+  if (view.tablePending) cancelTable(view);
+}
+
+bool weightsTableCurrent(const WeightsView& view, const WeightsDoc& doc) {
+  return !view.tablePending && view.tableInputs == tableKey(doc);
+}
+
+void waitWeightsJob(WeightsView& view) {
+  if (!view.job) return;
+  if (view.viewPending) {
+    view.job->viewWorker->waitIdle();
+    take(view);
+    ensureTable(view);
+  }
+  if (view.tablePending) {
+    view.job->tableWorker->waitIdle();
+    take(view);
+  }
+}
+
+void setWeightsWake(WeightsView& view, std::function<void()> wake) {
+  if (!view.job && !wake) return;
+  WeightsJob& j = jobOf(view);
+  std::lock_guard lock(j.mailbox->mutex);
+  j.mailbox->wake = std::move(wake);
 }
 
 // ---- The Format menu and the "About this format" texts ---------------------------------------

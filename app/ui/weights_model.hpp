@@ -5,6 +5,8 @@
 // with the format's levels, and the Format menu grouped by family with its "About" texts.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +49,8 @@ struct WeightsHistogram {
   int binOf(double x) const;         // the bin of a value (clamped to the ends)
 };
 
+struct WeightsJob;  // the panel's workers (weights_model.cpp)
+
 struct WeightsView {
   std::optional<WeightsDoc> inputs;  // what this was built from (block excluded)
   std::string error;                 // why there is no tensor
@@ -57,9 +61,19 @@ struct WeightsView {
   std::vector<double> blockRmse;     // per block
   core::CodeUse codeUse;             // how often each code (level) is used over the whole tensor
   std::vector<FormatRow> table;      // every format at the same blocksize
+  // What `table` was computed from: the tensor, blocksize and double quantization (the chosen
+  // format and the block do not count: choosing a format leaves the table as it is).
+  std::optional<WeightsDoc> tableInputs;
+  // The panel's update computes on workers. viewPending: this view is of older inputs (or empty),
+  // the one for the document's is on its way (the panel notes "updating"). tablePending: `table` is
+  // of older inputs (or empty), the one for `inputs` is on its way (the panel greys the old one out).
+  bool viewPending = false;
+  bool tablePending = false;
+  double tableMs = 0;                // computing time of `table`
   std::size_t rowLength = 0;         // the row length given to the quantizer (a file's last axis; 0: one row)
   WeightsHistogram histogram;        // of the whole tensor, with the levels of every block
-  double elapsedMs = 0;
+  double elapsedMs = 0;              // the chosen format's part (tensor, quantization, histogram)
+  std::shared_ptr<WeightsJob> job;   // made by the panel's update or setWeightsWake; main thread only
 };
 
 // Which values of the tensor block b covers (raw formats: blocks along rows of rowLength, a partial
@@ -107,8 +121,29 @@ std::string formatMenuLabel(const core::FormatDesc& f, int blocksize, bool doubl
 // plus 0.1% outliers at 20 sigma) or uniform in [-1, 1].
 std::vector<float> syntheticWeights(WeightSource source, std::size_t n, std::uint32_t seed);
 
-// Rebuilds `view` when the inputs changed (the shown block does not count).
+// Rebuilds `view` when the inputs changed (the shown block does not count), all of it at once on
+// the calling thread; the table only when its own inputs changed (tableInputs).
 void updateWeightsView(const WeightsDoc& doc, WeightsView& view);
+
+// The panel's update (updateDerived, main thread): the same view as updateWeightsView, computed on
+// view.job's two worker threads from their own copies of the values: one makes the view (the tensor,
+// the chosen format, the histogram), the other, where the tensor, blocksize or double quantization
+// changed, the table of every format (32 quantizations of the whole tensor; a format change leaves
+// it alone). A newer job replaces (and cancels) one still running on the same worker; what they post
+// is taken here on a later call, and the window is woken when something waits. Meanwhile the view
+// shown is the last one, marked viewPending / tablePending. `synchronous` (scripts, tests) waits for
+// both, so the view is then exactly updateWeightsView's.
+void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous);
+// The panel closed: the jobs in flight are dropped (they stop at their next step); the view shown
+// stays, and opening the panel again starts what is missing.
+void pauseWeightsPanel(WeightsView& view);
+// Blocks until the jobs in flight (if any) are done, then takes what they posted (tests, scripted runs).
+void waitWeightsJob(WeightsView& view);
+// The view's table is the one for `doc` (its tensor, blocksize and double quantization), none on its way.
+bool weightsTableCurrent(const WeightsView& view, const WeightsDoc& doc);
+// The window's wake (called from a worker when a view or a table waits); empty to stop waking: once
+// it returns, no wake comes from the weights workers (Derived::setWake calls it).
+void setWeightsWake(WeightsView& view, std::function<void()> wake);
 
 // Every value the format can produce in block `block` of q (sorted, distinct): the dequantized
 // value of each code with that block's constants.

@@ -338,7 +338,13 @@ TEST_CASE("equal bits panel: a sweep in flight is dropped for a new tensor and s
   alone(s);
   s.doc.weights.size = 1 << 20;  // a sweep of about a second: still running at the next frame
   Commands cmd;
-  quiet(ui, s, cmd, 1);
+  // The Weights view (the tensor) comes from its own worker: wait for it, then a frame starts the sweep.
+  const auto tensorFrame = [&] {
+    quiet(ui, s, cmd, 1);
+    waitWeightsJob(s.derived.weights);
+    quiet(ui, s, cmd, 1);
+  };
+  tensorFrame();
   EqualBitsJob& j = *s.derived.equalBits;
   REQUIRE(j.key.has_value());
   CHECK(j.key->n == std::size_t(1) << 20);
@@ -346,7 +352,7 @@ TEST_CASE("equal bits panel: a sweep in flight is dropped for a new tensor and s
   CHECK(ImGui::FindWindowByName("Equal bits")->Active);
   // A new seed: the running sweep is cancelled, its rows never shown; the new one's are.
   cmd.edit("seed", [](Document& d) { d.weights.seed = 5; });
-  quiet(ui, s, cmd, 1);
+  tensorFrame();
   CHECK(j.key->seed == 5);
   s.synchronous = true;
   quiet(ui, s, cmd, 1);
@@ -356,7 +362,7 @@ TEST_CASE("equal bits panel: a sweep in flight is dropped for a new tensor and s
   // Closing mid-sweep stops it; opening again starts over and finishes.
   s.synchronous = false;
   cmd.edit("seed", [](Document& d) { d.weights.seed = 6; });
-  quiet(ui, s, cmd, 1);
+  tensorFrame();
   CHECK(j.running);
   s.ui.open.equalBits = false;
   quiet(ui, s, cmd, 1);

@@ -4,6 +4,7 @@
 // panel drawn offscreen with every format, in presenter mode too.
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include "tensor/npy.hpp"
 #include "ui/commands.hpp"
+#include "ui/derived.hpp"
 #include "ui/headless.hpp"
 #include "ui/panels.hpp"
 #include "ui/weights_model.hpp"
@@ -293,3 +295,237 @@ TEST_CASE("weights: q8_0's inspector reads its ggml block (fp16 d and 32 int8 co
   for (float x : b.dequant) CHECK(std::binary_search(b.allLevels.begin(), b.allLevels.end(), x));
 }
 
+
+// ---- The panel's worker (updateWeightsPanel through updateDerived) -----------------------------
+
+namespace {
+// Two views hold the same data (the timings and the worker aside).
+void checkSameView(const WeightsView& a, const WeightsView& b) {
+  CHECK(a.inputs == b.inputs);
+  CHECK(a.error == b.error);
+  CHECK(a.description == b.description);
+  CHECK(a.rowLength == b.rowLength);
+  CHECK(a.values == b.values);
+  CHECK(a.dequant == b.dequant);
+  CHECK(a.q.format == b.q.format);
+  CHECK(a.q.blocksize == b.q.blocksize);
+  CHECK(a.q.codes == b.q.codes);
+  CHECK(a.q.packed == b.q.packed);
+  CHECK(a.q.absmax == b.q.absmax);
+  CHECK(a.q.blocks == b.q.blocks);
+  CHECK(a.stats.bitsPerParam == b.stats.bitsPerParam);
+  CHECK(a.stats.rmse == b.stats.rmse);
+  CHECK(a.stats.maxAbsError == b.stats.maxAbsError);
+  CHECK(a.blockRmse == b.blockRmse);
+  CHECK(a.codeUse.counts == b.codeUse.counts);
+  CHECK(a.histogram.lo == b.histogram.lo);
+  CHECK(a.histogram.hi == b.histogram.hi);
+  CHECK(a.histogram.counts == b.histogram.counts);
+  CHECK(a.histogram.levelDensity == b.histogram.levelDensity);
+  CHECK(a.histogram.levelSets == b.histogram.levelSets);
+  CHECK(a.histogram.clippedLow == b.histogram.clippedLow);
+  CHECK(a.histogram.clippedHigh == b.histogram.clippedHigh);
+  CHECK(a.tableInputs == b.tableInputs);
+  REQUIRE(a.table.size() == b.table.size());
+  for (std::size_t i = 0; i < a.table.size(); ++i) {
+    INFO(tensorFormatName(a.table[i].format));
+    CHECK(a.table[i].format == b.table[i].format);
+    CHECK(a.table[i].stats.bitsPerParam == b.table[i].stats.bitsPerParam);
+    CHECK(a.table[i].stats.mse == b.table[i].stats.mse);
+    CHECK(a.table[i].stats.rmse == b.table[i].stats.rmse);
+    CHECK(a.table[i].stats.maxAbsError == b.table[i].stats.maxAbsError);
+    CHECK(a.table[i].stats.sqnrDb == b.table[i].stats.sqnrDb);
+  }
+}
+
+void openWeightsOnly(AppState& s) {
+  for (const PanelEntry& p : panelTable()) s.ui.open.*(p.open) = false;
+  s.ui.open.weights = true;
+}
+}  // namespace
+
+TEST_CASE("weights panel: without synchronous, a change returns with the view pending; the worker's view is "
+          "updateWeightsView's", "[weights]") {
+  AppState s;
+  openWeightsOnly(s);
+  s.doc.weights.source = WeightSource::HeavyTailed;
+  WeightsView& v = s.derived.weights;
+  WeightsView ref;  // the same documents, built at once
+
+  updateDerived(s);
+  CHECK(v.viewPending);
+  CHECK(!v.inputs);  // nothing to show yet
+  waitWeightsJob(v);
+  CHECK(!v.viewPending);
+  CHECK(!v.tablePending);
+  updateWeightsView(s.doc.weights, ref);
+  checkSameView(v, ref);
+  CHECK(v.table.size() == core::tensorFormats().size());
+
+  // A format change: the last view stays shown, the new one is on its way; the table stays.
+  s.doc.weights.format = core::TensorFormat::Q4_K;
+  updateDerived(s);
+  CHECK(v.viewPending);
+  REQUIRE(v.inputs);
+  CHECK(v.inputs->format == core::TensorFormat::NF4);
+  CHECK(v.q.format == core::TensorFormat::NF4);
+  CHECK(weightsTableCurrent(v, s.doc.weights));  // the table does not depend on the chosen format
+  waitWeightsJob(v);
+  updateWeightsView(s.doc.weights, ref);
+  checkSameView(v, ref);
+
+  // A blocksize change: the view and then the table of every format are recomputed; meanwhile the
+  // shown table is the one of blocksize 64.
+  s.doc.weights.format = core::TensorFormat::Int4;
+  s.doc.weights.blocksize = 128;
+  updateDerived(s);
+  CHECK(v.viewPending);
+  REQUIRE(v.tableInputs);
+  CHECK(v.tableInputs->blocksize == 64);
+  CHECK(!weightsTableCurrent(v, s.doc.weights));  // drawn greyed out
+  const auto table64 = v.table;
+  CHECK(table64.size() == ref.table.size());
+  waitWeightsJob(v);
+  CHECK(!v.viewPending);
+  CHECK(!v.tablePending);
+  CHECK(weightsTableCurrent(v, s.doc.weights));
+  REQUIRE(v.tableInputs);
+  CHECK(v.tableInputs->blocksize == 128);
+  updateWeightsView(s.doc.weights, ref);
+  checkSameView(v, ref);
+  CHECK(v.table[0].stats.rmse != table64[0].stats.rmse);  // nf4 at 128 is another table row than at 64
+  // A further update with nothing new starts nothing.
+  updateDerived(s);
+  CHECK(!v.viewPending);
+  CHECK(!v.tablePending);
+}
+
+TEST_CASE("weights panel: a newer change replaces the job in flight; going back drops it", "[weights]") {
+  AppState s;
+  openWeightsOnly(s);
+  s.doc.weights.size = 1 << 18;
+  WeightsView& v = s.derived.weights;
+  s.synchronous = true;
+  updateDerived(s);
+  REQUIRE(!v.viewPending);
+  REQUIRE(v.error.empty());
+  s.synchronous = false;
+  const std::vector<float> dequant64 = v.dequant;
+
+  // Back to the view shown before the job is taken: the job is dropped, the view is as it was.
+  s.doc.weights.blocksize = 256;
+  updateDerived(s);
+  CHECK(v.viewPending);
+  s.doc.weights.blocksize = 64;
+  updateDerived(s);
+  // (Unless the worker was quicker than this thread: then the blocksize-256 view came in, and a
+  // job for 64 is on its way.)
+  if (v.inputs->blocksize == 64) {
+    CHECK(!v.viewPending);
+    CHECK(!v.tablePending);
+  }
+  waitWeightsJob(v);
+  updateDerived(s);
+  CHECK(v.inputs->blocksize == 64);
+  CHECK(v.tableInputs->blocksize == 64);
+  CHECK(v.dequant == dequant64);
+
+  // Several changes in a row: the last one is what arrives.
+  for (int bs : {32, 128, 256}) {
+    s.doc.weights.blocksize = bs;
+    s.doc.weights.format = bs == 256 ? core::TensorFormat::Q8_0 : core::TensorFormat::FP4;
+    updateDerived(s);
+    CHECK(v.viewPending);
+  }
+  waitWeightsJob(v);
+  updateDerived(s);
+  CHECK(!v.viewPending);
+  CHECK(!v.tablePending);
+  WeightsView ref;
+  updateWeightsView(s.doc.weights, ref);
+  checkSameView(v, ref);
+
+  // A new tensor (another seed) while a table is on its way: the view and table of the new one.
+  s.doc.weights.seed = 5;
+  updateDerived(s);
+  waitWeightsJob(v);
+  updateWeightsView(s.doc.weights, ref);
+  checkSameView(v, ref);
+  CHECK(v.description == "normal, 262144 values, seed 5");
+}
+
+TEST_CASE("weights panel: a waiting result wakes the window, no wake after setWake({}), and a job in flight "
+          "does not hold up closing", "[weights]") {
+  std::atomic<int> wakes{0};
+  {
+    AppState s;
+    openWeightsOnly(s);
+    s.derived.setWake([&wakes] { ++wakes; });
+    updateDerived(s);
+    waitWeightsJob(s.derived.weights);
+    CHECK(wakes.load() >= 1);  // the view, then the table
+    CHECK(!s.derived.weights.table.empty());
+    s.derived.setWake({});
+    const int before = wakes.load();
+    s.doc.weights.blocksize = 32;
+    updateDerived(s);
+    CHECK(s.derived.weights.viewPending);
+    waitWeightsJob(s.derived.weights);
+    CHECK(!s.derived.weights.viewPending);
+    CHECK(wakes.load() == before);
+  }
+  {
+    // 4M values: the view and the table take seconds; the state goes away at once, the job stopped
+    // before its next format and joined.
+    AppState s;
+    openWeightsOnly(s);
+    s.doc.weights.size = 1 << 22;
+    updateDerived(s);
+    CHECK(s.derived.weights.viewPending);
+  }
+}
+
+TEST_CASE("offscreen weights panel: the pending view and table draw, then the finished ones", "[weights]") {
+  HeadlessUi& ui = weightsUi();
+  AppState s;
+  s.synchronous = true;
+  s.doc.imagePath = std::string(QVIZ_TEST_DATA) + "/chelsea.png";
+  openWeightsOnly(s);
+  s.doc.weights.size = 1 << 16;
+  Commands cmd;
+  REQUIRE(ui.frames(s, cmd, 1));
+  s.synchronous = false;
+  s.doc.weights.format = core::TensorFormat::Q6_K;
+  s.doc.weights.blocksize = 32;
+  REQUIRE(ui.frames(s, cmd, 1));  // "updating", the blocksize-64 table greyed out
+  CHECK(s.derived.weights.viewPending);
+  waitWeightsJob(s.derived.weights);
+  REQUIRE(ui.frames(s, cmd, 2));
+  CHECK(!s.derived.weights.viewPending);
+  CHECK(s.derived.weights.inputs->format == core::TensorFormat::Q6_K);
+}
+
+TEST_CASE("weights panel: closing it drops the jobs in flight; opening it again finishes the view", "[weights]") {
+  AppState s;
+  openWeightsOnly(s);
+  s.doc.weights.size = 1 << 18;
+  WeightsView& v = s.derived.weights;
+  updateDerived(s);
+  REQUIRE(v.viewPending);
+  s.ui.open.weights = false;
+  updateDerived(s);
+  CHECK(!v.viewPending);
+  CHECK(!v.tablePending);
+  waitWeightsJob(v);
+  updateDerived(s);
+  CHECK(!v.viewPending);
+  CHECK(!v.tablePending);
+  s.ui.open.weights = true;
+  s.doc.weights.format = core::TensorFormat::Q5_K;
+  updateDerived(s);
+  CHECK(v.viewPending);
+  waitWeightsJob(v);
+  WeightsView ref;
+  updateWeightsView(s.doc.weights, ref);
+  checkSameView(v, ref);
+}
