@@ -155,9 +155,11 @@ public:
   Cursor c;
   std::string err;
 
-  bool charge(std::uint64_t bytes, std::uint64_t where) {
-    if (bytes <= m_limits.maxMetadataBytes - m_spent) {  // m_spent never exceeds the limit
-      m_spent += bytes;
+  // Charges count * unit bytes to the metadata's memory limit (without overflow: m_spent never
+  // exceeds the limit, and the product is only formed once it is known to fit).
+  bool charge(std::uint64_t count, std::uint64_t unit, std::uint64_t where) {
+    if (unit == 0 || count <= (m_limits.maxMetadataBytes - m_spent) / unit) {
+      m_spent += count * unit;
       return true;
     }
     err = "the metadata needs more than its memory limit of " + std::to_string(m_limits.maxMetadataBytes) +
@@ -176,14 +178,14 @@ public:
 
   // One value of type t (depth: how many arrays it is inside).
   bool value(GgufValueType t, GgufValue& v, int depth) {
+    // The value object itself was charged by its owner (the KV table, or its array).
     v.type = t;
     const std::uint64_t start = c.pos();
-    if (!charge(sizeof(GgufValue), start)) return false;
     std::uint64_t bits = 0;
     switch (t) {
       case GgufValueType::String:
         if (!c.string(v.str, m_limits.maxStringBytes, "a string value", err)) return false;
-        return charge(v.str.size(), start);
+        return charge(v.str.size(), 1, start);
       case GgufValueType::Array: return array(v, depth);
       default: break;
     }
@@ -237,7 +239,7 @@ public:
       return false;
     }
     if (const std::size_t n = scalarSize(v.elementType)) {
-      if (!charge(v.count * n, start)) return false;
+      if (!charge(v.count, n, start)) return false;
       c.bytes(v.count * n, v.raw);  // fits: checked above
       if (v.elementType == GgufValueType::Bool) {
         for (std::uint64_t k = 0; k < v.count; ++k)
@@ -249,8 +251,8 @@ public:
       }
       return true;
     }
-    // Strings or arrays: one value each, charged as they are read.
-    if (!charge(v.count * sizeof(GgufValue), start)) return false;
+    // Strings or arrays: one value object each, charged before any is made (their strings as read).
+    if (!charge(v.count, sizeof(GgufValue), start)) return false;
     v.items.resize(std::size_t(v.count));
     for (auto& item : v.items)
       if (!value(v.elementType, item, depth + 1)) return false;
@@ -376,11 +378,13 @@ Result<GgufFile> parseGguf(const std::uint8_t* data, std::size_t size, const Ggu
 
   // Metadata.
   std::set<std::string_view> keys;
+  if (!p.charge(nKv, sizeof(GgufKeyValue) + 64, 16)) return refuse(err);  // 64: a node of the key set
   f.metadata.resize(std::size_t(nKv));
   for (std::uint64_t k = 0; k < nKv; ++k) {
     GgufKeyValue& kv = f.metadata[std::size_t(k)];
     kv.fileOffset = c.pos();
     if (!c.string(kv.key, kMaxNameBytes, "a metadata key", err)) return refuse(err + " (KV pair " + std::to_string(k) + ")");
+    if (!p.charge(kv.key.size(), 1, kv.fileOffset)) return refuse(err);
     if (!keys.insert(kv.key).second)
       return refuse("the metadata key '" + kv.key + "'" + at(kv.fileOffset) + " appears twice");
     const std::uint64_t typeAt = c.pos();
