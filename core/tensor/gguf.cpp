@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -563,7 +564,8 @@ Status dequantizeGguf(const GgufFile& file, const GgufTensorInfo& t, float* out)
   const std::size_t n = std::size_t(t.nElements);
   switch (ggmlType(t.ggmlType).kind) {
     case Kind::F32:
-      if (n) std::memcpy(out, p, n * 4);  // little-endian host (the project's targets)
+      static_assert(std::endian::native == std::endian::little, "the F32 copy assumes a little-endian host");
+      if (n) std::memcpy(out, p, n * 4);
       return {};
     case Kind::F16:
       for (std::size_t k = 0; k < n; ++k) out[k] = halfToFloat(std::uint16_t(p[2 * k] | (p[2 * k + 1] << 8)));

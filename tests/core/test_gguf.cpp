@@ -214,6 +214,36 @@ TEST_CASE("gguf: truncation anywhere is refused with a message, never a crash", 
   CHECK(data.error().find("past the end of the data section") != std::string::npos);
 }
 
+TEST_CASE("gguf: a crafted file with every value type, cut at every byte", "[gguf]") {
+  Bytes nested;
+  nested.u32(9).u64(2).u32(4).u64(2).u32(1).u32(2).u32(8).u64(1).str("x");
+  Bytes strings;
+  strings.u32(8).u64(3).str("a").str("bc").str("");
+  const std::vector<Kv> kvs = {{"u8", 0, {7}}, {"i8", 1, {0x80}}, {"u16", 2, {7, 0}}, {"i16", 3, {0xfe, 0xff}},
+                               u32Kv("u32", 7), {"i32", 5, Bytes().u32(0xfffffff9u).b}, {"f32", 6, Bytes().u32(0x40400000).b},
+                               {"b", 7, {0}}, strKv("s", "text"), {"u64", 10, Bytes().u64(7).b},
+                               {"i64", 11, Bytes().u64(~6ull).b}, {"f64", 12, Bytes().u64(0x3ff0000000000000ull).b},
+                               {"nested", 9, nested.b}, {"tokens", 9, strings.b}, u32Kv("general.alignment", 64)};
+  const auto full = gguf(kvs, {{"w", {32}, 8, 0}, {"v", {4, 2}, 0, 64}}, std::vector<std::uint8_t>(96, 0), 3, 64);
+  auto r = parse(full);
+  REQUIRE(r.ok());
+  CHECK(r->alignment == 64);
+  CHECK(r->find("u16")->value.u == 7);
+  CHECK(r->find("i16")->value.i == -2);
+  CHECK(r->find("i32")->value.i == -7);
+  CHECK(r->find("i64")->value.i == -7);
+  CHECK(r->find("f32")->value.f == 3.0);
+  CHECK(r->find("nested")->value.items[1].items[0].str == "x");
+  CHECK(r->find("tokens")->value.items.size() == 3);
+  CHECK(r->tensors[1].shape == std::vector<std::size_t>{2, 4});
+  for (std::size_t n = 0; n < full.size(); ++n) {
+    auto cut = parseGguf(full.data(), n, {}, "t.gguf");
+    INFO("prefix of " << n << " bytes");
+    REQUIRE_FALSE(cut.ok());
+    CHECK(cut.error().rfind("t.gguf: ", 0) == 0);
+  }
+}
+
 TEST_CASE("gguf: versions, magic and counts", "[gguf]") {
   const std::vector<std::uint8_t> four(128, 0);
   SECTION("v2 is read, v1 and v4 refused") {
