@@ -3,7 +3,7 @@
 # (QVIZ_FUZZ=ON, ASan + UBSan) in their own build directory and runs each, one at a time, for
 # SECONDS on a working copy of its seed corpus (tests/fuzz/corpus/NAME is never written to).
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]    default: 60 seconds, every harness
-# Harnesses: image npy safetensors shader_log shader_include annotations settings imgui_ini.
+# Harnesses: gguf image npy safetensors shader_log shader_include annotations settings imgui_ini.
 # Environment: QVIZ_FUZZ_BUILD_DIR (default build-fuzz), QVIZ_JOBS (build jobs).
 # Results: one line per harness; logs in BUILD/logs/NAME.log, the grown corpus in BUILD/corpus/NAME,
 # inputs that crash, leak, time out or run out of memory in BUILD/crashes/. Exits 1 if any did.
@@ -13,10 +13,10 @@ build=${QVIZ_FUZZ_BUILD_DIR:-$here/build-fuzz}
 jobs=${QVIZ_JOBS:-$(nproc)}
 fuzz=$here/tests/fuzz
 
-all=(image npy safetensors shader_log shader_include annotations settings imgui_ini)
-declare -A max_len=([image]=65536 [npy]=4096 [safetensors]=16384 [shader_log]=16384
+all=(gguf image npy safetensors shader_log shader_include annotations settings imgui_ini)
+declare -A max_len=([gguf]=65536 [image]=65536 [npy]=4096 [safetensors]=16384 [shader_log]=16384
   [shader_include]=32768 [annotations]=16384 [settings]=16384 [imgui_ini]=16384)
-declare -A dict=([image]=image.dict [npy]=npy.dict [safetensors]=json.dict [shader_log]=shader_log.dict
+declare -A dict=([gguf]=gguf.dict [image]=image.dict [npy]=npy.dict [safetensors]=json.dict [shader_log]=shader_log.dict
   [shader_include]=shader_include.dict [annotations]=annotations.dict [settings]=json.dict
   [imgui_ini]=imgui_ini.dict)
 
