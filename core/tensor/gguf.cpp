@@ -562,7 +562,12 @@ Status dequantizeGguf(const GgufFile& file, const GgufTensorInfo& t, float* out)
     return fail(who + ": its bytes are not inside the file");
   const std::uint8_t* p = file.data + t.fileOffset;
   const std::size_t n = std::size_t(t.nElements);
-  switch (ggmlType(t.ggmlType).kind) {
+  const Kind kind = ggmlType(t.ggmlType).kind;
+  // An info changed after parsing must still describe exactly its bytes (the raw codecs check theirs).
+  const std::uint64_t item = kind == Kind::F32 ? 4 : kind == Kind::F16 || kind == Kind::BF16 ? 2 : 0;
+  if (item && (t.nElements > t.nbytes / item || t.nElements * item != t.nbytes))
+    return fail(who + ": " + std::to_string(t.nElements) + " elements do not take its " + std::to_string(t.nbytes) + " bytes");
+  switch (kind) {
     case Kind::F32:
       static_assert(std::endian::native == std::endian::little, "the F32 copy assumes a little-endian host");
       if (n) std::memcpy(out, p, n * 4);

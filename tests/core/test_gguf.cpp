@@ -134,6 +134,28 @@ TEST_CASE("gguf: small.gguf matches its sidecar bit for bit", "[gguf]") {
     for (std::size_t i = 0; i < 4; ++i) CHECK(double(out[i]) == first4[i]);
   }
   CHECK(f.findTensor("blk.0.attn_q.weight")->format == TensorFormat::Q4_K);
+
+  // An info that no longer matches its bytes is refused, not read past.
+  GgufTensorInfo lying = *f.findTensor("output_norm.weight");
+  lying.nElements = 512;
+  std::vector<float> out(512);
+  CHECK_FALSE(dequantizeGguf(f, lying, out.data()).ok());
+  lying = *f.findTensor("blk.0.attn_v.weight");
+  lying.nbytes += 18;
+  CHECK_FALSE(dequantizeGguf(f, lying, out.data()).ok());
+
+  // The same file as version 2 reads the same (v2 and v3 differ only in the version field).
+  auto bytes = readAll(qviz::test::data("vectors/gguf/small.gguf"));
+  bytes[4] = 2;
+  auto v2 = parseGguf(bytes.data(), bytes.size());
+  REQUIRE(v2.ok());
+  CHECK(v2->version == 2);
+  REQUIRE(v2->tensors.size() == f.tensors.size());
+  for (std::size_t k = 0; k < f.tensors.size(); ++k) {
+    CHECK(v2->tensors[k].name == f.tensors[k].name);
+    CHECK(v2->tensors[k].fileOffset == f.tensors[k].fileOffset);
+    CHECK(v2->tensors[k].nbytes == f.tensors[k].nbytes);
+  }
 }
 
 TEST_CASE("gguf: every supported ggml type dequantizes as its core format", "[gguf]") {
