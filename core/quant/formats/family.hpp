@@ -66,5 +66,17 @@ inline FormatDesc rawDesc(TensorFormat f, const char* name, const char* family, 
   return d;
 }
 
+// d with its raw block codec (RawCodec's four functions) filled in.
+inline FormatDesc withCodec(FormatDesc d, void (*quantize)(const float*, std::size_t, float, std::uint8_t*),
+                            void (*dequantize)(const std::uint8_t*, std::size_t, float, float*),
+                            void (*codes)(const std::uint8_t*, std::uint8_t*),
+                            void (*inspect)(const std::uint8_t*, float, BlockView&)) {
+  d.raw.quantize = quantize;
+  d.raw.dequantize = dequantize;
+  d.raw.codes = codes;
+  d.raw.inspect = inspect;
+  return d;
+}
+
 }  // namespace formats
 }  // namespace qviz::core

@@ -4,6 +4,7 @@
 // E8M0 exponent; NVFP4: blocks of 64 = 4 x 16, each 16 with ggml's own UE4M3 scale (not RNE), and
 // no per-tensor scale. Every step is one float32 operation.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -19,16 +20,6 @@ namespace {
 constexpr float kDoubled[16] = {0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 6.0f, 8.0f, 12.0f,
                                 -0.0f, -1.0f, -2.0f, -3.0f, -4.0f, -6.0f, -8.0f, -12.0f};
 
-float bitsToFloat(std::uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, 4);
-  return f;
-}
-std::uint32_t floatToBits(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, 4);
-  return b;
-}
 
 // The code of x against the halved scale s: the first code of strictly smallest |table[c]*s - x|
 // over c = 0..15. For x >= 0 no negative code can be strictly better than code 0 (its error is
@@ -68,7 +59,7 @@ std::uint8_t mxExponent(float amax) {
 }
 // The halved scale 2^(e-128) (ggml's E8M0 to float, halved): subnormal 0x00200000 << e for e < 2.
 float mxHalfScale(std::uint8_t e) {
-  return bitsToFloat(e < 2 ? 0x00200000u << e : std::uint32_t(e - 1) << 23);
+  return std::bit_cast<float>(e < 2 ? 0x00200000u << e : std::uint32_t(e - 1) << 23);
 }
 
 void mxQuantize(const float* x, std::size_t blocks, float, std::uint8_t* out) {
@@ -120,7 +111,7 @@ constexpr int kNvValues = 64, kNvBytes = 36, kNvSub = 16, kNvSubs = 4;
 std::uint8_t ue4m3Encode(float v) {
   if (!(v > 0.0f)) return 0;  // <= 0 and NaN
   if (v > 448.0f) v = 448.0f;
-  const std::uint32_t bits = floatToBits(v);
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(v);
   int e = int((bits >> 23) & 0xffu) - 127;
   const int m3 = int((bits >> 20) & 7u), r = int((bits >> 19) & 1u);
   if (e + 7 <= 0) {
@@ -192,20 +183,11 @@ void nvInspect(const std::uint8_t* block, float, BlockView& v) {
   nvDequantize(block, 1, 0.0f, v.values.data());
 }
 
-FormatDesc withCodec(FormatDesc d, void (*quantize)(const float*, std::size_t, float, std::uint8_t*),
-                     void (*dequantize)(const std::uint8_t*, std::size_t, float, float*),
-                     void (*codes)(const std::uint8_t*, std::uint8_t*), void (*inspect)(const std::uint8_t*, float, BlockView&)) {
-  d.raw.quantize = quantize;
-  d.raw.dequantize = dequantize;
-  d.raw.codes = codes;
-  d.raw.inspect = inspect;
-  return d;
-}
-
 }  // namespace
 
 std::vector<FormatDesc> ggmlFp4Formats() {
   using formats::rawDesc;
+  using formats::withCodec;
   return {
       withCodec(rawDesc(TensorFormat::GgmlMXFP4, "ggml-mxfp4", "ggml_fp4", "ggml", "ggml MXFP4: blocks of 32, E2M1 with an E8M0 scale (ggml nibble order, ties toward zero)", 4, kMxValues, kMxBytes),
                 mxQuantize, mxDequantize, mxCodes, mxInspect),

@@ -219,20 +219,11 @@ void xsInspect(const std::uint8_t* block, float, BlockView& v) {
   xsDequantize(block, 1, 0.0f, v.values.data());
 }
 
-FormatDesc withCodec(FormatDesc d, void (*quantize)(const float*, std::size_t, float, std::uint8_t*),
-                     void (*dequantize)(const std::uint8_t*, std::size_t, float, float*),
-                     void (*codes)(const std::uint8_t*, std::uint8_t*), void (*inspect)(const std::uint8_t*, float, BlockView&)) {
-  d.raw.quantize = quantize;
-  d.raw.dequantize = dequantize;
-  d.raw.codes = codes;
-  d.raw.inspect = inspect;
-  return d;
-}
-
 }  // namespace
 
 std::vector<FormatDesc> ggmlIq4Formats() {
   using formats::rawDesc;
+  using formats::withCodec;
   return {
       withCodec(rawDesc(TensorFormat::IQ4_NL, "iq4_nl", "ggml_iq4", "ggml", "ggml IQ4_NL: blocks of 32 on a 16-value non-linear table, fp16 d (quantize_row_iq4_nl_ref)", 4, kSub, kNlBytes),
                 nlQuantize<-1>, nlDequantize, nlCodes, nlInspect),

@@ -1164,12 +1164,7 @@ std::vector<FormatDesc> ggmlKQuantFormats() {
       {quantizeQ5K, dequantizeQ45K<true>, codesQ45K<true>, inspectQ45K<true>},
       {quantizeQ6K, dequantizeQ6K, codesQ6K, inspectQ6K},
   };
-  for (std::size_t k = 0; k < v.size(); ++k) {
-    v[k].raw.quantize = codecs[k].q;
-    v[k].raw.dequantize = codecs[k].d;
-    v[k].raw.codes = codecs[k].c;
-    v[k].raw.inspect = codecs[k].i;
-  }
+  for (std::size_t k = 0; k < v.size(); ++k) v[k] = formats::withCodec(v[k], codecs[k].q, codecs[k].d, codecs[k].c, codecs[k].i);
   return v;
 }
 

@@ -304,10 +304,7 @@ void setCodec(FormatDesc& d, int blockBytes, void (*quantize)(const float*, std:
   d.raw.blockValues = kBlock;
   d.raw.blockBytes = blockBytes;
   d.raw.rows = RowRule::Flat;
-  d.raw.quantize = quantize;
-  d.raw.dequantize = dequantize;
-  d.raw.codes = codes;
-  d.raw.inspect = inspect;
+  d = formats::withCodec(d, quantize, dequantize, codes, inspect);
 }
 
 }  // namespace

@@ -21,11 +21,13 @@
 #include "quant/formats/mx.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "quant/formats/family.hpp"
 
@@ -33,20 +35,10 @@ namespace qviz::core {
 
 namespace {
 
-inline std::uint32_t bitsOf(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, 4);
-  return b;
-}
-inline float floatOf(std::uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, 4);
-  return f;
-}
 
 // 2^k as a float for k in [-149, 127] (subnormal below -126).
 inline float pow2f(int k) {
-  return k >= -126 ? floatOf(std::uint32_t(k + 127) << 23) : floatOf(std::uint32_t(1) << (k + 149));
+  return k >= -126 ? std::bit_cast<float>(std::uint32_t(k + 127) << 23) : std::bit_cast<float>(std::uint32_t(1) << (k + 149));
 }
 
 // The exponent of a positive finite float's value: floor(log2(x)) exactly (x > 0).
@@ -63,10 +55,10 @@ struct Log2Boundaries {
   std::array<std::uint32_t, 277> thresholds{};
   Log2Boundaries() {
     for (int e = -149; e <= 127; ++e) {
-      const std::uint32_t lo = bitsOf(pow2f(e));
-      const std::uint32_t top = e == 127 ? 0x7f800000u : bitsOf(pow2f(e + 1));
+      const std::uint32_t lo = std::bit_cast<std::uint32_t>(pow2f(e));
+      const std::uint32_t top = e == 127 ? 0x7f800000u : std::bit_cast<std::uint32_t>(pow2f(e + 1));
       std::uint32_t t = top;
-      while (t > lo && mx::floorLog2fReference(floatOf(t - 1)) == e + 1) --t;
+      while (t > lo && mx::floorLog2fReference(std::bit_cast<float>(t - 1)) == e + 1) --t;
       thresholds[std::size_t(e + 149)] = t;
     }
   }
@@ -156,9 +148,9 @@ inline void encodeElements(const float* x, int se, std::uint8_t* codes) {
   } else {
     constexpr int m = El.mbits, emin = El.emin(), signShift = El.ebits + El.mbits;
     for (int i = 0; i < kBlock; ++i) {
-      const std::uint32_t ab = bitsOf(x[i] * inv) & 0x7fffffffu;
+      const std::uint32_t ab = std::bit_cast<std::uint32_t>(x[i] * inv) & 0x7fffffffu;
       const int p = std::max(int(ab >> 23) - 127, emin);
-      const float t = floatOf(ab) * floatOf(std::uint32_t(127 + m - p) << 23);
+      const float t = std::bit_cast<float>(ab) * std::bit_cast<float>(std::uint32_t(127 + m - p) << 23);
       const int r = int(t + 0.5f);
       const int mag = std::min(((p - emin) << m) + r, El.maxMag);
       codes[i] = std::uint8_t(mag | (x[i] < 0.0f ? 1 << signShift : 0));
@@ -207,7 +199,7 @@ void quantizeMx(const float* x, std::size_t blocks, float, std::uint8_t* out) {
   std::uint8_t codes[kBlock];
   for (std::size_t b = 0; b < blocks; ++b, x += kBlock, out += blockBytes<El>()) {
     std::uint32_t amax = 0;
-    for (int i = 0; i < kBlock; ++i) amax = std::max(amax, bitsOf(x[i]) & 0x7fffffffu);
+    for (int i = 0; i < kBlock; ++i) amax = std::max(amax, std::bit_cast<std::uint32_t>(x[i]) & 0x7fffffffu);
     const int se = sharedExponent(amax, El.emax, lb);
     out[0] = std::uint8_t(se + 127);
     encodeElements<El>(x, se, codes);
@@ -259,11 +251,7 @@ void inspectMx(const std::uint8_t* block, float, BlockView& v) {
 
 template <const Elem& El>
 FormatDesc withCodec(FormatDesc d) {
-  d.raw.quantize = quantizeMx<El>;
-  d.raw.dequantize = dequantizeMx<El>;
-  d.raw.codes = codesMx<El>;
-  d.raw.inspect = inspectMx<El>;
-  return d;
+  return formats::withCodec(std::move(d), quantizeMx<El>, dequantizeMx<El>, codesMx<El>, inspectMx<El>);
 }
 
 }  // namespace
@@ -272,7 +260,7 @@ namespace mx {
 
 int floorLog2fReference(float amax) { return int(std::floor(float(std::log2(double(amax))))); }
 
-int floorLog2f(float amax) { return floorLog2Bits(bitsOf(amax), log2Boundaries()); }
+int floorLog2f(float amax) { return floorLog2Bits(std::bit_cast<std::uint32_t>(amax), log2Boundaries()); }
 
 }  // namespace mx
 

@@ -16,6 +16,7 @@
 // 2^-6 (E4M3 code 0x08) and every element code 0 (+0), so it dequantizes to +0.0 everywhere (the
 // true values are below 2^-117 or zero); the header still holds pts as computed.
 #include <algorithm>
+#include <bit>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -29,16 +30,6 @@ namespace qviz::core {
 
 namespace {
 
-inline std::uint32_t bitsOf(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, 4);
-  return b;
-}
-inline float floatOf(std::uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, 4);
-  return f;
-}
 
 constexpr int kBlock = 16, kBlockBytes = 9;
 constexpr float kScaleMin = 0.015625f;  // 2^-6, the smallest normal E4M3 (no subnormal scales)
@@ -52,10 +43,10 @@ constexpr std::array<float, 16> kE2M1 = {0.0f,  0.5f,  1.0f,  1.5f,  2.0f,  3.0f
 // mantissa rounded to 3 bits on its bit pattern (a carry moves into the exponent). Returns the
 // code; *value gets its value.
 inline std::uint8_t e4m3Rne(float r, float* value) {
-  std::uint32_t b = bitsOf(r);
+  std::uint32_t b = std::bit_cast<std::uint32_t>(r);
   b += 0x7ffffu + ((b >> 20) & 1u);
   b &= 0xfff00000u;
-  *value = floatOf(b);
+  *value = std::bit_cast<float>(b);
   const std::uint32_t field = (b >> 23) - 127 + 7, mant = (b >> 20) & 7u;
   return std::uint8_t(field << 3 | mant);
 }
@@ -71,7 +62,7 @@ inline float e4m3Value(std::uint8_t code) {
 
 inline std::uint32_t blockAmaxBits(const float* x) {
   std::uint32_t a = 0;
-  for (int i = 0; i < kBlock; ++i) a = std::max(a, bitsOf(x[i]) & 0x7fffffffu);
+  for (int i = 0; i < kBlock; ++i) a = std::max(a, std::bit_cast<std::uint32_t>(x[i]) & 0x7fffffffu);
   return a;
 }
 
@@ -83,7 +74,7 @@ inline void encodeElements(const float* x, float k, std::uint8_t* out) {
     const float a = std::fabs(v);
     const int mag = int(a > 0.25f) + int(a >= 0.75f) + int(a > 1.25f) + int(a >= 1.75f) + int(a > 2.5f) +
                     int(a >= 3.5f) + int(a > 5.0f);
-    c[i] = std::uint8_t(mag | int((bitsOf(v) >> 31) << 3));
+    c[i] = std::uint8_t(mag | int((std::bit_cast<std::uint32_t>(v) >> 31) << 3));
   }
   for (int j = 0; j < kBlock / 2; ++j) out[j] = std::uint8_t(c[2 * j] | c[2 * j + 1] << 4);
 }
@@ -96,7 +87,7 @@ constexpr std::size_t kGroup = 16;
 template <bool TwoLevel>
 inline void groupScales(const float* x, std::size_t n, float pts, float invPts, std::uint8_t* codes, float* k) {
   float r[kGroup], s[kGroup];
-  for (std::size_t j = 0; j < n; ++j) r[j] = floatOf(blockAmaxBits(x + j * kBlock));
+  for (std::size_t j = 0; j < n; ++j) r[j] = std::bit_cast<float>(blockAmaxBits(x + j * kBlock));
   for (std::size_t j = 0; j < n; ++j) {
     const float bs = r[j] / 6.0f;
     r[j] = std::clamp(TwoLevel ? bs / pts : bs, kScaleMin, kScaleMax);
@@ -170,7 +161,7 @@ void inspectNvfp4(const std::uint8_t* block, float pts, BlockView& v) {
   else
     v.structure += ": value = E2M1 x s (no tensor scale)";
   v.constants.push_back({"e4m3 scale", block[0], 8, s});
-  if (TwoLevel) v.constants.push_back({"tensor scale", bitsOf(pts), 32, pts});
+  if (TwoLevel) v.constants.push_back({"tensor scale", std::bit_cast<std::uint32_t>(pts), 32, pts});
   v.subBlocks = 1;
   v.codes.resize(kBlock);
   codesNvfp4(block, v.codes.data());
@@ -192,17 +183,12 @@ float tensorScaleOf(float amax) { return amax / 2688.0f; }
 
 std::vector<FormatDesc> nvfp4Formats() {
   using formats::rawDesc;
-  FormatDesc two = rawDesc(TensorFormat::NVFP4, "nvfp4", "nvfp4", "NVIDIA", "NVFP4: 16 E2M1 values per FP8 E4M3 scale, a float32 scale per tensor (amax/2688)", 4, 16, 9, RowRule::WholeRows, 4);
+  using formats::withCodec;
+  FormatDesc two = withCodec(rawDesc(TensorFormat::NVFP4, "nvfp4", "nvfp4", "NVIDIA", "NVFP4: 16 E2M1 values per FP8 E4M3 scale, a float32 scale per tensor (amax/2688)", 4, 16, 9, RowRule::WholeRows, 4),
+                             quantizeNvfp4<true>, dequantizeNvfp4<true>, codesNvfp4, inspectNvfp4<true>);
   two.raw.tensorScale = tensorScaleOf;
-  two.raw.quantize = quantizeNvfp4<true>;
-  two.raw.dequantize = dequantizeNvfp4<true>;
-  two.raw.codes = codesNvfp4;
-  two.raw.inspect = inspectNvfp4<true>;
-  FormatDesc one = rawDesc(TensorFormat::NVFP4_1Level, "nvfp4-1level", "nvfp4", "NVIDIA", "NVFP4 without the tensor scale (torchao to_nvfp4 default): E4M3 scale per 16", 4, 16, 9, RowRule::WholeRows);
-  one.raw.quantize = quantizeNvfp4<false>;
-  one.raw.dequantize = dequantizeNvfp4<false>;
-  one.raw.codes = codesNvfp4;
-  one.raw.inspect = inspectNvfp4<false>;
+  FormatDesc one = withCodec(rawDesc(TensorFormat::NVFP4_1Level, "nvfp4-1level", "nvfp4", "NVIDIA", "NVFP4 without the tensor scale (torchao to_nvfp4 default): E4M3 scale per 16", 4, 16, 9, RowRule::WholeRows),
+                             quantizeNvfp4<false>, dequantizeNvfp4<false>, codesNvfp4, inspectNvfp4<false>);
   return {two, one};
 }
 
