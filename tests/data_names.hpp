@@ -1,10 +1,16 @@
 // The reference vectors of the raw block formats (tests/data/vectors/formats/<input>.<dir>): our
 // format name -> the vectors' directory suffix (FORMATS.md §9), and the inputs they were made from.
-// Shared by tests/core/test_raw_formats.cpp and tests/cli/test_cli_formats.cpp.
+// Shared by the core, CLI and GPU tests of the raw formats, with the two loaders they use.
 #pragma once
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "tensor/npy.hpp"
 
 namespace qviz::test {
 
@@ -24,6 +30,18 @@ inline const std::map<std::string, std::string>& vectorNames() {
 inline const std::vector<std::string>& vectorInputs() {
   static const std::vector<std::string> v = {"normal_8192", "heavy_8192"};
   return v;
+}
+
+// A file's bytes (empty when it cannot be read); a float32 .npy under tests/data as float32 values.
+inline std::vector<std::uint8_t> readFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+inline std::vector<float> loadF32(const std::string& rel) {
+  auto t = core::readNpy(std::string(QVIZ_TEST_DATA) + "/" + rel);
+  REQUIRE(t.ok());
+  REQUIRE(t->dtype == core::DType::F32);
+  return core::toFloat32(*t);
 }
 
 }  // namespace qviz::test

@@ -22,7 +22,7 @@ using namespace qviz::core;
 using Json = nlohmann::json;
 
 namespace {
-std::vector<float> loadF32(const std::string& path) {
+std::vector<float> npyFloats(const std::string& path) {
   auto t = readNpy(path);
   REQUIRE(t.ok());
   return toFloat32(*t);
@@ -70,7 +70,7 @@ void checkAgainstCore(const std::string& in, const std::vector<std::size_t>& sha
   CHECK(std::memcmp(ours.data(), blocks.data(), blocks.size()) == 0);
   std::vector<float> deq(x.size());
   REQUIRE(dequantizeRawBlocks(blocks.data(), blocks.size(), x.size(), s, deq.data()).ok());
-  const auto written = loadF32(dir + "/dequant.npy");
+  const auto written = npyFloats(dir + "/dequant.npy");
   REQUIRE(written.size() == deq.size());
   CHECK(std::memcmp(written.data(), deq.data(), deq.size() * sizeof(float)) == 0);
   const auto j = Json::parse(readText(dir + "/summary.json"));
@@ -107,7 +107,7 @@ TEST_CASE("quantize-tensor: raw formats write blocks.bin and dequant.npy equal t
     CHECK(meta["dequant_compare"] == "value (+0 == -0)");
     REQUIRE(deq.size() == refDeq.size());
     CHECK(deq.substr(0, 128) == refDeq.substr(0, 128));
-    const auto a = loadF32(out + "/dequant.npy"), b = loadF32(ref + "dequant.npy");
+    const auto a = npyFloats(out + "/dequant.npy"), b = npyFloats(ref + "dequant.npy");
     std::size_t differ = 0;
     for (std::size_t i = 0; i < a.size(); ++i) differ += a[i] == b[i] ? 0 : 1;
     CHECK(differ == 0);
@@ -133,8 +133,8 @@ TEST_CASE("quantize-tensor: raw formats write blocks.bin and dequant.npy equal t
   CHECK(j["backend"] == "cpu");
   CHECK(double(j["sqnr_db"]) > 10.0);
   // The figures are formatStats' on the reference's own dequantized values (+0 == -0 changes none).
-  const auto x = loadF32(dataPath("vectors/formats/inputs/" + input + ".npy"));
-  const auto refValues = loadF32(ref + "dequant.npy");
+  const auto x = npyFloats(dataPath("vectors/formats/inputs/" + input + ".npy"));
+  const auto refValues = npyFloats(ref + "dequant.npy");
   BlockwiseSettings s;
   REQUIRE(parseTensorFormat(name, s.format));
   const FormatStats st = formatStats(x.data(), refValues.data(), x.size(), s);
@@ -237,7 +237,7 @@ TEST_CASE("quantize-tensor --format all: every format's row, as core::sweepForma
   const auto r = runQviz({"quantize-tensor", in, "--format", "all", "--json", dir + "/all.json"});
   INFO(r.err);
   REQUIRE(r.exitCode == 0);
-  const auto x = loadF32(in);
+  const auto x = npyFloats(in);
   SweepOptions o;
   o.rowLength = x.size();
   const auto rows = sweepFormats(x.data(), x.size(), o);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../data_names.hpp"
 #include "quant/blockwise.hpp"
 #include "quant/format_table.hpp"
 #include "tensor/npy.hpp"
@@ -21,6 +22,9 @@
 using namespace qviz::core;
 
 namespace {
+
+using qviz::test::loadF32;
+using qviz::test::readFile;
 
 using Bytes = std::vector<std::uint8_t>;
 
@@ -172,22 +176,7 @@ void checkInspect(TensorFormat f, const Bytes& bytes, std::size_t b) {
   }
 }
 
-std::vector<std::uint8_t> readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-std::vector<float> loadF32(const std::string& rel) {
-  auto t = readNpy(qviz::test::data(rel));
-  REQUIRE(t.ok());
-  return toFloat32(*t);
-}
-std::string vectorDir(TensorFormat f) {
-  std::string n = formatDesc(f).name;
-  if (n == "iq4_nl-ntry7") return "iq4_nl_ntry7";
-  if (n == "ggml-mxfp4") return "ggml_mxfp4";
-  if (n == "ggml-nvfp4") return "ggml_nvfp4";
-  return n;
-}
+std::string vectorDir(TensorFormat f) { return qviz::test::vectorNames().at(formatDesc(f).name); }
 
 }  // namespace
 

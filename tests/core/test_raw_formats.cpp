@@ -22,16 +22,9 @@ using qviz::test::vectorNames;
 
 namespace {
 
-std::vector<std::uint8_t> readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-std::vector<float> loadF32(const std::string& rel) {
-  auto t = readNpy(qviz::test::data(rel));
-  REQUIRE(t.ok());
-  REQUIRE(t->dtype == DType::F32);
-  return toFloat32(*t);
-}
+using qviz::test::loadF32;
+using qviz::test::readFile;
+
 
 // Blocks of 32 IQ4_NL values whose codes the reference leaves unspecified (all-zero blocks of
 // quantize_row_iq4_nl_ref keep the previous block's codes): none in these inputs is all zero.

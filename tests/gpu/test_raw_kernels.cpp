@@ -35,18 +35,11 @@ using qviz::test::GpuFixture;
 
 namespace {
 
+using qviz::test::loadF32;
+using qviz::test::readFile;
+
 std::string data(const std::string& rel) { return std::string(QVIZ_TEST_DATA) + "/" + rel; }
 
-std::vector<std::uint8_t> readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-std::vector<float> loadF32(const std::string& rel) {
-  auto t = core::readNpy(data(rel));
-  REQUIRE(t.ok());
-  REQUIRE(t->dtype == core::DType::F32);
-  return core::toFloat32(*t);
-}
 
 using qviz::test::vectorNames;
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "data_names.hpp"
 #include "gpu/raw_kernels.hpp"
 #include "gpu_fixture.hpp"
 #include "quant/blockwise.hpp"
@@ -38,23 +39,15 @@ using qviz::test::GpuFixture;
 
 namespace {
 
+using qviz::test::loadF32;
+using qviz::test::readFile;
+
 struct KQuant {
-  const char* name;     // our format name
-  const char* vectors;  // the vectors' directory suffix
+  const char* name;  // our format name (its vectors: qviz::test::vectorNames())
 };
-constexpr KQuant kKQuants[] = {{"q2_k", "q2_K"}, {"q3_k", "q3_K"}, {"q4_k", "q4_K"}, {"q5_k", "q5_K"}, {"q6_k", "q6_K"}};
+constexpr KQuant kKQuants[] = {{"q2_k"}, {"q3_k"}, {"q4_k"}, {"q5_k"}, {"q6_k"}};
 
 std::string data(const std::string& rel) { return std::string(QVIZ_TEST_DATA) + "/" + rel; }
-std::vector<std::uint8_t> readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-std::vector<float> loadF32(const std::string& rel) {
-  auto t = core::readNpy(data(rel));
-  REQUIRE(t.ok());
-  REQUIRE(t->dtype == core::DType::F32);
-  return core::toFloat32(*t);
-}
 const FormatDesc& desc(const char* name) {
   const FormatDesc* d = core::findFormat(std::string_view(name));
   REQUIRE(d);
@@ -225,7 +218,7 @@ TEST_CASE("ggml k-quants on the GPU equal the reference vectors", "[gpu][raw][kq
       const FormatDesc& d = desc(kq.name);
       INFO(kq.name << " on " << input);
       REQUIRE(RawFormatGpu::kernelFile(d) == "raw_ggml_kquants.comp");
-      const std::string dir = std::string("vectors/formats/") + input + "." + kq.vectors + "/";
+      const std::string dir = std::string("vectors/formats/") + input + "." + qviz::test::vectorNames().at(kq.name) + "/";
       const auto x = loadF32(std::string("vectors/formats/inputs/") + input + ".npy");
       const auto blocks = readFile(data(dir + "blocks.bin"));
       const auto want = loadF32(dir + "dequant.npy");
