@@ -23,7 +23,9 @@ void updateDerived(AppState& s) {
   updateLevelTiles(s);
   updateErrorCurve(s);  // only while its panel is open
   // The Equal-bits panel sweeps the Weights panel's tensor: either panel needs it (on its workers).
-  if (s.ui.open.weights || s.ui.open.equalBits) updateWeightsPanel(s.doc.weights, s.derived.weights, s.synchronous);
+  // Its every-format table only for the Weights panel: Equal bits sweeps every format itself.
+  if (s.ui.open.weights || s.ui.open.equalBits)
+    updateWeightsPanel(s.doc.weights, s.derived.weights, s.synchronous, s.ui.open.weights);
   else pauseWeightsPanel(s.derived.weights);
   updateEqualBits(s);  // only while its panel is open
   if (s.ui.open.qlora) updateQloraView(s);

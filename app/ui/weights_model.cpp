@@ -609,7 +609,7 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view) {
   }
 }
 
-void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous) {
+void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous, bool withTable) {
   take(view);
   WeightsDoc key = doc;
   key.block = 0;
@@ -618,8 +618,9 @@ void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchrono
   } else if (view.viewPending) {
     cancelView(view);  // back to the view shown
   }
-  ensureTable(view);
-  if (synchronous) waitWeightsJob(view);
+  if (withTable) ensureTable(view);
+  else if (view.tablePending) cancelTable(view);
+  if (synchronous) waitWeightsJob(view, withTable);
 }
 
 void pauseWeightsPanel(WeightsView& view) {
@@ -633,12 +634,12 @@ bool weightsTableCurrent(const WeightsView& view, const WeightsDoc& doc) {
   return !view.tablePending && view.tableInputs == tableKey(doc);
 }
 
-void waitWeightsJob(WeightsView& view) {
+void waitWeightsJob(WeightsView& view, bool withTable) {
   if (!view.job) return;
   if (view.viewPending) {
     view.job->viewWorker->waitIdle();
     take(view);
-    ensureTable(view);
+    if (withTable) ensureTable(view);
   }
   if (view.tablePending) {
     view.job->tableWorker->waitIdle();

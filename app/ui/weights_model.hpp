@@ -132,13 +132,16 @@ void updateWeightsView(const WeightsDoc& doc, WeightsView& view);
 // it alone). A newer job replaces (and cancels) one still running on the same worker; what they post
 // is taken here on a later call, and the window is woken when something waits. Meanwhile the view
 // shown is the last one, marked viewPending / tablePending. `synchronous` (scripts, tests) waits for
-// both, so the view is then exactly updateWeightsView's.
-void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous);
+// both, so the view is then exactly updateWeightsView's. Without `withTable` (only the Equal bits
+// panel, which sweeps every format itself, needs the tensor) no every-format table is made and one
+// on its way is dropped.
+void updateWeightsPanel(const WeightsDoc& doc, WeightsView& view, bool synchronous, bool withTable = true);
 // The panel closed: the jobs in flight are dropped (they stop at their next step); the view shown
 // stays, and opening the panel again starts what is missing.
 void pauseWeightsPanel(WeightsView& view);
 // Blocks until the jobs in flight (if any) are done, then takes what they posted (tests, scripted runs).
-void waitWeightsJob(WeightsView& view);
+// `withTable`: a finished view's table is started and waited for too.
+void waitWeightsJob(WeightsView& view, bool withTable = true);
 // The view's table is the one for `doc` (its tensor, blocksize and double quantization), none on its way.
 bool weightsTableCurrent(const WeightsView& view, const WeightsDoc& doc);
 // The window's wake (called from a worker when a view or a table waits); empty to stop waking: once
