@@ -281,17 +281,21 @@ void drawPanel<panelId("equal-bits")>(const AppState& s, UiState& ui, Commands&)
   if (!d.equalBits) return;
   const EqualBitsJob& j = *d.equalBits;
   const std::vector<SweepRow>& rows = j.rows;
-  ImGui::PushTextWrapPos(0.0f);
+  // Sentences with numbers wrap between words only (ImGui's wrapping would break "0.05" after its '.').
+  const ImVec4 textColour = ImGui::GetStyleColorVec4(ImGuiCol_Text);
+  char summary[512];
   if (j.running) {
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - j.started).count();
-    ImGui::Text("%s (the Weights panel's tensor): quantizing it with every format on the CPU... %.1f s", j.description.c_str(), sec);
+    std::snprintf(summary, sizeof summary, "%s (the Weights panel's tensor): quantizing it with every format on the CPU... %.1f s",
+                  j.description.c_str(), sec);
+    plot::flowWords(summary, textColour);
   } else {
     std::size_t ok = 0;
     for (const SweepRow& r : rows) ok += r.ok;
-    ImGui::Text("%s (the Weights panel's tensor): %zu format settings, %zu apply; CPU reference core, %.2f s", j.description.c_str(),
-                rows.size(), ok, j.elapsedMs / 1000.0);
+    std::snprintf(summary, sizeof summary, "%s (the Weights panel's tensor): %zu format settings, %zu apply; CPU reference core, %.2f s",
+                  j.description.c_str(), rows.size(), ok, j.elapsedMs / 1000.0);
+    plot::flowWords(summary, textColour);
   }
-  ImGui::PopTextWrapPos();
   // Controls: the y axis and the budget.
   int axis = ui.equalBitsRmse ? 1 : 0;
   ImGui::AlignTextToFramePadding();
@@ -317,10 +321,8 @@ void drawPanel<panelId("equal-bits")>(const AppState& s, UiState& ui, Commands&)
     return;
   }
   const std::optional<std::size_t> winner = budgetWinner(rows, lo, hi);
-  ImGui::PushTextWrapPos(0.0f);
-  if (winner) ImGui::TextColored(ImVec4(1, 0.92f, 0.47f, 1), "%s", budgetSentence(rows, lo, hi).c_str());
-  else ImGui::TextDisabled("%s", budgetSentence(rows, lo, hi).c_str());
-  ImGui::PopTextWrapPos();
+  plot::flowWords(budgetSentence(rows, lo, hi),
+                  winner ? ImVec4(1, 0.92f, 0.47f, 1) : ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
   legend(rows);
   // The formats that do not apply go under the plot and the table; their height is kept free.
   const std::vector<std::string> refused = notApplicableLines(rows);

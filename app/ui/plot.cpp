@@ -198,6 +198,16 @@ void flowText(const std::vector<std::string>& pieces, ImVec4 colour) {
   ImGui::PopStyleVar();
 }
 
+void flowWords(const std::string& text, ImVec4 colour) {
+  std::vector<std::string> words;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t j = std::min(text.find(' ', i), text.size());
+    if (j > i) words.push_back(text.substr(i, j - i));
+    i = j + 1;
+  }
+  flowText(words, colour);
+}
+
 // ---- Axes ----
 
 Axes::Axes(const char* id, ImVec2 size, const AxisSpec& x, const AxisSpec& y) : m_x(x), m_y(y) {

@@ -75,6 +75,8 @@ float wrapPosition();
 // Text in pieces that are never split (a number stays whole; ImGui's wrapping breaks after a '.'),
 // each on the current line while it fits, else on the next one; `colour` as for TextColored.
 void flowText(const std::vector<std::string>& pieces, ImVec4 colour);
+// flowText of a sentence cut at its spaces (wrapped between words only, never inside a number).
+void flowWords(const std::string& text, ImVec4 colour);
 
 struct AxisSpec {
   double lo = 0, hi = 1;
